@@ -1,0 +1,93 @@
+"""What we know about each store: its polls, weekly business hours and timezone.
+
+Rows are stored as given (local times, raw timezone names); the rules that
+turn them into numbers (defaults, DST, merging) live in reports/engine.py so
+that there is exactly one place that interprets them (SEMANTICS.md).
+"""
+
+from django.db import models
+
+
+class Store(models.Model):
+    """A store, known from any of the three inputs.
+
+    `store_id` is the external, opaque id (19-digit integers in one year of
+    data, UUIDs in another): always a string. The integer primary key is what
+    polls point at, so the hot report query reads 4-byte keys, not strings.
+    """
+
+    store_id = models.CharField(max_length=64, unique=True)
+    # As given in timezones.csv. NULL: the file never mentioned the store;
+    # "" or an invalid name: mentioned, but the engine falls back to
+    # America/Chicago (SEMANTICS.md rule 4).
+    timezone_str = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["store_id"]
+
+    def __str__(self) -> str:
+        return self.store_id
+
+
+class BusinessHours(models.Model):
+    """One row of a store's local weekly schedule (SEMANTICS.md rule 5)."""
+
+    class Day(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="business_hours")
+    day_of_week = models.PositiveSmallIntegerField(choices=Day.choices)
+    start_time_local = models.TimeField()
+    end_time_local = models.TimeField()
+
+    class Meta:
+        ordering = ["store", "day_of_week", "start_time_local"]
+        verbose_name_plural = "business hours"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(day_of_week__lte=6), name="business_hours_day_0_6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_day_of_week_display()} {self.start_time_local}-{self.end_time_local}"
+
+
+class Poll(models.Model):
+    """One observation of a store: active or not, at an instant in UTC.
+
+    Keyed by (store, observed_at_utc): loading the same poll twice keeps one
+    row, and two polls of one instant with different statuses are kept as one
+    inactive poll (SEMANTICS.md rule 7), so ingestion can be repeated freely.
+    """
+
+    # No separate index on store: the unique (store, time) index serves it.
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="polls", db_index=False)
+    observed_at_utc = models.DateTimeField()
+    active = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            # Also the report's index: on PostgreSQL, `active` rides along in
+            # the index (INCLUDE), so a report reads its polls in (store,
+            # time) order by an index-only scan, never touching the table.
+            models.UniqueConstraint(
+                fields=["store", "observed_at_utc"], include=["active"], name="poll_store_time_uniq"
+            ),
+        ]
+        indexes = [
+            # The default `as_of` is the latest poll: max() over this index.
+            models.Index(fields=["observed_at_utc"], name="poll_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.observed_at_utc:%Y-%m-%d %H:%M:%S} {'active' if self.active else 'inactive'}"
+
+    @property
+    def status(self) -> str:
+        return "active" if self.active else "inactive"
