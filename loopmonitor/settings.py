@@ -123,6 +123,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
+    (BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
 else:
     # On Redis a message taken by a worker that dies (SIGKILL, OOM, lost node)
     # is handed to another worker once `visibility_timeout` has passed. kombu

@@ -50,7 +50,7 @@ class Report(models.Model):
 
     @property
     def duration_seconds(self) -> float | None:
-        if self.started_at and self.finished_at:
+        if self.finished_at:
             return (self.finished_at - self.created_at).total_seconds()
         return None
 

@@ -1,3 +1,10 @@
 from django.urls import path
 
-urlpatterns: list = []
+from reports import views
+
+urlpatterns = [
+    path("trigger_report", views.TriggerReportView.as_view(), name="trigger-report"),
+    path("get_report", views.GetReportView.as_view(), name="get-report"),
+    path("get_report/<str:report_id>", views.GetReportView.as_view(), name="get-report-path"),
+    path("api/reports/", views.ReportListView.as_view(), name="report-list"),
+]

@@ -73,12 +73,10 @@ class Poll(models.Model):
 
     class Meta:
         constraints = [
-            # Also the report's index: on PostgreSQL, `active` rides along in
-            # the index (INCLUDE), so a report reads its polls in (store,
-            # time) order by an index-only scan, never touching the table.
-            models.UniqueConstraint(
-                fields=["store", "observed_at_utc"], include=["active"], name="poll_store_time_uniq"
-            ),
+            # Also the report's index. On PostgreSQL, migration 0002 rebuilds it
+            # with `active` INCLUDEd, so a report reads its polls in (store,
+            # time) order by an index-only scan (SQLite has no INCLUDE).
+            models.UniqueConstraint(fields=["store", "observed_at_utc"], name="poll_store_time_uniq"),
         ]
         indexes = [
             # The default `as_of` is the latest poll: max() over this index.

@@ -1,0 +1,542 @@
+"""The report engine: polls + business hours + timezones -> six numbers per store.
+
+Pure arithmetic: the standard library and numpy, never Django, the clock or
+the database. `as_of` is always an argument. Every rule number below refers
+to ../shared/SEMANTICS.md, the contract this module implements.
+
+How it works, for a reader checking it against the contract
+-----------------------------------------------------------
+All instants are integer microseconds since the Unix epoch (UTC), so no
+floating point error creeps into interval arithmetic; values are converted
+to minutes / hours only at the end.
+
+1. *Open spans* (rule 5). For every local calendar date that can touch the
+   report's range, each business-hours row of that weekday becomes a wall-clock
+   interval: [date+start, date+end) if start < end, [date+start, next
+   date+end) if start > end, the whole local day if start = end. Wall times
+   are turned into UTC the way `zoneinfo` does with fold=0: the offset in
+   force just *before* a transition applies to every wall time up to the
+   later of the two wall clock readings of that transition (so a wall time in
+   a spring-forward gap or in a fall-back overlap uses the earlier offset).
+   Intervals whose converted end is not after their start are dropped, and
+   the rest are merged per store (a sweep over +1/-1 events), so overlapping
+   rows never count twice. A store with no rows at all is open all the time.
+   Timezones that `zoneinfo` cannot load fall back to America/Chicago (rule 4).
+
+2. *Observations* (rules 6, 7). A poll is an observation when it lies inside
+   an open span and at or before T. Polls of one store at one instant are one
+   observation, inactive unless all of them are active.
+
+3. *Status between observations* (rule 7). Observation i holds from the
+   midpoint with its predecessor to the midpoint with its successor; the first
+   holds from -inf, the last until +inf. A store with no observation is
+   inactive throughout.
+
+4. *Values* (rules 3, 8). With G(x) = the store's open time before x, the
+   uptime of a window (T - L, T] is the sum over active observations of
+   G(min(segment end, T)) - G(max(segment start, T - L)), when positive; the
+   downtime is the window's open time minus that. G is a prefix sum over the
+   merged spans, evaluated for every store at once with one `searchsorted`
+   over keys `store * R + (t - lo)`, which keep each store's instants in a
+   private, ordered key range.
+
+Only polls in [T - 8 days, T] are needed in bulk. The status at the start of
+the week can depend on an older observation only for stores that have none
+in [T - 8 days, T - 7 days]; for those few stores the engine asks a `History`
+for older polls, a widening chunk at a time, until it finds their latest
+observation or runs out of polls.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+from dataclasses import dataclass, fields
+from typing import Iterable, Protocol, Sequence, TextIO
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+US = 1_000_000
+HOUR_US = 3600 * US
+DAY_US = 24 * HOUR_US
+WEEK_US = 7 * DAY_US
+WINDOWS_US = (HOUR_US, DAY_US, WEEK_US)
+# The bulk read: polls in [T - LOOKBACK_US, T]. One day more than the week, so
+# that almost every store's observation before the week is in the bulk read.
+LOOKBACK_US = WEEK_US + DAY_US
+DEFAULT_TIMEZONE = "America/Chicago"
+NO_POLL = np.iinfo(np.int64).max
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+CSV_COLUMNS = (
+    "store_id",
+    "uptime_last_hour(in minutes)",
+    "uptime_last_day(in hours)",
+    "uptime_last_week(in hours)",
+    "downtime_last_hour(in minutes)",
+    "downtime_last_day(in hours)",
+    "downtime_last_week(in hours)",
+)
+CSV_HEADER = ",".join(CSV_COLUMNS)
+# Divisors from microseconds to each output column's unit (rule 8).
+_UNITS = np.array([60 * US, 3600 * US, 3600 * US] * 2, dtype=np.float64)
+
+
+# --- Inputs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A store's timezone and weekly business hours, as given.
+
+    `hours` rows are (day_of_week 0=Monday..6=Sunday, start, end), with start
+    and end in seconds after local midnight (0..86399). No rows: open 24x7.
+    """
+
+    timezone_str: str | None
+    hours: tuple[tuple[int, int, int], ...] = ()
+
+
+@dataclass
+class Polls:
+    """Polls as parallel arrays, in any order: store index, instant (us UTC), active."""
+
+    store: np.ndarray
+    ts_us: np.ndarray
+    active: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.store = np.asarray(self.store, dtype=np.int64)
+        self.ts_us = np.asarray(self.ts_us, dtype=np.int64)
+        self.active = np.asarray(self.active, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.ts_us)
+
+    def take(self, index: np.ndarray) -> Polls:
+        return Polls(self.store[index], self.ts_us[index], self.active[index])
+
+    @classmethod
+    def empty(cls) -> Polls:
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, bool))
+
+
+class History(Protocol):
+    """Where the engine finds polls older than the bulk read (see module doc)."""
+
+    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
+        """For each store index, its earliest poll (us), or NO_POLL if it has none."""
+
+    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
+        """The polls of these stores with start_us <= ts < end_us, any order."""
+
+
+@dataclass
+class FleetInput:
+    """Everything a report reads: stores, their schedules and polls.
+
+    `polls` must hold every poll of these stores in poll_range(as_of); more is
+    fine. Older polls come from `history`; without one, `polls` is taken to
+    be everything known (tests, small inputs).
+    """
+
+    store_ids: Sequence[str]
+    schedules: Sequence[Schedule]
+    polls: Polls
+    history: History | None = None
+
+
+@dataclass
+class FleetResult:
+    """Per store (input order), the six values in CSV column order, unrounded.
+
+    Columns: uptime hour (minutes), day (hours), week (hours), then downtime
+    in the same units. `observations` counts the observations used (rule 6).
+    """
+
+    store_ids: Sequence[str]
+    values: np.ndarray
+    observations: int = 0
+    polls_read: int = 0
+
+
+@dataclass(frozen=True)
+class StoreValues:
+    """One store's row: hour values in minutes, day and week values in hours."""
+
+    uptime_last_hour: float
+    uptime_last_day: float
+    uptime_last_week: float
+    downtime_last_hour: float
+    downtime_last_day: float
+    downtime_last_week: float
+
+    def rounded(self) -> StoreValues:
+        """The values as written to the CSV: Python's round(x, 2) (rule 8)."""
+        return StoreValues(*(round(getattr(self, f.name), 2) for f in fields(self)))
+
+
+def poll_range(as_of_us: int) -> tuple[int, int]:
+    """The instants [lo, hi] (inclusive, us) whose polls a report reads in bulk."""
+    return as_of_us - LOOKBACK_US, as_of_us
+
+
+def to_us(instant: dt.datetime) -> int:
+    """An aware datetime as integer microseconds since the Unix epoch."""
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant!r}: instants must be timezone-aware")
+    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def from_us(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=int(us))
+
+
+@functools.lru_cache(maxsize=4096)
+def resolve_timezone(name: str | None) -> str:
+    """The zone a store's hours are read in (rule 4): the trimmed name if
+    `zoneinfo` loads it, else America/Chicago."""
+    key = (name or "").strip()
+    if key:
+        try:
+            ZoneInfo(key)
+            return key
+        except Exception:  # any failure to load means "not a valid name" (rule 4)
+            pass
+    return DEFAULT_TIMEZONE
+
+
+# --- Public entry points ------------------------------------------------------
+
+
+def compute_fleet(fleet: FleetInput, *, as_of_us: int) -> FleetResult:
+    """The six values for every store of `fleet`, as of T = `as_of_us`."""
+    prepared = _PreparedFleet(fleet.schedules)
+    lo, hi = poll_range(as_of_us)
+    polls = fleet.polls
+    history = fleet.history
+    if history is None:
+        older = polls.ts_us < lo
+        history = _ArrayHistory(polls.take(older))
+    in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
+    bulk = polls if in_range.all() else polls.take(in_range)
+
+    n = len(fleet.store_ids)
+    end = as_of_us + 1  # spans are clipped to [lo, end): a poll at T is inside
+    spans = prepared.open_spans(np.arange(n), lo, end)
+    obs = _observations(bulk, spans, n, lo, end)
+    obs = _with_prior_observations(obs, prepared, history, n, lo=lo, week_start=as_of_us - WEEK_US)
+    values = _window_values(obs, spans, n, lo, end, as_of_us)
+    return FleetResult(fleet.store_ids, values, observations=len(obs.ts_us), polls_read=len(polls))
+
+
+def store_values(schedule: Schedule, polls: Iterable[tuple[dt.datetime, bool]], *, as_of: dt.datetime) -> StoreValues:
+    """The six values of one store (unrounded), from (instant, active) polls in any order."""
+    rows = list(polls)
+    fleet = FleetInput(
+        store_ids=["store"],
+        schedules=[schedule],
+        polls=Polls(np.zeros(len(rows), np.int64), [to_us(t) for t, _ in rows], [a for _, a in rows]),
+    )
+    return StoreValues(*compute_fleet(fleet, as_of_us=to_us(as_of)).values[0].tolist())
+
+
+def csv_rows(result: FleetResult) -> Iterable[list]:
+    """The report's rows without header, sorted by store_id as a string (rules 1, 9)."""
+    order = sorted(range(len(result.store_ids)), key=result.store_ids.__getitem__)
+    values = result.values.tolist()
+    for i in order:
+        yield [result.store_ids[i], *(round(v, 2) for v in values[i])]
+
+
+def write_csv(result: FleetResult, out: TextIO, *, header: bool = True) -> int:
+    """Write the report CSV (rule 9) to `out`; returns the number of rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(CSV_COLUMNS)
+    count = 0
+    for row in csv_rows(result):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+# --- Open spans (rule 5) --------------------------------------------------------
+
+
+@dataclass
+class _Spans:
+    """Merged open spans [start, end) per store, sorted by (store, start), clipped to a range."""
+
+    store: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
+class _PreparedFleet:
+    """Schedules flattened into arrays, ready to be turned into UTC spans for any range."""
+
+    def __init__(self, schedules: Sequence[Schedule]):
+        self.n = len(schedules)
+        zone_names = [resolve_timezone(s.timezone_str) for s in schedules]
+        self.zones = sorted(set(zone_names))
+        zone_index = {z: i for i, z in enumerate(self.zones)}
+        self.store_zone = np.fromiter((zone_index[z] for z in zone_names), np.int64, self.n)
+        counts = np.fromiter((len(s.hours) for s in schedules), np.int64, self.n)
+        self.always_open = counts == 0
+        flat = [row for s in schedules for row in s.hours]
+        rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
+        self.row_store = np.repeat(np.arange(self.n), counts)
+        self.row_dow, self.row_start, self.row_end = rows[:, 0], rows[:, 1], rows[:, 2]
+
+    def open_spans(self, stores: np.ndarray, lo_us: int, hi_us: int) -> _Spans:
+        """Merged open spans of `stores` (sorted store indices), clipped to [lo_us, hi_us)."""
+        wanted = np.zeros(self.n, bool)
+        wanted[stores] = True
+        rows = np.flatnonzero(wanted[self.row_store])
+        # Every local date whose intervals can reach into the range: local dates
+        # lie within a day of UTC dates, and a row may run past midnight.
+        first_day = lo_us // DAY_US - 2
+        last_day = -(-hi_us // DAY_US) + 1
+        days = np.arange(first_day, last_day + 1)
+        weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (3)
+        row_idx, day = [], []
+        for d, wd in zip(days.tolist(), weekday.tolist()):
+            match = rows[self.row_dow[rows] == wd]
+            row_idx.append(match)
+            day.append(np.full(len(match), d, np.int64))
+        r = np.concatenate(row_idx) if row_idx else np.empty(0, np.int64)
+        d = np.concatenate(day) if day else np.empty(0, np.int64)
+        start_s, end_s = self.row_start[r], self.row_end[r]
+        midnight = d * 86_400
+        whole_day = start_s == end_s
+        wall_start = np.where(whole_day, midnight, midnight + start_s)
+        wall_end = np.where(whole_day | (start_s > end_s), midnight + 86_400, midnight) + np.where(whole_day, 0, end_s)
+        store = self.row_store[r]
+        zone = self.store_zone[store]
+        span_lo_s = (first_day - 1) * 86_400
+        span_hi_s = (last_day + 2) * 86_400
+        utc_start = self._wall_to_utc(zone, wall_start, span_lo_s, span_hi_s) * US
+        utc_end = self._wall_to_utc(zone, wall_end, span_lo_s, span_hi_s) * US
+        # Stores with no rows at all are open around the clock (rule 5).
+        always = stores[self.always_open[stores]]
+        store = np.concatenate([store, always])
+        utc_start = np.concatenate([utc_start, np.full(len(always), lo_us)])
+        utc_end = np.concatenate([utc_end, np.full(len(always), hi_us)])
+        np.clip(utc_start, lo_us, hi_us, out=utc_start)
+        np.clip(utc_end, lo_us, hi_us, out=utc_end)
+        keep = utc_end > utc_start  # empty after conversion (e.g. DST gap) or outside the range
+        return _merge(store[keep], utc_start[keep], utc_end[keep])
+
+    def _wall_to_utc(self, zone: np.ndarray, wall_s: np.ndarray, lo_s: int, hi_s: int) -> np.ndarray:
+        """UTC seconds for local wall-clock seconds, per zone, as zoneinfo does with fold=0."""
+        utc = np.empty_like(wall_s)
+        order = np.argsort(zone, kind="stable")
+        bounds = np.searchsorted(zone[order], np.arange(len(self.zones) + 1))
+        for z, name in enumerate(self.zones):
+            idx = order[bounds[z] : bounds[z + 1]]
+            if len(idx) == 0:
+                continue
+            breaks, offsets = _wall_offsets(name, lo_s, hi_s)
+            w = wall_s[idx]
+            utc[idx] = w - offsets[np.searchsorted(breaks, w, side="right")]
+        return utc
+
+
+@functools.lru_cache(maxsize=1024)
+def _wall_offsets(zone_name: str, lo_s: int, hi_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Breakpoints and UTC offsets to read wall-clock seconds in a zone (fold=0).
+
+    offsets[i] applies to wall times w with breaks[i-1] <= w < breaks[i]
+    (offsets has one element more than breaks). For a transition at UTC
+    instant u from offset a to offset b the wall breakpoint is u + max(a, b):
+    wall times in a gap (b > a) or an overlap (b < a) keep the earlier offset,
+    which is what zoneinfo does for fold=0 (rule 5).
+    """
+    zone = ZoneInfo(zone_name)
+
+    def offset(t: int) -> int:
+        return int(dt.datetime.fromtimestamp(t, zone).utcoffset().total_seconds())
+
+    step = 3600  # no zone changes its offset twice within an hour
+    samples = list(range(lo_s - lo_s % step, hi_s + step, step))
+    values = [offset(t) for t in samples]
+    breaks, offsets = [], [values[0]]
+    for t, before, after in zip(samples, values, values[1:]):
+        if before == after:
+            continue
+        a, b = t, t + step  # offset(a) == before, offset(b) != before: find the first changed second
+        while b - a > 1:
+            mid = (a + b) // 2
+            if offset(mid) == before:
+                a = mid
+            else:
+                b = mid
+        breaks.append(b + max(before, after))
+        offsets.append(after)
+    return np.array(breaks, np.int64), np.array(offsets, np.int64)
+
+
+def _merge(store: np.ndarray, start: np.ndarray, end: np.ndarray) -> _Spans:
+    """Union of intervals per store: sweep +1 at each start and -1 at each end.
+
+    Events sort by (store, instant, starts before ends); a merged span opens
+    where the running count rises from 0 and closes where it returns to 0.
+    Each store's events sum to 0, so one cumulative sum serves all stores.
+    """
+    if len(store) == 0:
+        return _Spans(store, start, end)
+    ev_store = np.concatenate([store, store])
+    ev_time = np.concatenate([start, end])
+    ev_delta = np.concatenate([np.ones(len(start), np.int64), -np.ones(len(end), np.int64)])
+    order = np.lexsort((-ev_delta, ev_time, ev_store))
+    ev_store, ev_time, ev_delta = ev_store[order], ev_time[order], ev_delta[order]
+    depth = np.cumsum(ev_delta)
+    opens = (ev_delta == 1) & (depth == 1)
+    closes = (ev_delta == -1) & (depth == 0)
+    return _Spans(ev_store[opens], ev_time[opens], ev_time[closes])
+
+
+# --- Observations (rules 6, 7) -------------------------------------------------
+
+
+def _keys(store: np.ndarray, t: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Order-preserving keys for (store, instant in [lo, hi]): store * R + (t - lo)."""
+    width = hi - lo + 1
+    if (int(store.max(initial=0)) + 1) * width >= 2**62:
+        raise OverflowError("too many stores for one key range; compute the fleet in shards")
+    return store * width + (t - lo)
+
+
+def _observations(polls: Polls, spans: _Spans, n: int, lo: int, end: int) -> Polls:
+    """The polls inside open spans, sorted by (store, instant), one per instant (rules 6, 7)."""
+    keys = _keys(polls.store, polls.ts_us, lo, end)
+    span_lo = _keys(spans.store, spans.start, lo, end)
+    span_hi = _keys(spans.store, spans.end, lo, end)
+    j = np.searchsorted(span_lo, keys, side="right") - 1
+    inside = (j >= 0) & (keys < span_hi[np.maximum(j, 0)])
+    obs = polls.take(inside)
+    keys = keys[inside]
+    if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
+        order = np.argsort(keys, kind="stable")
+        obs, keys = obs.take(order), keys[order]
+    return _one_per_instant(obs, keys)
+
+
+def _one_per_instant(obs: Polls, keys: np.ndarray) -> Polls:
+    """Collapse polls of one store at one instant: inactive unless all are active (rule 7)."""
+    if len(keys) < 2:
+        return obs
+    first = np.empty(len(keys), bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    if first.all():
+        return obs
+    starts = np.flatnonzero(first)
+    active = np.minimum.reduceat(obs.active.astype(np.int8), starts).astype(bool)
+    return Polls(obs.store[starts], obs.ts_us[starts], active)
+
+
+def _with_prior_observations(
+    obs: Polls, prepared: _PreparedFleet, history: History, n: int, *, lo: int, week_start: int
+) -> Polls:
+    """Add, for stores with no observation in [lo, week_start], their latest earlier one.
+
+    Only those stores can have their status at the start of the week decided by
+    an observation older than `lo` (see module doc). History is searched in
+    chunks of 7, 14, 28, ... days back from `lo`, for the stores still unresolved.
+    """
+    has_early = np.zeros(n, bool)
+    has_early[obs.store[obs.ts_us <= week_start]] = True
+    pending = np.flatnonzero(~has_early)
+    if len(pending) == 0:
+        return obs
+    earliest = np.full(n, NO_POLL, np.int64)
+    earliest[pending] = history.earliest_us(pending)
+    pending = pending[earliest[pending] < lo]
+    found: list[Polls] = []
+    hi, width = lo, WEEK_US
+    while len(pending):
+        start = max(hi - width, int(earliest[pending].min()))
+        chunk = history.polls_between(pending, start, hi)
+        spans = prepared.open_spans(pending, start, hi)
+        older = _observations(chunk, spans, n, start, hi)
+        if len(older.ts_us):
+            # Sorted by (store, instant): the last row of each store is its latest.
+            last = np.r_[older.store[1:] != older.store[:-1], True]
+            latest = older.take(last)
+            found.append(latest)
+            resolved = np.zeros(n, bool)
+            resolved[latest.store] = True
+            pending = pending[~resolved[pending]]
+        pending = pending[earliest[pending] < start]
+        hi, width = start, width * 2
+    if not found:
+        return obs
+    prior = found[0] if len(found) == 1 else Polls(*(np.concatenate(a) for a in zip(*((p.store, p.ts_us, p.active) for p in found))))
+    prior = prior.take(np.argsort(prior.store, kind="stable"))
+    # A prior observation precedes every observation of its store: insert it
+    # before the store's first row, keeping (store, instant) order.
+    at = np.searchsorted(obs.store, prior.store, side="left")
+    return Polls(
+        np.insert(obs.store, at, prior.store), np.insert(obs.ts_us, at, prior.ts_us), np.insert(obs.active, at, prior.active)
+    )
+
+
+# --- Windows (rules 3, 8) -------------------------------------------------------
+
+
+def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: int) -> np.ndarray:
+    """(n, 6) array: uptime and downtime in each window, in output units (rule 8)."""
+    span_lo = _keys(spans.store, spans.start, lo, end)
+    span_hi = _keys(spans.store, spans.end, lo, end)
+    before = np.concatenate([[0], np.cumsum(span_hi - span_lo)])  # open time before span j
+
+    def open_before(keys: np.ndarray) -> np.ndarray:
+        """G: open time of the key's store before the key's instant (us)."""
+        j = np.searchsorted(span_lo, keys, side="right") - 1
+        jj = np.maximum(j, 0)
+        g = before[jj] + np.minimum(keys, span_hi[jj]) - span_lo[jj]
+        return np.where(j >= 0, g, 0)
+
+    stores = np.arange(n, dtype=np.int64)
+    g_end = open_before(_keys(stores, np.full(n, as_of), lo, end))
+    # Segments: observation i holds between the midpoints with its neighbours (rule 7).
+    s, t = obs.store, obs.ts_us
+    same_next = s[1:] == s[:-1]
+    mid = t[:-1] + (t[1:] - t[:-1]) // 2
+    seg_start = np.concatenate([[lo], np.where(same_next, mid, lo)])
+    seg_end = np.concatenate([np.where(same_next, mid, end), [end]])
+    active = obs.active
+    s, seg_start, seg_end = s[active], np.clip(seg_start[active], lo, end), np.clip(seg_end[active], lo, end)
+    g_seg_start = open_before(_keys(s, seg_start, lo, end))
+    g_seg_end = open_before(_keys(s, seg_end, lo, end))
+
+    values = np.zeros((n, 6))
+    for w, length in enumerate(WINDOWS_US):
+        g_window_start = open_before(_keys(stores, np.full(n, max(as_of - length, lo)), lo, end))
+        open_time = g_end - g_window_start
+        up = np.minimum(g_seg_end, g_end[s]) - np.maximum(g_seg_start, g_window_start[s])
+        uptime = np.bincount(s, weights=np.maximum(up, 0), minlength=n)
+        values[:, w] = uptime
+        values[:, 3 + w] = open_time - uptime
+    return values / _UNITS
+
+
+class _ArrayHistory:
+    """History over polls held in memory (tests, small inputs, the CLI without a DB)."""
+
+    def __init__(self, polls: Polls):
+        self.polls = polls
+
+    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
+        size = max(int(stores.max(initial=-1)), int(self.polls.store.max(initial=-1))) + 1
+        earliest = np.full(size, NO_POLL, np.int64)
+        np.minimum.at(earliest, self.polls.store, self.polls.ts_us)
+        return earliest[stores]
+
+    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
+        member = np.isin(self.polls.store, stores)
+        return self.polls.take(member & (self.polls.ts_us >= start_us) & (self.polls.ts_us < end_us))

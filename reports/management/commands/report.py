@@ -1,0 +1,44 @@
+"""manage.py report [--as-of ISO] [--out FILE] [--store ID ...]: a report computed in this process.
+
+The same shards, engine and merge as the workers: the CSV is byte-for-byte
+the one GET /get_report serves for the same as_of.
+"""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+
+from reports import services
+
+
+def _instant(text: str):
+    value = parse_datetime(text.strip().replace(" UTC", "+00:00").replace("Z", "+00:00"))
+    if value is None or value.tzinfo is None:
+        raise CommandError(f"--as-of {text!r}: expected an ISO 8601 instant with a timezone, e.g. 2023-01-25T18:00:00Z")
+    return value
+
+
+class Command(BaseCommand):
+    help = "Compute the uptime report in this process and write the CSV (stdout without --out)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", type=_instant, default=None, help="ISO 8601 instant; default: the latest poll")
+        parser.add_argument("--out", default="-", help="output file, or - for stdout (default)")
+        parser.add_argument("--store", action="append", dest="store_ids", help="only this store_id (repeatable)")
+
+    def handle(self, *args, as_of, out, store_ids, **options):
+        started = time.perf_counter()
+        try:
+            if out == "-":
+                rows, polls = services.report_write_csv(as_of=as_of, out=self.stdout._out, store_ids=store_ids)
+            else:
+                with open(out, "w", encoding="utf-8", newline="") as fh:
+                    rows, polls = services.report_write_csv(as_of=as_of, out=fh, store_ids=store_ids)
+        except services.UnknownStores as exc:
+            raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise CommandError(f"cannot write {out}: {exc.strerror}") from exc
+        where = "stdout" if out == "-" else out
+        print(f"report: {rows} stores, {polls} polls read, {time.perf_counter() - started:.2f} s -> {where}", file=sys.stderr)

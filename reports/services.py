@@ -1,0 +1,207 @@
+"""Report use cases: create, generate (plan shards), compute a shard, merge, fail.
+
+The flow of one report:
+
+    report_create   -> Report(Pending), then report_generate_task on the queue
+    report_generate -> ReportShard rows (slices of stores), status Running,
+                       one report_shard_task per shard (a Celery group)
+    report_shard_run-> engine over the shard's stores; its CSV rows are stored
+                       on the shard and the report's shard counter goes up
+    report_finalize -> (by whichever shard finishes last) merges the shards'
+                       rows into one CSV file, status Complete
+
+Every step may run twice (a worker killed after doing the work but before
+acknowledging its message): planning happens once under a row lock, a shard
+is counted only when its `done` flag flips, and a finished report is left
+alone. The progress of a report is shards_done / shards_total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import io
+import logging
+import os
+import tempfile
+from typing import Iterable, Iterator, TextIO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from reports import engine, selectors
+from reports.models import Report, ReportShard
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(Exception):
+    """The task queue could not take the report; nothing was left Pending."""
+
+
+class UnknownStores(ValueError):
+    def __init__(self, store_ids: list[str]):
+        self.store_ids = store_ids
+        super().__init__(f"unknown store_ids: {', '.join(store_ids)}")
+
+
+def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | None = None) -> Report:
+    """A new Pending report as of `as_of` (default per SEMANTICS.md rule 2), queued for the workers."""
+    from reports.tasks import report_generate_task
+
+    if store_ids is not None:
+        store_ids = sorted(set(store_ids))
+        _check_store_ids(store_ids)
+    report = Report.objects.create(as_of=as_of or selectors.default_as_of(), store_ids=store_ids)
+    try:
+        report_generate_task.apply_async(args=[str(report.id)], retry=False)
+    except Exception as exc:  # kombu raises many kinds: all mean "not queued"
+        report_fail(report_id=report.id, reason=f"The task queue is unreachable: {exc}")
+        raise BrokerUnavailable(str(exc)) from exc
+    return report
+
+
+def _check_store_ids(store_ids: list[str]) -> None:
+    from stores.models import Store
+
+    known = set(Store.objects.filter(store_id__in=store_ids).values_list("store_id", flat=True))
+    missing = [s for s in store_ids if s not in known]
+    if missing:
+        raise UnknownStores(missing)
+
+
+def report_get(*, report_id) -> Report:
+    return Report.objects.get(pk=report_id)
+
+
+def report_generate(*, report: Report) -> list[int]:
+    """Plan the report's shards (once) and mark it Running; returns the shard numbers still to compute."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.status in (Report.Status.COMPLETE, Report.Status.FAILED):
+            return []
+        if report.status == Report.Status.PENDING:
+            shards = selectors.report_shards(
+                as_of=report.as_of, store_ids=report.store_ids, shard_size=settings.REPORT_SHARD_STORES
+            )
+            ReportShard.objects.bulk_create(
+                ReportShard(report=report, number=i, store_pk_first=s.pk_first, store_pk_last=s.pk_last)
+                for i, s in enumerate(shards)
+            )
+            report.status = Report.Status.RUNNING
+            report.started_at = timezone.now()
+            report.shards_total = len(shards)
+            report.save(update_fields=["status", "started_at", "shards_total"])
+        pending = list(report.shards.filter(done=False).values_list("number", flat=True))
+    if not pending:
+        report_finalize(report_id=report.pk)
+    return pending
+
+
+def report_shard_run(*, report_id, number: int) -> None:
+    """Compute one shard and store its rows; the last shard to finish merges the report."""
+    shard = ReportShard.objects.select_related("report").get(report_id=report_id, number=number)
+    report = shard.report
+    if report.status != Report.Status.RUNNING:
+        return
+    if not shard.done:
+        ReportShard.objects.filter(pk=shard.pk).update(attempts=F("attempts") + 1)
+        text, rows, polls = shard_csv(
+            as_of=report.as_of, pk_first=shard.store_pk_first, pk_last=shard.store_pk_last, store_ids=report.store_ids
+        )
+        with transaction.atomic():
+            flipped = ReportShard.objects.filter(pk=shard.pk, done=False).update(
+                done=True, rows_csv=text, row_count=rows, polls_read=polls
+            )
+            if flipped:
+                Report.objects.filter(pk=report.pk).update(shards_done=F("shards_done") + 1)
+    if not ReportShard.objects.filter(report_id=report_id, done=False).exists():
+        report_finalize(report_id=report_id)
+
+
+def shard_csv(*, as_of: dt.datetime, pk_first: int, pk_last: int, store_ids: list[str] | None) -> tuple[str, int, int]:
+    """The CSV rows (no header, sorted by store_id) of one slice of stores, with row and poll counts."""
+    fleet = selectors.fleet_input(as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids)
+    result = engine.compute_fleet(fleet, as_of_us=engine.to_us(as_of))
+    out = io.StringIO()
+    rows = engine.write_csv(result, out, header=False)
+    return out.getvalue(), rows, result.polls_read
+
+
+def merge_shard_rows(parts: Iterable[str]) -> Iterator[str]:
+    """One stream of CSV lines sorted by store_id, from shards that are each sorted (rule 1)."""
+    return heapq.merge(*(part.splitlines(keepends=True) for part in parts), key=_store_id_of_line)
+
+
+def _store_id_of_line(line: str) -> str:
+    if line.startswith('"'):
+        import csv
+
+        return next(csv.reader([line]))[0]
+    return line.split(",", 1)[0]
+
+
+def write_report_csv(parts: Iterable[str], out: TextIO) -> None:
+    out.write(engine.CSV_HEADER + "\n")
+    out.writelines(merge_shard_rows(parts))
+
+
+def report_write_csv(*, as_of: dt.datetime | None, out: TextIO, store_ids: list[str] | None = None) -> tuple[int, int]:
+    """Compute a report in this process and write its CSV to `out` (the `report` command).
+
+    Same shards, same engine and same merge as the workers, so the bytes are
+    those of the API's download. Returns (rows, polls read).
+    """
+    as_of = as_of or selectors.default_as_of()
+    shards = selectors.report_shards(as_of=as_of, store_ids=store_ids, shard_size=settings.REPORT_SHARD_STORES)
+    parts, rows, polls = [], 0, 0
+    for s in shards:
+        text, n, p = shard_csv(as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, store_ids=store_ids)
+        parts.append(text)
+        rows, polls = rows + n, polls + p
+    write_report_csv(parts, out)
+    return rows, polls
+
+
+def report_finalize(*, report_id) -> None:
+    """Merge the shards' rows into the report's CSV file and mark it Complete (once)."""
+    report = Report.objects.get(pk=report_id)
+    if report.status != Report.Status.RUNNING:
+        return
+    parts = list(report.shards.order_by("number").values_list("rows_csv", flat=True))
+    # Write to a temporary file first: a failure never leaves a partial file attached.
+    with tempfile.NamedTemporaryFile("w+", suffix=".csv", dir=_tmp_dir(), delete=False, encoding="utf-8", newline="") as tmp:
+        write_report_csv(parts, tmp)
+    try:
+        with transaction.atomic():
+            report = Report.objects.select_for_update().get(pk=report_id)
+            if report.status != Report.Status.RUNNING:
+                return
+            with open(tmp.name, "rb") as fh:
+                report.file.save(f"{report.id}.csv", File(fh), save=False)
+            totals = report.shards.values_list("row_count", "polls_read")
+            report.row_count = sum(r for r, _ in totals)
+            report.polls_read = sum(p for _, p in totals)
+            report.status = Report.Status.COMPLETE
+            report.finished_at = timezone.now()
+            report.save(update_fields=["file", "row_count", "polls_read", "status", "finished_at"])
+            report.shards.update(rows_csv="")
+    finally:
+        os.unlink(tmp.name)
+
+
+def _tmp_dir() -> str:
+    path = settings.MEDIA_ROOT / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def report_fail(*, report_id, reason: str) -> None:
+    """Mark a report Failed with a readable reason (never for a finished report)."""
+    log.warning("report %s failed: %s", report_id, reason)
+    Report.objects.filter(pk=report_id).exclude(status=Report.Status.COMPLETE).update(
+        status=Report.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+    )
