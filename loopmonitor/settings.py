@@ -89,7 +89,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Files -------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -120,10 +120,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
-    (BROKER_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    for folder in ("processed", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 else:
     # On Redis a message taken by a worker that dies (SIGKILL, OOM, lost node)
     # is handed to another worker once `visibility_timeout` has passed. kombu
@@ -158,4 +160,5 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+for _folder in (VAR_DIR, STATIC_ROOT, MEDIA_ROOT):
+    _folder.mkdir(parents=True, exist_ok=True)

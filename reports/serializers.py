@@ -7,16 +7,14 @@ from reports.models import Report
 
 
 class TriggerSerializer(serializers.Serializer):
-    as_of = serializers.DateTimeField(required=False, allow_null=True, help_text="ISO 8601 instant; default: the latest poll")
+    as_of = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll"
+    )
     store_ids = serializers.ListField(
         child=serializers.CharField(max_length=64, allow_blank=False), required=False, allow_null=True, allow_empty=False,
         max_length=100_000,
     )
 
-    def validate_as_of(self, value):
-        if value is not None and value.tzinfo is None:
-            raise serializers.ValidationError("as_of must carry a timezone, e.g. 2023-01-25T18:00:00Z")
-        return value
 
 
 class ReportSerializer(serializers.ModelSerializer):

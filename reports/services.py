@@ -155,6 +155,9 @@ def report_write_csv(*, as_of: dt.datetime | None, out: TextIO, store_ids: list[
     Same shards, same engine and same merge as the workers, so the bytes are
     those of the API's download. Returns (rows, polls read).
     """
+    if store_ids is not None:
+        store_ids = sorted(set(store_ids))
+        _check_store_ids(store_ids)
     as_of = as_of or selectors.default_as_of()
     shards = selectors.report_shards(as_of=as_of, store_ids=store_ids, shard_size=settings.REPORT_SHARD_STORES)
     parts, rows, polls = [], 0, 0

@@ -1,0 +1,20 @@
+# One image for the web server and the worker (docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    LOOPMONITOR_VAR_DIR=/var/lib/loopmonitor
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
+    && useradd --system --home /app loopmonitor \
+    && mkdir -p /var/lib/loopmonitor/media \
+    && chown -R loopmonitor /var/lib/loopmonitor
+USER loopmonitor
+
+EXPOSE 8000
+CMD ["gunicorn", "loopmonitor.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,61 @@
+# loopmonitor: `make run` starts the service, `make test` runs the tests.
+# Everything installs into .venv from requirements*.txt; nothing else is needed.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test install migrate seed worker web bench clean compose-check help
+
+help:
+	@echo "make run    - install, migrate, load data/, start web + worker on http://$(HOST):$(PORT)/"
+	@echo "make test   - run the test suite (PostgreSQL + Redis when DATABASE_URL / CELERY_BROKER_URL are set)"
+	@echo "make bench  - run the benchmarks and rewrite BENCHMARKS.md"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) load_data --dir data
+
+run: seed
+	@$(MANAGE) ensure_superuser
+	@echo
+	@echo "  web      http://$(HOST):$(PORT)/"
+	@echo "  API      curl -X POST http://$(HOST):$(PORT)/trigger_report"
+	@echo "           curl 'http://$(HOST):$(PORT)/get_report?report_id=<id>'"
+	@echo "  reports  http://$(HOST):$(PORT)/api/reports/"
+	@echo "  admin    http://$(HOST):$(PORT)/admin/"
+	@echo "  health   http://$(HOST):$(PORT)/healthz"
+	@echo "  (Ctrl-C stops the web server and the worker)"
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A loopmonitor worker --loglevel INFO --concurrency $(WORKERS) & \
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+# `docker compose config` validates docker-compose.yml without a Docker engine;
+# where only Debian's docker-compose (v1) is installed, that one is used.
+compose-check:
+	@if docker compose version >/dev/null 2>&1; then c="docker compose"; else c="docker-compose"; fi; \
+	DJANGO_SECRET_KEY=compose-check $$c config --quiet && echo "docker-compose.yml: valid ($$c)"
+
+clean:
+	rm -rf var media staticfiles .pytest_cache

@@ -1,0 +1,132 @@
+"""Fixtures of the reports app: small stores with known numbers, an API
+client, and a real Celery worker process for the queue tests."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from loopmonitor.celery import app as celery_app
+from stores.models import BusinessHours, Poll, Store
+
+UTC = dt.timezone.utc
+# SEMANTICS.md example A: T = Monday 2023-01-23 12:00 New York = 17:00 UTC.
+EXAMPLE_A_AS_OF = dt.datetime(2023, 1, 23, 17, 0, tzinfo=UTC)
+EXAMPLE_A_ROW = "1481966498820158979,0.0,1.74,1.74,60.0,1.26,1.26"
+
+
+def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store:
+    """A store with hours rows (day, "HH:MM", "HH:MM") and polls (aware datetime, active)."""
+    store = Store.objects.create(store_id=store_id, timezone_str=timezone_str)
+    BusinessHours.objects.bulk_create(
+        BusinessHours(store=store, day_of_week=d, start_time_local=dt.time.fromisoformat(s), end_time_local=dt.time.fromisoformat(e))
+        for d, s, e in hours
+    )
+    Poll.objects.bulk_create(Poll(store=store, observed_at_utc=t, active=a) for t, a in polls)
+    return store
+
+
+@pytest.fixture
+def example_fleet(db):
+    """Example A of SEMANTICS.md, a store known only from timezones.csv (D), a UUID store with polls."""
+    make_store(
+        "1481966498820158979",
+        timezone_str="America/New_York",
+        hours=[(0, "09:00", "12:00")],
+        polls=[
+            (dt.datetime(2023, 1, 23, 15, 14, tzinfo=UTC), True),
+            (dt.datetime(2023, 1, 23, 16, 15, tzinfo=UTC), False),
+            (dt.datetime(2023, 1, 23, 13, 30, tzinfo=UTC), False),  # 08:30 local: closed, ignored (example B)
+        ],
+    )
+    make_store("99", timezone_str="")
+    make_store(
+        "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11",
+        polls=[(EXAMPLE_A_AS_OF - dt.timedelta(minutes=30), True)],
+    )
+    return EXAMPLE_A_AS_OF
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run tasks inline, in this process (API contract tests; the queue has its own test)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False
+
+
+def _database_url(db: dict) -> str:
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` process on the test database and the configured broker."""
+
+    def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1):
+        self.log_path = log_dir / f"worker-{name}.log"
+        env = dict(os.environ, DATABASE_URL=_database_url(connection.settings_dict))
+        env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "loopmonitor", "worker", "--loglevel", "INFO",
+             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
+            cwd=settings.BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_for("ready.", timeout=60)
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_for(self, text: str, *, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited ({self.process.returncode}):\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker never printed {text!r}:\n{self.output()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """Start real worker processes; all are stopped after the test. Stale messages are purged first."""
+    celery_app.control.purge()
+    workers: list[WorkerProcess] = []
+
+    def start(name: str = "worker", concurrency: int = 1) -> WorkerProcess:
+        workers.append(WorkerProcess(tmp_path, name=name, concurrency=concurrency))
+        return workers[-1]
+
+    yield start
+    for w in workers:
+        w.stop()

@@ -1,0 +1,66 @@
+"""manage.py report: the same CSV as the API, clear errors on bad input."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from reports.conftest import EXAMPLE_A_ROW
+from reports.engine import CSV_HEADER
+
+pytestmark = pytest.mark.django_db
+
+
+UUID_ROW = "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11,60.0,24.0,168.0,0.0,0.0,0.0"  # 24x7, one active poll
+TZ_ONLY_ROW = "99,0.0,0.0,0.0,60.0,24.0,168.0"  # known only from timezones.csv: all downtime (example D)
+
+
+def test_report_writes_the_csv_to_stdout(example_fleet, capsys):
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z")
+
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [CSV_HEADER, UUID_ROW, EXAMPLE_A_ROW, TZ_ONLY_ROW]
+    assert "3 stores" in out.err
+
+
+def test_report_rows_are_sorted_by_store_id_as_a_string(example_fleet, capsys):
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z")
+
+    ids = [line.split(",")[0] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert ids == ["0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11", "1481966498820158979", "99"]
+
+
+def test_report_writes_to_a_file(example_fleet, tmp_path):
+    target = tmp_path / "report.csv"
+
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z", "--out", str(target))
+
+    assert target.read_text().splitlines()[2] == EXAMPLE_A_ROW
+
+
+def test_report_as_of_in_the_past_ignores_newer_polls(example_fleet, capsys):
+    # given T = 11:00 New York: the 10:14 poll (active) is seen, the 11:15 one (inactive) is not yet
+    call_command("report", "--as-of", "2023-01-23T16:00:00Z")
+
+    rows = {line.split(",")[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    # then all open time is active: today 09:00-11:00, and in the week also
+    # the previous Monday's 11:00-12:00 (the window starts Monday 11:00)
+    assert rows["1481966498820158979"] == "1481966498820158979,60.0,2.0,3.0,0.0,0.0,0.0"
+    # and a store known only from a poll after T has no row (rule 1)
+    assert "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11" not in rows
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2023-13-45T00:00:00Z", "2023-01-23T17:00:00"])
+def test_report_rejects_a_bad_as_of(example_fleet, value):
+    with pytest.raises(CommandError, match="--as-of"):
+        call_command("report", "--as-of", value)
+
+
+def test_report_fails_clearly_when_the_output_cannot_be_written(example_fleet, tmp_path):
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command("report", "--out", str(tmp_path / "missing-dir" / "r.csv"))
+
+
+def test_report_for_unknown_store_fails_clearly(example_fleet):
+    with pytest.raises(CommandError, match="unknown store_ids: nope"):
+        call_command("report", "--store", "nope")

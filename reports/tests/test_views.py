@@ -1,0 +1,155 @@
+"""The REST contract of issue 2: trigger, get (each status, 400/404), list, health."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from reports.conftest import EXAMPLE_A_ROW
+from reports.models import Report
+from reports.services import report_write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def test_trigger_answers_202_with_a_report_id(api, example_fleet, eager_tasks):
+    response = api.post("/trigger_report")
+
+    assert response.status_code == 202
+    report = Report.objects.get(pk=uuid.UUID(response.json()["report_id"]))
+    # Default T: the latest poll (rule 2), the UUID store's at 16:30 UTC.
+    assert report.as_of == dt.datetime(2023, 1, 23, 16, 30, tzinfo=dt.timezone.utc)
+
+
+def test_trigger_with_as_of_computes_the_report_as_of_that_instant(api, example_fleet, eager_tasks):
+    response = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json")
+
+    report = Report.objects.get(pk=response.json()["report_id"])
+    assert report.as_of == dt.datetime(2023, 1, 23, 17, tzinfo=dt.timezone.utc)
+    assert report.status == Report.Status.COMPLETE
+    assert EXAMPLE_A_ROW in report.file.open("rb").read().decode()
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ('{"as_of": "yesterday"}', "application/json"),
+        ('{"as_of": 12}', "application/json"),
+        ("not json", "application/json"),
+        ('["a list"]', "application/json"),
+        ('{"store_ids": "not-a-list"}', "application/json"),
+        ('{"store_ids": []}', "application/json"),
+    ],
+)
+def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
+    response = api.generic("POST", "/trigger_report", body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert Report.objects.count() == 0
+
+
+def test_trigger_for_unknown_store_ids_is_400_naming_them(api, example_fleet):
+    response = api.post("/trigger_report", {"store_ids": ["99", "nope", "nada"]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["unknown_store_ids"] == ["nada", "nope"]
+
+
+def test_get_report_complete_is_the_csv_attachment(api, example_fleet, eager_tasks):
+    report_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+
+    for url in (f"/get_report?report_id={report_id}", f"/get_report/{report_id}"):
+        response = api.get(url)
+        body = b"".join(response.streaming_content).decode()
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv"
+        assert response["Content-Disposition"] == f'attachment; filename="report-{report_id}.csv"'
+        assert response["X-Report-Status"] == "Complete"
+        assert body.splitlines()[2] == EXAMPLE_A_ROW
+        assert len(body.splitlines()) == 4  # header + 3 stores
+
+
+def test_the_api_csv_equals_the_report_command_csv_byte_for_byte(api, example_fleet, eager_tasks):
+    import io
+
+    report_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+    via_api = b"".join(api.get(f"/get_report/{report_id}").streaming_content)
+    out = io.StringIO()
+    report_write_csv(as_of=example_fleet, out=out)
+
+    assert via_api == out.getvalue().encode()
+
+
+def test_get_report_while_pending_or_running_says_running_with_progress(api):
+    pending = Report.objects.create(as_of=dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc))
+    running = Report.objects.create(
+        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc), status=Report.Status.RUNNING, shards_total=4, shards_done=1
+    )
+
+    assert api.get(f"/get_report/{pending.id}").json()["status"] == "Running"
+    body = api.get(f"/get_report?report_id={running.id}").json()
+    assert body["status"] == "Running"
+    assert body["progress"] == 0.25
+
+
+def test_get_report_failed_says_why(api):
+    failed = Report.objects.create(
+        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc), status=Report.Status.FAILED, error="shard 0: boom"
+    )
+
+    response = api.get(f"/get_report/{failed.id}")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "Failed", "error": "shard 0: boom", "report_id": str(failed.id)}
+
+
+@pytest.mark.parametrize("url", ["/get_report?report_id=not-a-uuid", "/get_report/12345", "/get_report", "/get_report?report_id="])
+def test_malformed_report_id_is_400_json(api, url):
+    response = api.get(url)
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_unknown_report_id_is_404_json(api):
+    response = api.get(f"/get_report/{uuid.uuid4()}")
+
+    assert response.status_code == 404
+    assert "No report" in response.json()["detail"]
+
+
+def test_unknown_url_is_404_json(api):
+    response = api.get("/no/such/page")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+def test_report_list_is_paginated_with_download_links(api, example_fleet, eager_tasks):
+    # given one complete report, then 50 newer pending ones (a page holds 50)
+    complete_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+    Report.objects.bulk_create(Report(as_of=example_fleet) for _ in range(50))
+
+    page = api.get("/api/reports/").json()
+    last_page = api.get(page["next"]).json()
+
+    assert page["count"] == 51
+    assert len(page["results"]) == 50
+    assert page["results"][0]["status"] == "Pending"
+    assert page["results"][0]["download_url"] is None
+    [complete] = last_page["results"]
+    assert {"id", "status", "as_of", "created_at", "finished_at", "duration_seconds", "row_count", "download_url"} <= set(complete)
+    assert complete["id"] == complete_id
+    assert complete["status"] == "Complete"
+    assert complete["row_count"] == 3
+    assert complete["duration_seconds"] > 0
+    assert complete["download_url"] == f"http://testserver/get_report/{complete_id}"
+
+
+def test_healthz_reports_database_and_broker(api):
+    response = api.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
