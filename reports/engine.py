@@ -412,6 +412,8 @@ def _keys(store: np.ndarray, t: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 def _observations(polls: Polls, spans: _Spans, n: int, lo: int, end: int) -> Polls:
     """The polls inside open spans, sorted by (store, instant), one per instant (rules 6, 7)."""
+    if len(spans.start) == 0:  # closed throughout: no poll is an observation
+        return Polls.empty()
     keys = _keys(polls.store, polls.ts_us, lo, end)
     span_lo = _keys(spans.store, spans.start, lo, end)
     span_hi = _keys(spans.store, spans.end, lo, end)
@@ -490,6 +492,8 @@ def _with_prior_observations(
 
 def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: int) -> np.ndarray:
     """(n, 6) array: uptime and downtime in each window, in output units (rule 8)."""
+    if len(spans.start) == 0:  # closed throughout: no open time, no uptime
+        return np.zeros((n, 6))
     span_lo = _keys(spans.store, spans.start, lo, end)
     span_hi = _keys(spans.store, spans.end, lo, end)
     before = np.concatenate([[0], np.cumsum(span_hi - span_lo)])  # open time before span j
