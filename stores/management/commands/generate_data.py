@@ -1,0 +1,36 @@
+"""manage.py generate_data --out DIR [--stores N] [--days D] [--seed S] [--start DATE]: synthetic CSVs.
+
+Writes store_status.csv, menu_hours.csv and timezones.csv in the shapes of the
+real 2023 files; what is in them is described in stores/generator.py. The
+defaults give the real fleet's size (14,000 stores, ~1.85 M polls over 7.75
+days). Needs no database.
+"""
+
+import time
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stores.generator import DEFAULT_START, generate
+
+
+class Command(BaseCommand):
+    help = "Write synthetic store_status.csv, menu_hours.csv and timezones.csv into --out."
+    requires_system_checks = []  # no database, no models: runs anywhere the settings import
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", required=True, type=Path, help="directory to write the three CSVs into")
+        parser.add_argument("--stores", type=int, default=14_000)
+        parser.add_argument("--days", type=float, default=7.75, help="length of the poll window in days")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START, help="first day of polls, 00:00 UTC (YYYY-MM-DD)")
+
+    def handle(self, *args, out, stores, days, seed, start, **options):
+        began = time.perf_counter()
+        try:
+            summary = generate(out, stores=stores, days=days, seed=seed, start=start)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        seconds = time.perf_counter() - began
+        self.stdout.write(f"{summary.line()} in {out}/ ({seconds:.1f} s)")

@@ -1,0 +1,190 @@
+"""The synthetic data generator writes the real files' shapes (SEMANTICS.md "Inputs"). No database."""
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from stores.generator import generate
+
+START = date(2023, 1, 18)
+DAYS = 2.0
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})? UTC$")
+HMS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")
+INT_ID = re.compile(r"^[1-9]\d{0,18}$")
+UUID_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def _read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """300 stores over 2 days: big enough for every special case, ~0.1 s to make."""
+    out = tmp_path_factory.mktemp("generated")
+    summary = generate(out, stores=300, days=DAYS, seed=7, start=START)
+    return {
+        "out": out,
+        "summary": summary,
+        "polls": _read(out / "store_status.csv"),
+        "hours": _read(out / "menu_hours.csv"),
+        "timezones": _read(out / "timezones.csv"),
+    }
+
+
+def _parse_utc(text):
+    return datetime.strptime(text.removesuffix(" UTC"), "%Y-%m-%d %H:%M:%S" + (".%f" if "." in text else "")).replace(tzinfo=timezone.utc)
+
+
+def test_same_arguments_give_identical_bytes_and_another_seed_differs(tmp_path, run):
+    # when
+    generate(tmp_path / "again", stores=300, days=DAYS, seed=7, start=START)
+    generate(tmp_path / "other", stores=300, days=DAYS, seed=8, start=START)
+    # then
+    for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (run["out"] / name).read_bytes()
+        assert (tmp_path / "other" / name).read_bytes() != (run["out"] / name).read_bytes()
+
+
+def test_headers_are_those_of_the_real_2023_files(run):
+    assert run["polls"][0] == ["store_id", "status", "timestamp_utc"]
+    assert run["hours"][0] == ["store_id", "day", "start_time_local", "end_time_local"]
+    assert run["timezones"][0] == ["store_id", "timezone_str"]
+
+
+def test_every_row_is_valid_per_the_input_shapes(run):
+    end = datetime(2023, 1, 18, tzinfo=timezone.utc) + timedelta(days=DAYS)
+    for row in run["polls"][1:]:
+        store_id, status, stamp = row
+        assert status in ("active", "inactive")
+        assert TIMESTAMP.match(stamp), stamp
+        assert datetime(2023, 1, 18, tzinfo=timezone.utc) <= _parse_utc(stamp) < end
+    for store_id, day, start, finish in run["hours"][1:]:
+        assert day in {"0", "1", "2", "3", "4", "5", "6"}
+        assert HMS.match(start) and HMS.match(finish), (start, finish)
+    for row in run["polls"][1:] + run["hours"][1:] + run["timezones"][1:]:
+        assert INT_ID.match(row[0]) or UUID_ID.match(row[0]), row
+
+
+def test_store_ids_are_int63_decimals_and_uuids_both(run):
+    ids = {row[0] for name in ("polls", "hours", "timezones") for row in run[name][1:]}
+    uuids = {i for i in ids if UUID_ID.match(i)}
+    nineteen = {i for i in ids if re.fullmatch(r"\d{19}", i)}
+    assert len(ids) == 300
+    assert 0.15 < len(uuids) / len(ids) < 0.45
+    assert len(nineteen) > len(ids) / 2
+    assert all(int(i) < 2**63 for i in ids - uuids)
+
+
+def test_timestamps_have_microseconds_with_trailing_zeros_dropped(run):
+    digits = Counter(len(stamp.split(".")[1].removesuffix(" UTC")) for _, _, stamp in run["polls"][1:])
+    assert digits[6] > 0.8 * sum(digits.values())
+    assert digits[5] > 0  # .465440 is written .46544, as the real export does
+
+
+def test_inactive_polls_are_a_few_percent_and_come_in_runs(run):
+    polls = run["polls"][1:]
+    inactive = sum(status == "inactive" for _, status, _ in polls)
+    assert 0.03 <= inactive / len(polls) <= 0.15
+    by_store = defaultdict(list)
+    for store_id, status, stamp in polls:
+        by_store[store_id].append((_parse_utc(stamp), status))
+    longest = 0
+    for rows in by_store.values():
+        run_length = 0
+        for _, status in sorted(rows):
+            run_length = run_length + 1 if status == "inactive" else 0
+            longest = max(longest, run_length)
+    assert longest >= 3
+
+
+def test_polls_are_about_hourly_and_spread_through_the_file(run):
+    polls = run["polls"][1:]
+    per_store_day = len(polls) / 300 / DAYS
+    assert 13 <= per_store_day <= 21  # the real fleet: 1.85 M / 14k stores / 7.75 days = 17
+    position = defaultdict(list)
+    for at, (store_id, _, _) in enumerate(polls):
+        position[store_id].append(at)
+    busiest = max(position.values(), key=len)
+    assert busiest[-1] - busiest[0] + 1 > 10 * len(busiest)
+
+
+def test_a_fifth_of_the_stores_have_no_hours_and_a_few_no_timezone(run):
+    with_hours = {row[0] for row in run["hours"][1:]}
+    with_timezone = {row[0] for row in run["timezones"][1:]}
+    assert 0.10 <= 1 - len(with_hours) / 300 <= 0.30
+    assert 0.005 <= 1 - len(with_timezone) / 300 <= 0.08
+    names = [name for _, name in run["timezones"][1:]]
+    assert "" in names
+    assert any(name and not _loads(name) for name in names)
+    assert Counter(names).most_common(1)[0][0] == "America/New_York"
+    assert "Asia/Beirut" in names
+
+
+def _loads(name):
+    try:
+        ZoneInfo(name.strip())
+        return True
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+
+
+def test_some_stores_are_in_one_file_only(run):
+    polled = {row[0] for row in run["polls"][1:]}
+    with_hours = {row[0] for row in run["hours"][1:]}
+    with_timezone = {row[0] for row in run["timezones"][1:]}
+    assert with_timezone - polled - with_hours
+    assert polled - with_timezone - with_hours
+    assert with_hours - polled - with_timezone
+
+
+def test_odd_business_hours_and_duplicate_polls_occur(run):
+    rows = run["hours"][1:]
+    assert any(start > end for _, _, start, end in rows)  # past midnight
+    assert any(start == end for _, _, start, end in rows)  # the whole day
+    per_day = defaultdict(list)
+    for store_id, day, start, end in rows:
+        per_day[store_id, day].append((start, end))
+    assert any(len(spans) >= 2 for spans in per_day.values())  # split shifts
+    assert any(_overlapping(spans) for spans in per_day.values())
+    polls = [tuple(row) for row in run["polls"][1:]]
+    assert len(polls) - len(set(polls)) >= 1  # exact duplicate rows
+
+
+def _overlapping(spans):
+    plain = sorted((start, end) for start, end in spans if start < end)
+    return any(b_start < a_end for (_, a_end), (b_start, _) in zip(plain, plain[1:]))
+
+
+def test_summary_counts_what_was_written(run):
+    summary = run["summary"]
+    assert summary.polls == len(run["polls"]) - 1
+    assert summary.hours_rows == len(run["hours"]) - 1
+    assert summary.timezone_rows == len(run["timezones"]) - 1
+    assert summary.inactive_polls == sum(status == "inactive" for _, status, _ in run["polls"][1:])
+    assert summary.file_bytes["store_status.csv"] == (run["out"] / "store_status.csv").stat().st_size
+
+
+def test_several_chunks_still_make_one_fleet_of_unique_stores(tmp_path):
+    # given: more stores than one chunk holds, over a short window to stay fast
+    # when
+    generate(tmp_path, stores=2100, days=0.5, seed=3, start=START)
+    # then
+    ids = {row[0] for name in ("store_status.csv", "menu_hours.csv", "timezones.csv") for row in _read(tmp_path / name)[1:]}
+    assert len(ids) == 2100
+    assert {name for name in tmp_path.iterdir()} == {tmp_path / n for n in ("store_status.csv", "menu_hours.csv", "timezones.csv")}
+
+
+def test_the_command_writes_the_files_and_prints_one_line(tmp_path):
+    out = io.StringIO()
+    call_command("generate_data", "--out", str(tmp_path), "--stores", "50", "--days", "1", "--seed", "5", stdout=out)
+    assert out.getvalue().count("\n") == 1
+    assert out.getvalue().startswith("50 stores, ")
+    assert _read(tmp_path / "store_status.csv")[0] == ["store_id", "status", "timestamp_utc"]
