@@ -150,6 +150,9 @@ CELERY_TIMEZONE = "UTC"
 # Stores per shard task. A full fleet of 14k stores fits in one or two shards;
 # larger fleets fan out over every worker.
 REPORT_SHARD_STORES = env.int("REPORT_SHARD_STORES", default=10_000)
+# At least this many shards (when there are that many stores), so that the
+# worker processes of one machine share even a small fleet's report.
+REPORT_MIN_SHARDS = env.int("REPORT_MIN_SHARDS", default=2)
 
 LOGGING = {
     "version": 1,

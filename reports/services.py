@@ -85,7 +85,10 @@ def report_generate(*, report: Report) -> list[int]:
             return []
         if report.status == Report.Status.PENDING:
             shards = selectors.report_shards(
-                as_of=report.as_of, store_ids=report.store_ids, shard_size=settings.REPORT_SHARD_STORES
+                as_of=report.as_of,
+                store_ids=report.store_ids,
+                shard_size=settings.REPORT_SHARD_STORES,
+                min_shards=settings.REPORT_MIN_SHARDS,
             )
             ReportShard.objects.bulk_create(
                 ReportShard(report=report, number=i, store_pk_first=s.pk_first, store_pk_last=s.pk_last)

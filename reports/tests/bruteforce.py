@@ -158,7 +158,9 @@ def local_date(zone: ZoneInfo, instant_us: int) -> dt.date:
 class Store:
     """One store's open time and observations as of T, answering point questions by plain scanning."""
 
-    def __init__(self, timezone_str: str | None, hours: Hours, polls: Iterable[tuple[dt.datetime, bool]], as_of: dt.datetime):
+    def __init__(
+        self, timezone_str: str | None, hours: Hours, polls: Iterable[tuple[dt.datetime, bool]], as_of: dt.datetime
+    ):
         self.as_of_us = to_us(as_of)
         self.zone = resolve_timezone(timezone_str)
         self.hours = tuple(hours)
@@ -172,7 +174,9 @@ class Store:
         self.first_date = local_date(self.zone, earliest) - dt.timedelta(days=2)
         self.last_date = local_date(self.zone, self.as_of_us) + dt.timedelta(days=2)
         self.always_open = len(self.hours) == 0
-        self.intervals = [] if self.always_open else open_intervals_us(self.zone, self.hours, self.first_date, self.last_date)
+        self.intervals = (
+            [] if self.always_open else open_intervals_us(self.zone, self.hours, self.first_date, self.last_date)
+        )
 
         # Rule 6 then rule 7: in-hours polls at or before T; one observation per
         # instant, active only if every poll at that instant says active.
