@@ -1,3 +1,7 @@
 from django.urls import path
 
-urlpatterns: list = []
+from stores import views
+
+urlpatterns = [
+    path("api/polls", views.PollPushView.as_view(), name="polls-push"),
+]
