@@ -42,7 +42,7 @@ run: seed
 	@echo "  (Ctrl-C stops the web server and the worker)"
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A loopmonitor worker --loglevel INFO --concurrency $(WORKERS) & \
+	$(VENV)/bin/celery -A loopmonitor worker --beat --loglevel INFO --concurrency $(WORKERS) & \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: install

@@ -153,6 +153,18 @@ REPORT_SHARD_STORES = env.int("REPORT_SHARD_STORES", default=10_000)
 # At least this many shards (when there are that many stores), so that the
 # worker processes of one machine share even a small fleet's report.
 REPORT_MIN_SHARDS = env.int("REPORT_MIN_SHARDS", default=2)
+# A Running report none of whose shards moved for this long has its lost
+# shards queued again (reports.tasks.reports_reap_stale_task, run by beat),
+# and is marked Failed once a shard was tried REPORT_SHARD_MAX_ATTEMPTS times.
+REPORT_STALL_SECONDS = env.float("REPORT_STALL_SECONDS", default=120)
+REPORT_SHARD_MAX_ATTEMPTS = env.int("REPORT_SHARD_MAX_ATTEMPTS", default=3)
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-reports": {
+        "task": "reports.tasks.reports_reap_stale_task",
+        "schedule": env.float("REPORT_REAP_EVERY_SECONDS", default=30),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ client, and a real Celery worker process for the queue tests."""
 
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -80,19 +81,25 @@ def _database_url(db: dict) -> str:
 class WorkerProcess:
     """A real `celery worker` process on the test database and the configured broker."""
 
-    def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1):
+    def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1, beat: bool = False, env: dict | None = None):
         self.log_path = log_dir / f"worker-{name}.log"
-        env = dict(os.environ, DATABASE_URL=_database_url(connection.settings_dict))
+        env = dict(os.environ, DATABASE_URL=_database_url(connection.settings_dict), **(env or {}))
         env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "loopmonitor", "worker", "--loglevel", "INFO",
              "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"],
+             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"]
+            + (["--beat", "--schedule", str(log_dir / f"beat-{name}")] if beat else []),
             cwd=settings.BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.wait_for("ready.", timeout=60)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children at once: nothing gets to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
 
     def output(self) -> str:
         return self.log_path.read_text()
@@ -123,8 +130,8 @@ def start_worker(tmp_path):
     celery_app.control.purge()
     workers: list[WorkerProcess] = []
 
-    def start(name: str = "worker", concurrency: int = 1) -> WorkerProcess:
-        workers.append(WorkerProcess(tmp_path, name=name, concurrency=concurrency))
+    def start(name: str = "worker", concurrency: int = 1, beat: bool = False, env: dict | None = None) -> WorkerProcess:
+        workers.append(WorkerProcess(tmp_path, name=name, concurrency=concurrency, beat=beat, env=env))
         return workers[-1]
 
     yield start

@@ -205,6 +205,50 @@ def _tmp_dir() -> str:
     return str(path)
 
 
+def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, int]:
+    """Rescue reports whose work was lost: no shard has moved for `stall_seconds`.
+
+    A worker killed mid-shard loses its task on a broker that does not
+    redeliver (the embedded filesystem broker, ../shared/QUEUE-NOTES.md), and
+    even Redis redelivers only after its visibility timeout. So, run
+    periodically by Celery beat: a stalled Pending report is queued again; a
+    stalled Running report has its unfinished shards queued again, or is
+    marked Failed once a shard has been tried `max_attempts` times. Shards are
+    idempotent, so re-queueing one that was merely slow costs time only.
+    Returns counts of what was done.
+    """
+    from reports.tasks import report_generate_task, report_shard_task
+
+    cutoff = timezone.now() - dt.timedelta(seconds=stall_seconds)
+    done = {"requeued_reports": 0, "requeued_shards": 0, "failed": 0}
+    for report in Report.objects.filter(status=Report.Status.PENDING, created_at__lt=cutoff):
+        report_generate_task.apply_async(args=[str(report.id)])
+        done["requeued_reports"] += 1
+    for report in Report.objects.filter(status=Report.Status.RUNNING, started_at__lt=cutoff):
+        shards = list(report.shards.all())
+        if any(s.updated_at >= cutoff for s in shards):
+            continue  # still moving
+        stuck = [s for s in shards if not s.done]
+        if not stuck:
+            report_finalize(report_id=report.id)
+            continue
+        worn = [s for s in stuck if s.attempts >= max_attempts]
+        if worn:
+            report_fail(
+                report_id=report.id,
+                reason=f"Shard {worn[0].number} did not finish after {worn[0].attempts} attempts "
+                f"(a worker died or the shard keeps failing); trigger the report again.",
+            )
+            done["failed"] += 1
+            continue
+        for shard in stuck:
+            # Touch the shard so that the next sweep waits a full stall period again.
+            ReportShard.objects.filter(pk=shard.pk).update(updated_at=timezone.now())
+            report_shard_task.apply_async(args=[str(report.id), shard.number])
+            done["requeued_shards"] += 1
+    return done
+
+
 def report_fail(*, report_id, reason: str) -> None:
     """Mark a report Failed with a readable reason (never for a finished report)."""
     log.warning("report %s failed: %s", report_id, reason)

@@ -6,7 +6,11 @@ worker (Redis: after the visibility timeout). Every service here is safe to
 run twice.
 """
 
+import os
+import time
+
 from celery import group, shared_task
+from django.conf import settings
 
 from reports import services
 
@@ -26,8 +30,18 @@ def report_generate_task(report_id: str) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def report_shard_task(report_id: str, number: int) -> None:
     """Compute one shard of a report (and merge the report if it is the last)."""
+    # Fault injection for the tests that kill a worker mid-shard: never set in production.
+    time.sleep(float(os.environ.get("LOOPMONITOR_FAULT_SHARD_DELAY", 0)))
     try:
         services.report_shard_run(report_id=report_id, number=number)
     except Exception as exc:
         services.report_fail(report_id=report_id, reason=f"Shard {number} failed: {exc!r}")
         raise
+
+
+@shared_task(ignore_result=True)
+def reports_reap_stale_task() -> None:
+    """Run by Celery beat (CELERY_BEAT_SCHEDULE): rescue reports whose tasks were lost."""
+    services.reports_reap_stale(
+        stall_seconds=settings.REPORT_STALL_SECONDS, max_attempts=settings.REPORT_SHARD_MAX_ATTEMPTS
+    )
