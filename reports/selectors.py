@@ -42,6 +42,21 @@ COPY (
     GROUP BY store_id
 ) TO STDOUT (FORMAT binary)
 """
+# The straightforward form, one COPY row per poll: kept as the benchmark's
+# "before" (POLL_READER=by_row), 2.2 s for 1.85 M polls against 0.6 s.
+_PG_POLLS_BY_ROW = """
+COPY (
+    SELECT store_id, observed_at_utc, active FROM stores_poll
+    WHERE store_id BETWEEN %s AND %s AND observed_at_utc BETWEEN %s AND %s
+    ORDER BY store_id, observed_at_utc
+) TO STDOUT (FORMAT binary)
+"""
+_PG_POLL_ROW = np.dtype(
+    [("n", ">i2"), ("l1", ">i4"), ("store", ">i8"), ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"), ("active", "u1")]
+)
+# Which reader fleet_input uses on PostgreSQL ("by_store" or "by_row").
+POLL_READER = "by_store"
+
 # Binary array header: ndim, has-null flag, element type oid, then (size,
 # lower bound) for the one dimension; each element is (length int4, value).
 _PG_ARRAY_HEADER = 20
@@ -143,6 +158,8 @@ def _polls(pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> tuple[np.ndar
     """(store pk, instant us, active) of the polls in [lo_us, hi_us], sorted by (store, instant)."""
     lo, hi = engine.from_us(lo_us), engine.from_us(hi_us)
     if connection.vendor == "postgresql":
+        if POLL_READER == "by_row":
+            return _pg_polls_by_row(pk_first, pk_last, lo, hi)
         return _pg_polls_by_store(pk_first, pk_last, lo, hi)
     rows = Poll.objects.filter(
         store_id__gte=pk_first, store_id__lte=pk_last, observed_at_utc__gte=lo, observed_at_utc__lte=hi
@@ -150,15 +167,26 @@ def _polls(pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> tuple[np.ndar
     return _rows_to_arrays(rows.values_list("store_id", "observed_at_utc", "active"))
 
 
-def _pg_polls_by_store(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
+def _pg_copy(query: str, params: tuple) -> bytearray:
     buffer = bytearray()
     with transaction.atomic(), connection.cursor() as cursor:  # the transaction scopes SET LOCAL
         raw = cursor.cursor
         raw.execute("SET LOCAL jit = off")  # compiling this plain scan costs more than it saves
-        with raw.copy(_PG_POLLS_BY_STORE, (pk_first, pk_last, lo, hi)) as copy:
+        with raw.copy(query, params) as copy:
             while chunk := copy.read():
                 buffer += chunk
-    return _parse_polls_by_store(buffer)
+    return buffer
+
+
+def _pg_polls_by_store(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
+    return _parse_polls_by_store(_pg_copy(_PG_POLLS_BY_STORE, (pk_first, pk_last, lo, hi)))
+
+
+def _pg_polls_by_row(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
+    buffer = _pg_copy(_PG_POLLS_BY_ROW, (pk_first, pk_last, lo, hi))
+    rows = (len(buffer) - _PG_COPY_HEADER - 2) // _PG_POLL_ROW.itemsize
+    table = np.frombuffer(buffer, dtype=_PG_POLL_ROW, count=rows, offset=_PG_COPY_HEADER)
+    return table["store"].astype(np.int64), table["ts"].astype(np.int64) + _PG_EPOCH_US, table["active"].astype(bool)
 
 
 def _parse_polls_by_store(buffer: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
