@@ -144,6 +144,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed child puts its shard back o
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # shards are long: never hoard them on one worker
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues a report waits at most this long for an unreachable
+# broker before answering 503 (the worker itself keeps retrying forever).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2)
 CELERY_TIMEZONE = "UTC"
 
 # --- Reports -----------------------------------------------------------------

@@ -153,3 +153,37 @@ def test_healthz_reports_database_and_broker(api):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+@pytest.fixture
+def unreachable_broker(monkeypatch):
+    """Point this process's Celery app at a port where nothing listens (a real refused connection)."""
+    from loopmonitor.celery import app
+
+    saved = app.conf.broker_url
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")  # Celery reads the variable first
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield
+    app.conf.broker_url = saved
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_trigger_with_the_broker_unreachable_is_503_and_leaves_nothing_pending(api, example_fleet, unreachable_broker):
+    response = api.post("/trigger_report")
+
+    assert response.status_code == 503
+    assert "queue is unreachable" in response.json()["detail"]
+    report = Report.objects.get()
+    assert report.status == Report.Status.FAILED
+    assert "unreachable" in report.error
+
+
+def test_healthz_says_503_when_the_broker_is_unreachable(api, unreachable_broker):
+    response = api.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["database"] == "ok"
+    assert response.json()["broker"].startswith("error")
