@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test install migrate seed worker web bench clean compose-check help
+.PHONY: run test install migrate seed bench golden clean compose-check help
 
 help:
 	@echo "make run    - install, migrate, load data/, start web + worker on http://$(HOST):$(PORT)/"
@@ -50,6 +50,13 @@ test: install
 
 bench: install
 	$(PY) -m bench
+
+# The golden report of the data/ sample (reports/tests/test_golden.py). Only
+# SEMANTICS.md changes may change it.
+golden: install
+	rm -rf var/golden && LOOPMONITOR_VAR_DIR=var/golden $(MANAGE) migrate --noinput -v0
+	LOOPMONITOR_VAR_DIR=var/golden $(MANAGE) load_data --dir data >/dev/null
+	LOOPMONITOR_VAR_DIR=var/golden $(MANAGE) report --out data/expected_report.csv
 
 # `docker compose config` validates docker-compose.yml without a Docker engine;
 # where only Debian's docker-compose (v1) is installed, that one is used.

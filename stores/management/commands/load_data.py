@@ -1,0 +1,187 @@
+"""manage.py load_data --dir DIR | --polls FILE --hours FILE --timezones FILE [--replace] [--strict] [--rejects FILE]
+
+Loads the input CSVs in one transaction (stores.services.data_load). Exit
+status: 0 loaded (bad rows, if any, skipped and counted); 1 --strict met bad
+rows, nothing stored; 2 a file is missing, empty or not a CSV of its kind,
+nothing stored.
+"""
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stores import services
+from stores.csv_rows import BadFile, RowWarning
+
+# In --dir mode: the names each kind goes by in the wild (SEMANTICS.md, inputs).
+DIR_NAMES = {
+    "polls": ("store_status.csv",),
+    "hours": ("menu_hours.csv", "business_hours.csv"),
+    "timezones": ("timezones.csv", "store_timezone.csv"),
+}
+REJECTS_PRINTED = 20
+
+
+class Command(BaseCommand):
+    help = "Load store_status / menu_hours / timezones CSV files (one transaction; idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dir", type=Path, metavar="DIR", help="folder holding store_status.csv, menu_hours.csv, timezones.csv")
+        parser.add_argument("--polls", type=Path, metavar="FILE", help="a store_status.csv file")
+        parser.add_argument("--hours", type=Path, metavar="FILE", help="a menu_hours.csv / business_hours.csv file")
+        parser.add_argument("--timezones", type=Path, metavar="FILE", help="a timezones.csv / store_timezone.csv file")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="the given files are the whole truth: drop hours/timezones/polls of the same kinds not in them",
+        )
+        parser.add_argument("--strict", action="store_true", help="any bad row aborts the load; nothing is stored")
+        parser.add_argument("--rejects", type=Path, metavar="FILE", help="write every bad row to this file")
+
+    def handle(self, *args, **opts):
+        files = _files(opts)
+        rejects_out = _open_rejects(opts["rejects"])
+        # The bars write straight to the stream: OutputWrapper would end each
+        # "\r" redraw with a newline.
+        terminal = getattr(self.stderr, "_out", sys.stderr)
+        bars = _Bars(terminal) if terminal.isatty() else None
+        shown = 0
+
+        def on_reject(error):
+            nonlocal shown
+            if rejects_out is not None:
+                rejects_out.write(f"{error}\n")
+            if shown < REJECTS_PRINTED:
+                label = "warning" if isinstance(error, RowWarning) else "bad row"
+                if bars:
+                    bars.write(f"{label}: {error}")
+                else:
+                    self.stderr.write(f"{label}: {error}")
+            shown += 1
+        try:
+            result = services.data_load(
+                **files,
+                replace=opts["replace"],
+                strict=opts["strict"],
+                on_reject=on_reject,
+                progress=bars.update if bars else None,
+            )
+        except BadFile as exc:
+            raise CommandError(f"{exc}; nothing was loaded", returncode=2) from None
+        except services.RowsRejected as exc:
+            self._summary(exc.results)
+            raise CommandError(
+                f"--strict: {exc.rejected} bad row(s){_more(exc.rejected, opts['rejects'])}; nothing was loaded",
+                returncode=1,
+            ) from None
+        finally:
+            if bars:
+                bars.close()
+            if rejects_out is not None:
+                rejects_out.close()
+        self._summary(result.files)
+        if result.rejected:
+            self.stderr.write(f"{result.rejected} bad row(s) skipped{_more(result.rejected, opts['rejects'])}")
+        warnings = sum(f.warnings for f in result.files)
+        if warnings:
+            self.stderr.write(f"{warnings} row(s) stored with a warning (unknown timezone names: reports use America/Chicago)")
+
+    def _summary(self, results) -> None:
+        head = ("file", "rows read", "inserted", "updated", "deleted", "duplicates", "rejected", "stores", "seconds", "rows/s")
+        rows = [
+            (
+                r.file,
+                f"{r.rows_read:,}",
+                f"{r.inserted:,}",
+                f"{r.updated:,}",
+                f"{r.deleted:,}",
+                f"{r.duplicates:,}",
+                f"{r.rejected:,}",
+                f"{r.stores_touched:,}",
+                f"{r.seconds:.2f}",
+                f"{r.rows_per_second:,.0f}",
+            )
+            for r in results
+        ]
+        widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+        for row in [head, *rows]:
+            cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
+            self.stdout.write("  ".join(cells))
+
+
+def _files(opts) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    if opts["dir"] is not None:
+        folder: Path = opts["dir"]
+        if not folder.is_dir():
+            raise CommandError(f"--dir {folder}: not a directory", returncode=2)
+        for kind, names in DIR_NAMES.items():
+            present = [folder / name for name in names if (folder / name).is_file()]
+            if len(present) > 1:
+                raise CommandError(
+                    f"--dir {folder}: both {present[0].name} and {present[1].name}; keep one", returncode=2
+                )
+            if present:
+                files[kind] = present[0]
+        if not files and not any(opts[kind] for kind in DIR_NAMES):
+            expected = ", ".join(" or ".join(names) for names in DIR_NAMES.values())
+            raise CommandError(f"--dir {folder}: none of the input files is there (expected {expected})", returncode=2)
+    for kind in DIR_NAMES:
+        if opts[kind] is not None:  # an explicit file wins over the folder's
+            files[kind] = opts[kind]
+    if not files:
+        raise CommandError("nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones", returncode=2)
+    for kind, path in files.items():
+        if not path.is_file():
+            raise CommandError(f"--{kind} {path}: no such file; nothing was loaded", returncode=2)
+    return files
+
+
+def _open_rejects(path: Path | None):
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"--rejects {path}: {exc.strerror or exc}", returncode=2) from None
+
+
+def _more(count: int, rejects_path) -> str:
+    if rejects_path is not None:
+        return f", all written to {rejects_path}"
+    if count > REJECTS_PRINTED:
+        return f", the first {REJECTS_PRINTED} shown (--rejects FILE writes them all)"
+    return ""
+
+
+class _Bars:
+    """A tqdm bar per file in turn, in bytes read, on stderr (only when it is a terminal)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.bar = None
+        self.name = None
+
+    def update(self, name: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if name != self.name:
+            self.close()
+            self.name = name
+            self.bar = tqdm(
+                total=total or None, desc=Path(name).name, unit="B", unit_scale=True, file=self.stream, leave=False
+            )
+        self.bar.update(done - self.bar.n)
+        if total and done >= total:
+            self.bar.set_postfix_str("read; writing to the database")
+
+    def write(self, line: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(line, file=self.stream)  # above the bar, which is then redrawn
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
