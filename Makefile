@@ -41,9 +41,7 @@ run: seed
 	@echo "  health   http://$(HOST):$(PORT)/healthz"
 	@echo "  (Ctrl-C stops the web server and the worker)"
 	@echo
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A loopmonitor worker --beat --loglevel INFO --concurrency $(WORKERS) & \
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@$(PY) -m loopmonitor.devstack --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install
 	$(PY) -m pytest
