@@ -6,6 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     LOOPMONITOR_VAR_DIR=/var/lib/loopmonitor
 
+# The code version each report records (there is no .git in the image).
+ARG LOOPMONITOR_CODE_VERSION=unknown
+ENV LOOPMONITOR_CODE_VERSION=${LOOPMONITOR_CODE_VERSION}
+
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "stores",
     "reports",
 ]
@@ -107,7 +109,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "loopmonitor.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "loopmonitor API",
+    "DESCRIPTION": (
+        "Uptime and downtime of restaurant stores during their business hours, over the last hour, "
+        "day and week. Every number is defined by SEMANTICS.md; reports are computed by Celery workers."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar: no CDN, the docs work without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ------------------------------------------------------------------
@@ -149,7 +166,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2)
 CELERY_TIMEZONE = "UTC"
 
-# --- Reports -----------------------------------------------------------------
+# --- Reports ---
+def _code_version() -> str:
+    """LOOPMONITOR_CODE_VERSION (set by an image build), else the git commit of this checkout."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=10"], cwd=BASE_DIR, capture_output=True, text=True, timeout=5
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+CODE_VERSION = env.str("LOOPMONITOR_CODE_VERSION", default="") or _code_version()
+
 # Stores per shard task. A full fleet of 14k stores fits in one or two shards;
 # larger fleets fan out over every worker.
 REPORT_SHARD_STORES = env.int("REPORT_SHARD_STORES", default=10_000)

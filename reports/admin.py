@@ -1,21 +1,39 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from reports import services
 from reports.models import Report
 
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "as_of", "created_at", "duration", "progress_percent", "row_count", "download"]
+    list_display = ["id", "status", "as_of", "scope", "created_at", "duration", "progress_percent", "row_count", "download"]
     list_filter = ["status"]
+    actions = ["run_again"]
     date_hierarchy = "created_at"
     search_fields = ["id"]
     readonly_fields = [
-        "id", "status", "as_of", "store_ids", "created_at", "started_at", "finished_at", "duration",
-        "shards_total", "shards_done", "row_count", "polls_read", "error", "file", "download",
+        "id", "status", "as_of", "scope", "store_ids", "created_at", "started_at", "finished_at", "duration",
+        "progress_percent", "shards_total", "shards_done", "row_count", "polls_read", "tzdata_version",
+        "code_version", "error", "file", "download",
     ]
     fields = readonly_fields
+
+    @admin.action(description="Run again for the same as_of and scope")
+    def run_again(self, request, queryset):
+        made = []
+        for report in queryset:
+            try:
+                made.append(services.report_create(as_of=report.as_of, store_ids=report.store_ids))
+            except (services.BrokerUnavailable, services.UnknownStores) as exc:
+                self.message_user(request, f"Report {report.id}: {exc}", messages.ERROR)
+        if made:
+            self.message_user(request, f"Queued {len(made)} report(s): " + ", ".join(str(r.id) for r in made))
+
+    def delete_queryset(self, request, queryset):
+        for report in queryset:  # one by one, so that each report's file goes with it
+            report.delete()
 
     def has_add_permission(self, request):
         return False  # reports are made by POST /trigger_report or `manage.py report`

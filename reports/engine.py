@@ -194,6 +194,31 @@ def from_us(us: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=int(us))
 
 
+@functools.lru_cache(maxsize=1)
+def tz_database_version() -> str:
+    """The version of the IANA tz database `zoneinfo` reads (e.g. "2025b"), or "" if unknown.
+
+    zoneinfo prefers the system's zone files (zoneinfo.TZPATH) and falls back to
+    the `tzdata` package; the version is read from the same place.
+    """
+    import zoneinfo
+
+    for root in zoneinfo.TZPATH:
+        try:
+            with open(f"{root}/tzdata.zi", encoding="utf-8") as fh:
+                first = fh.readline()
+        except OSError:
+            continue
+        if first.startswith("# version "):
+            return first.split()[-1]
+    try:
+        import tzdata
+
+        return tzdata.IANA_VERSION
+    except ImportError:
+        return ""
+
+
 @functools.lru_cache(maxsize=4096)
 def resolve_timezone(name: str | None) -> str:
     """The zone a store's hours are read in (rule 4): the trimmed name if

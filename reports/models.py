@@ -3,6 +3,8 @@
 import uuid
 
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 
 def report_upload_to(report: "Report", filename: str) -> str:
@@ -32,12 +34,20 @@ class Report(models.Model):
     polls_read = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     file = models.FileField(upload_to=report_upload_to, blank=True)
+    # What the numbers were computed with: the IANA tz database that turned
+    # local hours into UTC, and this code's version.
+    tzdata_version = models.CharField(max_length=32, blank=True)
+    code_version = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Report {self.id} ({self.status})"
+
+    @property
+    def scope(self) -> str:
+        return "all stores" if self.store_ids is None else f"{len(self.store_ids)} store(s)"
 
     @property
     def progress(self) -> float | None:
@@ -78,3 +88,10 @@ class ReportShard(models.Model):
     class Meta:
         ordering = ["report", "number"]
         constraints = [models.UniqueConstraint(fields=["report", "number"], name="report_shard_number_uniq")]
+
+
+@receiver(post_delete, sender=Report)
+def _report_file_delete(sender, instance: Report, **kwargs) -> None:
+    """A deleted report takes its CSV file with it (reports are kept until deleted)."""
+    if instance.file:
+        instance.file.delete(save=False)

@@ -1,6 +1,7 @@
 """Shapes of the reports API. Serializers shape data; they never query."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reports.models import Report
@@ -18,20 +19,45 @@ class TriggerSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    duration_seconds = serializers.FloatField(read_only=True)
-    progress = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    scope = serializers.CharField(read_only=True)
+    progress = serializers.FloatField(read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Report
         fields = [
-            "id", "status", "as_of", "store_ids", "created_at", "started_at", "finished_at",
-            "duration_seconds", "progress", "row_count", "polls_read", "error", "download_url",
+            "id", "status", "as_of", "scope", "store_ids", "created_at", "started_at", "finished_at",
+            "duration_seconds", "progress", "row_count", "polls_read", "tzdata_version", "code_version",
+            "error", "download_url",
         ]
 
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_download_url(self, report: Report) -> str | None:
         if report.status != Report.Status.COMPLETE:
             return None
         url = reverse("get-report-path", args=[report.id])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
+
+
+class TriggerResponseSerializer(serializers.Serializer):
+    report_id = serializers.UUIDField()
+
+
+class ReportStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["Running", "Failed"])
+    report_id = serializers.UUIDField()
+    as_of = serializers.DateTimeField(required=False)
+    progress = serializers.FloatField(required=False, help_text="0..1, shards finished; absent before planning")
+    error = serializers.CharField(required=False, help_text="why a Failed report failed")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    database = serializers.CharField()
+    broker = serializers.CharField()

@@ -55,7 +55,12 @@ def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | No
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
         _check_store_ids(store_ids)
-    report = Report.objects.create(as_of=as_of or selectors.default_as_of(), store_ids=store_ids)
+    report = Report.objects.create(
+        as_of=as_of or selectors.default_as_of(),
+        store_ids=store_ids,
+        tzdata_version=engine.tz_database_version(),
+        code_version=settings.CODE_VERSION,
+    )
     try:
         report_generate_task.apply_async(args=[str(report.id)], retry=False)
     except Exception as exc:  # kombu raises many kinds: all mean "not queued"

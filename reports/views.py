@@ -4,6 +4,8 @@ import uuid
 
 from django.db import connection
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,12 +13,62 @@ from rest_framework.views import APIView
 from loopmonitor.celery import app as celery_app
 from reports import selectors, services
 from reports.models import Report
-from reports.serializers import ReportSerializer, TriggerSerializer
+from reports.serializers import (
+    ErrorSerializer,
+    HealthSerializer,
+    ReportSerializer,
+    ReportStatusSerializer,
+    TriggerResponseSerializer,
+    TriggerSerializer,
+)
+
+_CSV_EXAMPLE = (
+    "store_id,uptime_last_hour(in minutes),uptime_last_day(in hours),uptime_last_week(in hours),"
+    "downtime_last_hour(in minutes),downtime_last_day(in hours),downtime_last_week(in hours)\n"
+    "1481966498820158979,0.0,1.74,1.74,60.0,1.26,1.26\n"
+)
+_GET_REPORT_SCHEMA = extend_schema(
+    summary="The report's status, or its CSV once complete",
+    description=(
+        "While the report is Pending or Running: `{\"status\": \"Running\", \"progress\": 0..1}`. "
+        "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
+        "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from). "
+        "When Failed: `{\"status\": \"Failed\", \"error\": \"...\"}`. A malformed id is 400, an unknown one 404."
+    ),
+    parameters=[OpenApiParameter("report_id", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False,
+                                 description="the id POST /trigger_report returned (or put it in the path)")],
+    responses={
+        (200, "application/json"): ReportStatusSerializer,
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="the report", examples=[
+            OpenApiExample("CSV", value=_CSV_EXAMPLE, media_type="text/csv")]),
+        400: ErrorSerializer,
+        404: ErrorSerializer,
+    },
+    examples=[OpenApiExample("Running", value={"status": "Running", "report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f",
+                                                "as_of": "2023-01-25T18:00:00Z", "progress": 0.5}, response_only=True,
+                             status_codes=["200"])],
+)
 
 
 class TriggerReportView(APIView):
     """POST /trigger_report: start a report; answers 202 {"report_id"} at once."""
 
+    @extend_schema(
+        summary="Start a report",
+        description=(
+            "Queues a report and answers at once with its id; a worker computes it. `as_of` (ISO 8601, UTC if "
+            "no offset) fixes the instant T (default: the latest poll, SEMANTICS.md rule 2); `store_ids` limits "
+            "it to those stores (unknown ids: 400 naming them). 503 if the task queue is unreachable."
+        ),
+        request=TriggerSerializer,
+        responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 503: ErrorSerializer},
+        examples=[
+            OpenApiExample("As of an instant", value={"as_of": "2023-01-25T18:00:00Z"}, request_only=True),
+            OpenApiExample("Some stores", value={"store_ids": ["1481966498820158979"]}, request_only=True),
+            OpenApiExample("Accepted", value={"report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"},
+                           response_only=True, status_codes=["202"]),
+        ],
+    )
     def post(self, request):
         params = TriggerSerializer(data=request.data if request.data else {})
         params.is_valid(raise_exception=True)
@@ -36,6 +88,7 @@ class TriggerReportView(APIView):
 class GetReportView(APIView):
     """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV once complete."""
 
+    @_GET_REPORT_SCHEMA
     def get(self, request, report_id: str | None = None):
         raw = report_id or request.query_params.get("report_id")
         if not raw:
@@ -55,7 +108,11 @@ class GetReportView(APIView):
             )
             response["X-Report-Status"] = report.status
             response["X-Report-As-Of"] = report.as_of.isoformat()
+            response["X-Report-Scope"] = report.scope
             response["X-Report-Rows"] = str(report.row_count)
+            response["X-Report-Polls-Read"] = str(report.polls_read)
+            response["X-Report-Tzdata-Version"] = report.tzdata_version
+            response["X-Report-Code-Version"] = report.code_version
             return response
         if report.status == Report.Status.FAILED:
             return Response({"status": report.status, "error": report.error, "report_id": str(report.id)})
@@ -65,8 +122,17 @@ class GetReportView(APIView):
         return Response(body)
 
 
+class GetReportByPathView(GetReportView):
+    """GET /get_report/<id>: the same as GET /get_report?report_id=<id>."""
+
+    @extend_schema(operation_id="get_report_by_path", parameters=[], summary="The report's status, or its CSV (id in the path)")
+    @_GET_REPORT_SCHEMA
+    def get(self, request, report_id: str | None = None):
+        return super().get(request, report_id)
+
+
 class ReportListView(generics.ListAPIView):
-    """GET /api/reports/: reports, newest first, paginated."""
+    """Reports, newest first, 50 a page: status, as_of, timings, what each was computed from, download link."""
 
     serializer_class = ReportSerializer
 
@@ -77,6 +143,11 @@ class ReportListView(generics.ListAPIView):
 class HealthView(APIView):
     """GET /healthz: whether the database and the broker answer."""
 
+    @extend_schema(
+        summary="Health of the database and the broker",
+        responses={200: HealthSerializer, 503: HealthSerializer},
+        examples=[OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok"})],
+    )
     def get(self, request):
         checks = {"database": _check(_ping_database), "broker": _check(_ping_broker)}
         healthy = all(v == "ok" for v in checks.values())

@@ -1,5 +1,7 @@
 """The Django admin renders every changelist and change form, as a superuser."""
 
+import os
+
 import pytest
 from django.urls import reverse
 
@@ -47,3 +49,28 @@ def test_report_admin_shows_status_filters_and_download_link(admin_client_with_d
     assert str(report.id) in html
     assert f"/get_report/{report.id}" in html
     assert "By status" in html  # the list filter
+
+
+def test_run_again_queues_a_report_for_the_same_as_of_and_scope(admin_client_with_data):
+    original = Report.objects.get()
+
+    admin_client_with_data.post(
+        reverse("admin:reports_report_changelist"), {"action": "run_again", "_selected_action": [original.pk]}
+    )
+
+    again = Report.objects.exclude(pk=original.pk).get()
+    assert (again.as_of, again.store_ids, again.status) == (original.as_of, original.store_ids, Report.Status.COMPLETE)
+
+
+def test_deleting_a_report_deletes_its_file(admin_client_with_data):
+    report = Report.objects.get()
+    path = report.file.path
+    assert os.path.exists(path)
+
+    admin_client_with_data.post(
+        reverse("admin:reports_report_changelist"),
+        {"action": "delete_selected", "_selected_action": [report.pk], "post": "yes"},
+    )
+
+    assert not Report.objects.exists()
+    assert not os.path.exists(path)

@@ -187,3 +187,39 @@ def test_healthz_says_503_when_the_broker_is_unreachable(api, unreachable_broker
     assert response.status_code == 503
     assert response.json()["database"] == "ok"
     assert response.json()["broker"].startswith("error")
+
+
+def test_the_csv_download_says_what_the_report_was_computed_from(api, example_fleet, eager_tasks, settings):
+    from reports.engine import tz_database_version
+
+    report_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+
+    response = api.get(f"/get_report/{report_id}")
+    listed = api.get("/api/reports/").json()["results"][0]
+
+    assert response["X-Report-As-Of"] == "2023-01-23T17:00:00+00:00"
+    assert response["X-Report-Scope"] == "all stores"
+    assert response["X-Report-Rows"] == "3"
+    assert response["X-Report-Polls-Read"] == "4"
+    assert response["X-Report-Tzdata-Version"] == tz_database_version() != ""
+    assert response["X-Report-Code-Version"] == settings.CODE_VERSION != ""
+    assert (listed["scope"], listed["polls_read"], listed["tzdata_version"]) == ("all stores", 4, tz_database_version())
+
+
+def test_two_reports_with_the_same_as_of_over_unchanged_data_are_identical(api, example_fleet, eager_tasks):
+    ids = [api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"] for _ in range(2)]
+
+    first, second = (b"".join(api.get(f"/get_report/{i}").streaming_content) for i in ids)
+
+    assert first == second
+
+
+def test_a_report_for_some_stores_has_only_their_rows(api, example_fleet, eager_tasks):
+    report_id = api.post(
+        "/trigger_report", {"as_of": "2023-01-23T17:00:00Z", "store_ids": ["1481966498820158979"]}, format="json"
+    ).json()["report_id"]
+
+    response = api.get(f"/get_report/{report_id}")
+
+    assert b"".join(response.streaming_content).decode().splitlines()[1:] == [EXAMPLE_A_ROW]
+    assert response["X-Report-Scope"] == "1 store(s)"
