@@ -28,18 +28,20 @@ _PG_COPY_HEADER = 19  # binary COPY: signature (11) + flags (4) + header extensi
 # One row per store, its polls as two arrays. psycopg 3 spends ~1.2 us of
 # Python per COPY message, and PostgreSQL sends one message per row: one row
 # per store instead of one per poll cut the read of 1.85 M polls from 2.2 s to
-# 0.6 s (BENCHMARKS.md). The inner ORDER BY feeds the aggregate in index order
-# (an index-only scan of poll_store_time_uniq); the engine re-sorts if a
-# planner ever does otherwise, so correctness does not depend on it.
+# 0.6 s. Each ARRAY(...) is an index-only range scan of poll_store_time_uniq
+# for one store: (store_id = s.id AND time range) seeks straight to the week,
+# whereas `store_id BETWEEN a AND b AND time range` walks every index entry of
+# those stores, all their history included (8 weeks: 0.85 s -> 0.6 s).
 _PG_POLLS_BY_STORE = """
 COPY (
-    SELECT store_id, array_agg(observed_at_utc), array_agg(active)
-    FROM (
-        SELECT store_id, observed_at_utc, active FROM stores_poll
-        WHERE store_id BETWEEN %s AND %s AND observed_at_utc BETWEEN %s AND %s
-        ORDER BY store_id, observed_at_utc
-    ) polls
-    GROUP BY store_id
+    SELECT s.id,
+        ARRAY(SELECT observed_at_utc FROM stores_poll
+              WHERE store_id = s.id AND observed_at_utc BETWEEN %(lo)s AND %(hi)s ORDER BY observed_at_utc),
+        ARRAY(SELECT active FROM stores_poll
+              WHERE store_id = s.id AND observed_at_utc BETWEEN %(lo)s AND %(hi)s ORDER BY observed_at_utc)
+    FROM stores_store s
+    WHERE s.id BETWEEN %(first)s AND %(last)s
+    ORDER BY s.id
 ) TO STDOUT (FORMAT binary)
 """
 # The straightforward form, one COPY row per poll: kept as the benchmark's
@@ -179,7 +181,8 @@ def _pg_copy(query: str, params: tuple) -> bytearray:
 
 
 def _pg_polls_by_store(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
-    return _parse_polls_by_store(_pg_copy(_PG_POLLS_BY_STORE, (pk_first, pk_last, lo, hi)))
+    params = {"first": pk_first, "last": pk_last, "lo": lo, "hi": hi}
+    return _parse_polls_by_store(_pg_copy(_PG_POLLS_BY_STORE, params))
 
 
 def _pg_polls_by_row(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
@@ -202,8 +205,12 @@ def _parse_polls_by_store(buffer: bytearray) -> tuple[np.ndarray, np.ndarray, np
     while pos < end:
         _, _, store, ts_len = unpack(buffer, pos)
         ts_start = pos + 18
-        (n,) = int4(buffer, ts_start + 12)
         active_start = ts_start + ts_len + 4
+        if int4(buffer, ts_start)[0] == 0:  # ndim 0: an empty array, the store has no polls here
+            (active_len,) = int4(buffer, active_start - 4)
+            pos = active_start + active_len
+            continue
+        (n,) = int4(buffer, ts_start + 12)
         stores.append(store)
         counts.append(n)
         ts_at.append(ts_start + _PG_ARRAY_HEADER + 4)  # skip the first element's length
