@@ -49,14 +49,25 @@ class UnknownStores(ValueError):
 
 
 def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | None = None) -> Report:
-    """A new Pending report as of `as_of` (default per SEMANTICS.md rule 2), queued for the workers."""
+    """A new Pending report as of `as_of` (default per SEMANTICS.md rule 2), queued for the workers.
+
+    If a report of the same as_of and scope is still Pending or Running, that one is returned.
+    """
     from reports.tasks import report_generate_task
 
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
         _check_store_ids(store_ids)
+    as_of = as_of or selectors.default_as_of()
+    # The same report already on its way: hand out its id instead of computing it twice.
+    in_flight = Report.objects.filter(
+        as_of=as_of, status__in=[Report.Status.PENDING, Report.Status.RUNNING]
+    ).order_by("created_at")
+    for report in in_flight:
+        if report.store_ids == store_ids:
+            return report
     report = Report.objects.create(
-        as_of=as_of or selectors.default_as_of(),
+        as_of=as_of,
         store_ids=store_ids,
         tzdata_version=engine.tz_database_version(),
         code_version=settings.CODE_VERSION,

@@ -223,3 +223,34 @@ def test_a_report_for_some_stores_has_only_their_rows(api, example_fleet, eager_
 
     assert b"".join(response.streaming_content).decode().splitlines()[1:] == [EXAMPLE_A_ROW]
     assert response["X-Report-Scope"] == "1 store(s)"
+
+
+def test_triggering_a_report_already_in_flight_returns_its_id(api, example_fleet):
+    running = Report.objects.create(as_of=example_fleet, status=Report.Status.RUNNING)
+    scoped = Report.objects.create(as_of=example_fleet, store_ids=["99"])
+
+    same = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+    same_scope = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z", "store_ids": ["99"]}, format="json")
+    other = api.post("/trigger_report", {"as_of": "2023-01-23T16:00:00Z"}, format="json").json()["report_id"]
+
+    assert same == str(running.id)
+    assert same_scope.json()["report_id"] == str(scoped.id)
+    assert other not in (str(running.id), str(scoped.id))
+
+
+def test_a_csv_that_cannot_be_written_fails_the_report_without_a_file(api, example_fleet, eager_tasks, settings, tmp_path):
+    # given a media folder that cannot exist (a regular file is in the way): a real OS error, even as root
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    settings.MEDIA_ROOT = blocker / "media"
+    from loopmonitor.celery import app
+
+    app.conf.task_eager_propagates = False  # as in a worker: the task's failure stays in the task
+
+    report_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+
+    report = Report.objects.get(pk=report_id)
+    assert report.status == Report.Status.FAILED
+    assert "Not a directory" in report.error
+    assert not report.file
+    assert api.get(f"/get_report/{report_id}").json()["status"] == "Failed"
