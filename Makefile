@@ -9,7 +9,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test install migrate seed bench golden clean compose-check help
+CHROMIUM     ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+
+.PHONY: run test install browser-deps migrate seed bench golden clean compose-check help
 
 help:
 	@echo "make run    - install, migrate, load data/, start web + worker on http://$(HOST):$(PORT)/"
@@ -43,7 +46,17 @@ run: seed
 	@echo
 	@$(PY) -m loopmonitor.devstack --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-test: install
+# The browser test (reports/tests/test_page.py) drives Debian's Chromium through chromedriver.
+browser-deps:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then \
+	  echo "browser-deps: chromium and chromedriver already installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+	  echo "browser-deps: run as root (sudo make browser-deps) to apt-get install chromium chromium-driver" >&2; exit 1; \
+	fi
+
+test: install browser-deps
 	$(PY) -m pytest
 
 bench: install

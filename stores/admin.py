@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
+from stores import selectors
 from stores.models import BusinessHours, Poll, Store
 
 
@@ -11,12 +13,43 @@ class BusinessHoursInline(admin.TabularInline):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["store_id", "timezone_str", "created_at"]
+    list_display = ["store_id", "timezone_str", "last_poll_status", "last_poll_at", "created_at"]
     search_fields = ["store_id"]
     list_filter = ["timezone_str"]
     inlines = [BusinessHoursInline]
-    readonly_fields = ["created_at", "latest_polls"]
-    fields = ["store_id", "timezone_str", "created_at", "latest_polls"]
+    readonly_fields = ["created_at", "week_timeline", "latest_polls"]
+    fields = ["store_id", "timezone_str", "created_at", "week_timeline", "latest_polls"]
+
+    def get_queryset(self, request):
+        # Two index probes per listed store (stores/selectors.py), not a query per row.
+        return selectors.with_last_poll(super().get_queryset(request))
+
+    @admin.display(description="last status", ordering="last_poll_active")
+    def last_poll_status(self, store):
+        if store.last_poll_active is None:
+            return "no polls"
+        return "active" if store.last_poll_active else "inactive"
+
+    @admin.display(description="last poll (UTC)", ordering="last_poll_at")
+    def last_poll_at(self, store):
+        return store.last_poll_at
+
+    @admin.display(description="last week")
+    def week_timeline(self, store):
+        if store.pk is None:
+            return "-"
+        try:
+            svg_url = reverse("store-timeline-svg", args=[store.store_id])
+            uptime_url = reverse("store-uptime", args=[store.store_id])
+        except NoReverseMatch:  # an id with a "/" has no URL of its own
+            return "-"
+        return format_html(
+            '<img src="{}" alt="The last week of store {}: closed, active and inactive time per local day" '
+            'style="max-width:100%;height:auto"><br><a href="{}">uptime and timeline as JSON</a>',
+            svg_url,
+            store.store_id,
+            uptime_url,
+        )
 
     @admin.display(description="latest polls (UTC)")
     def latest_polls(self, store):

@@ -1,6 +1,9 @@
 """Shapes of the stores API's answers (data only; the work is in stores/services.py)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from reports import engine, timeline
 
 
 class PollPushResultSerializer(serializers.Serializer):
@@ -21,3 +24,140 @@ class RowErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField(source="line")
     field = serializers.CharField()
     reason = serializers.CharField()
+
+
+class PollPushItemSerializer(serializers.Serializer):
+    """One poll of a pushed JSON batch (documentation of the request; stores/csv_rows.py validates it)."""
+
+    store_id = serializers.CharField(max_length=64, help_text="opaque id: a 19-digit integer or a UUID, as text")
+    timestamp_utc = serializers.CharField(
+        help_text="UTC instant: `2023-01-22 12:09:39.388884 UTC` (0-6 fraction digits) or ISO 8601 (`...Z`, `+00:00`)"
+    )
+    status = serializers.CharField(help_text="`active` or `inactive`, in any case, surrounding spaces allowed")
+
+
+class PollPushErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = RowErrorSerializer(many=True, required=False)
+
+
+# --- Stores (issue 7) -----------------------------------------------------------------
+
+
+class RoundedFloatField(serializers.FloatField):
+    """A report value as the CSV writes it: Python's round(x, 2) (SEMANTICS.md rule 8)."""
+
+    def to_representation(self, value):
+        return round(float(value), 2)
+
+
+class StoreSerializer(serializers.Serializer):
+    """A store as listed: its timezone as stored and as used (rule 4), and a summary of its polls."""
+
+    store_id = serializers.CharField()
+    timezone_str = serializers.CharField(allow_null=True, help_text="as given in timezones.csv; null if never given")
+    timezone = serializers.SerializerMethodField(help_text="the zone its hours are read in (SEMANTICS.md rule 4)")
+    timezone_defaulted = serializers.SerializerMethodField(
+        help_text="true when timezone_str is missing, empty or not a valid IANA name, so America/Chicago is used"
+    )
+    has_business_hours = serializers.BooleanField(help_text="false: no rows at all, so open 24x7 (rule 5)")
+    poll_count = serializers.IntegerField()
+    last_poll_at = serializers.DateTimeField(allow_null=True)
+    last_poll_status = serializers.SerializerMethodField()
+
+    def get_timezone(self, store) -> str:
+        return engine.resolve_timezone(store.timezone_str)
+
+    def get_timezone_defaulted(self, store) -> bool:
+        return (store.timezone_str or "").strip() != engine.resolve_timezone(store.timezone_str)
+
+    # Labelled choices: a choice set of its own in the schema, apart from an observation's status.
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=[("active", "latest poll active"), ("inactive", "latest poll inactive")], allow_null=True
+        )
+    )
+    def get_last_poll_status(self, store) -> str | None:
+        if store.last_poll_active is None:
+            return None
+        return "active" if store.last_poll_active else "inactive"
+
+
+class BusinessHoursRowSerializer(serializers.Serializer):
+    """A row of the weekly schedule as given (local time; 0 = Monday)."""
+
+    day_of_week = serializers.IntegerField(min_value=0, max_value=6)
+    start_time_local = serializers.TimeField()
+    end_time_local = serializers.TimeField()
+
+
+class LocalIntervalSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="local wall time HH:MM:SS")
+    end = serializers.CharField(help_text="local wall time HH:MM:SS, up to 24:00:00 (exclusive)")
+
+
+class OpenDaySerializer(serializers.Serializer):
+    day_of_week = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
+    intervals = LocalIntervalSerializer(many=True)
+
+
+class StoreDetailSerializer(StoreSerializer):
+    """A store with its weekly schedule as given (`hours`) and as the store is open each local day (`hours_merged`)."""
+
+    hours = BusinessHoursRowSerializer(many=True, source="business_hours.all")
+    hours_merged = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenDaySerializer(many=True))
+    def get_hours_merged(self, store) -> list[dict]:
+        rows = [(h.day_of_week, _seconds(h.start_time_local), _seconds(h.end_time_local)) for h in store.business_hours.all()]
+        merged = timeline.weekly_open_intervals(rows)
+        return [
+            {"day_of_week": day, "intervals": [{"start": _clock(a), "end": _clock(b)} for a, b in merged[day]]}
+            for day in range(7)
+        ]
+
+
+class SegmentSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="UTC, inclusive")
+    end = serializers.DateTimeField(help_text="UTC, exclusive (the last segment ends at as_of)")
+    state = serializers.ChoiceField(choices=list(timeline.STATES))
+
+
+class PollPointSerializer(serializers.Serializer):
+    observed_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["active", "inactive"])
+
+
+class StoreUptimeSerializer(serializers.Serializer):
+    """One store's six report values as of T (rounded like the CSV) and the week that explains them."""
+
+    store_id = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    timezone = serializers.CharField(help_text="the zone used (SEMANTICS.md rule 4)")
+    uptime_last_hour_minutes = RoundedFloatField(source="values.uptime_last_hour")
+    uptime_last_day_hours = RoundedFloatField(source="values.uptime_last_day")
+    uptime_last_week_hours = RoundedFloatField(source="values.uptime_last_week")
+    downtime_last_hour_minutes = RoundedFloatField(source="values.downtime_last_hour")
+    downtime_last_day_hours = RoundedFloatField(source="values.downtime_last_day")
+    downtime_last_week_hours = RoundedFloatField(source="values.downtime_last_week")
+    timeline = SegmentSerializer(many=True, source="segments")
+    observations = PollPointSerializer(many=True)
+    ignored_polls = PollPointSerializer(many=True)
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(
+        required=False, help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll (rule 2)"
+    )
+
+
+class StoreListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+def _seconds(t) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

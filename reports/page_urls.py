@@ -1,0 +1,5 @@
+from django.urls import path
+
+from reports.pages import IndexView
+
+urlpatterns = [path("", IndexView.as_view(), name="index")]

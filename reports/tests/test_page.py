@@ -1,0 +1,229 @@
+"""The web page at `/`: rendered by Django, then driven in a real browser.
+
+The browser tests run Debian's Chromium headless through Selenium against a
+live server and a real Celery worker, and leave screenshots in
+test-artifacts/screenshots/ (CI prints that folder in its log).
+"""
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import finders
+from django.test import Client
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from reports.conftest import EXAMPLE_A_ROW
+from reports.models import Report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
+STORE_ID = "1481966498820158979"  # example A of SEMANTICS.md, in the example_fleet fixture
+UPTIME_FIELDS = [
+    "uptime_last_hour_minutes", "uptime_last_day_hours", "uptime_last_week_hours",
+    "downtime_last_hour_minutes", "downtime_last_day_hours", "downtime_last_week_hours",
+]
+
+
+def test_the_page_renders_the_forms_and_sets_the_csrf_cookie(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for element_id in ("trigger-form", "as-of", "store-ids", "store-form", "store-search", "reports-table"):
+        assert f'id="{element_id}"' in html
+    assert 'href="/api/docs/"' in html and 'href="/admin/"' in html
+    # The page's script sends this cookie back as X-CSRFToken when it triggers a report.
+    assert response.cookies["csrftoken"].value
+    assert finders.find("reports/app.js") and finders.find("reports/app.css")
+
+
+# --- in a real browser -----------------------------------------------------------
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium with a fresh profile; fails (never skips) when it is not installed."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        pytest.fail(
+            f"{' and '.join(missing)} not found: run `make browser-deps` (as root; it installs Debian's "
+            "chromium and chromium-driver with apt-get). `make test` does that itself.",
+            pytrace=False,
+        )
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,900",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _screenshot(driver, name: str) -> Path:
+    """The whole page, 1280 px wide, as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    # The viewport, not the window, must be as tall as the page for save_screenshot to show all of it.
+    metrics = {"width": 1280, "height": max(800, min(int(height), 6000)), "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    path = SCREENSHOTS / f"{name}.png"
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    print(f"screenshot: {path}")
+    return path
+
+
+def _script_errors(driver) -> list[str]:
+    """Errors the page's JavaScript logged (failed HTTP requests are the page's to report, not errors)."""
+    return [
+        e["message"] for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]
+    ]
+
+
+def _log_in(driver, live_server) -> None:
+    """A staff session in the browser: DRF then enforces CSRF on /trigger_report, so the header must be right."""
+    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-for-tests")
+    client = Client()
+    client.force_login(user)
+    driver.get(f"{live_server.url}/healthz")  # any page of the origin, so the cookie can be set
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    driver.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session, "path": "/"})
+
+
+@pytest.mark.queue
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_a_report_is_triggered_watched_and_downloaded(live_server, start_worker, example_fleet, browser):
+    # given a worker, a logged-in browser and the page with no reports yet
+    start_worker()
+    _log_in(browser, live_server)
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 60, poll_frequency=0.1)
+    wait.until(lambda d: "No reports yet" in d.find_element(By.ID, "reports-body").text)
+    assert browser.get_cookie("csrftoken"), "the page must set the csrftoken cookie (ensure_csrf_cookie)"
+    _screenshot(browser, "page-01-loaded")
+    # Record every state the report panel shows, to check it goes Pending -> ... -> Complete.
+    browser.execute_script(
+        """
+        window.__states = [];
+        const panel = document.getElementById('current-report');
+        new MutationObserver(() => {
+          const s = panel.dataset.status;
+          if (s && window.__states[window.__states.length - 1] !== s) window.__states.push(s);
+        }).observe(panel, {attributes: true, attributeFilter: ['data-status']});
+        """
+    )
+
+    # when a report as of example A's instant is triggered from the form
+    browser.find_element(By.ID, "as-of").send_keys("2023-01-23T17:00:00Z")
+    browser.find_element(By.ID, "trigger-button").click()
+
+    # then the page watches it to completion and offers the CSV
+    link = wait.until(EC.visibility_of_element_located((By.ID, "current-report-download")))
+    report_id = browser.find_element(By.ID, "current-report").get_attribute("data-report-id")
+    report = Report.objects.get(pk=report_id)
+    assert report.status == Report.Status.COMPLETE
+    states = browser.execute_script("return window.__states")
+    assert states[0] == "Pending" and states[-1] == "Complete", states
+    with urllib.request.urlopen(link.get_attribute("href"), timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/csv"
+        assert EXAMPLE_A_ROW in response.read().decode().splitlines()
+
+    # and the list shows it, complete, with its own download link
+    listed_css = f'#reports-body tr[data-report-id="{report_id}"]'
+    row_link = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f"{listed_css} a.download")))
+    assert row_link.get_attribute("href").endswith(f"/get_report/{report_id}")
+    listed = browser.find_element(By.CSS_SELECTOR, listed_css)
+    assert "Complete" in listed.text and "2023-01-23 17:00 UTC" in listed.text
+    _screenshot(browser, "page-02-report-complete")
+    assert _script_errors(browser) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_a_store_is_looked_up_and_found_by_search(live_server, example_fleet, browser):
+    # given the page
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+
+    # when a store id is looked up
+    browser.find_element(By.ID, "store-id").send_keys(STORE_ID)
+    browser.find_element(By.ID, "store-button").click()
+
+    # then its six numbers and its timeline picture are shown
+    wait.until(lambda d: d.find_element(By.ID, "store-result").get_attribute("data-state") in ("ready", "error"))
+    result = browser.find_element(By.ID, "store-result")
+    uptime_url = f"{live_server.url}/api/stores/{STORE_ID}/uptime"
+    if result.get_attribute("data-state") != "ready":
+        _screenshot(browser, "page-03-store-error")
+        pytest.fail(
+            f"the store lookup shows an error: {result.text!r}. "
+            f"Is GET /api/stores/<store_id>/uptime routed? It answered: {_get(uptime_url)}"
+        )
+    with urllib.request.urlopen(uptime_url, timeout=10) as response:
+        expected = json.load(response)
+    for field in UPTIME_FIELDS:
+        text = browser.find_element(By.CSS_SELECTOR, f'#store-metrics [data-field="{field}"]').text
+        number, unit = text.split()
+        assert float(number.replace(",", "")) == round(expected[field], 2), (field, text, expected[field])
+        assert unit == ("min" if field.endswith("_minutes") else "h"), (field, text)
+    wait.until(lambda d: d.execute_script(
+        "const i = document.getElementById('store-timeline'); return i && i.complete && i.naturalWidth > 0"
+    ))
+
+    # and a search lists the store; choosing it looks it up
+    browser.find_element(By.ID, "store-search").send_keys(STORE_ID[:6])
+    found_css = f'#search-results button[data-store-id="{STORE_ID}"]'
+    item = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, found_css)))
+    item.click()
+    wait.until(lambda d: d.find_element(By.ID, "store-result").get_attribute("data-state") == "ready")
+    _screenshot(browser, "page-03-store")
+    assert _script_errors(browser) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_mistakes_read_as_messages(live_server, example_fleet, browser):
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+
+    # a report as of something that is not an instant is refused, and the page says why
+    browser.find_element(By.ID, "as-of").send_keys("yesterday")
+    browser.find_element(By.ID, "trigger-button").click()
+    error = wait.until(EC.visibility_of_element_located((By.ID, "trigger-error")))
+    assert "as_of" in error.text and "not started" in error.text
+    assert not Report.objects.exists()
+
+    # an unknown store id reads as a sentence naming it
+    browser.find_element(By.ID, "store-id").send_keys("no-such-store")
+    browser.find_element(By.ID, "store-button").click()
+    alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#store-result .alert--error")))
+    assert "no-such-store" in alert.text
+    _screenshot(browser, "page-04-mistakes")
+    assert _script_errors(browser) == []
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return f"{response.status} {response.read(300)!r}"
+    except urllib.error.HTTPError as exc:
+        return f"{exc.code} {exc.read(300)!r}"

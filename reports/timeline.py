@@ -1,0 +1,270 @@
+"""One store's last week as a timeline: when it was closed, active or inactive (issue 7).
+
+Pure arithmetic like `reports.engine`: the standard library and numpy, never
+Django, the clock or the database. Rule numbers refer to ../shared/SEMANTICS.md.
+
+How the segments are derived
+----------------------------
+The timeline is built from the engine's own steps, called the way
+`engine.compute_fleet` calls them, so it cannot drift from a report:
+
+1. *Open spans* (rule 5): `_PreparedFleet.open_spans` over the report's range
+   [T - 8 days, T + 1 us): the store's business hours in UTC, merged.
+2. *Observations* (rules 6, 7): `_observations` keeps the polls inside open
+   spans (one per instant), and `_with_prior_observations` adds the latest
+   older observation from `FleetInput.history` when none lies in
+   [T - 8 days, T - 7 days].
+3. *Status* (rule 7): observation i holds from the midpoint with its
+   predecessor, m(i-1) = t(i-1) + (t(i) - t(i-1)) // 2 in integer
+   microseconds exactly as the engine rounds it, to the midpoint with its
+   successor; the first from -inf, the last to +inf. No observation at all:
+   inactive throughout.
+4. *Segments*: the week [T - 7 days, T] is cut at every open-span edge and
+   every midpoint inside it. A piece outside the open spans is `closed`;
+   a piece inside one takes the status of the observation holding it. Adjacent
+   pieces in one state are joined, so consecutive segments always differ.
+
+Everything is integer microseconds, so for each window (T - L, T] the
+`active` segments clipped to it add up to exactly the engine's uptime, and the
+`inactive` ones to its downtime (`StoreTimeline.state_us`). The six values
+themselves come from the engine's `_window_values` on the same spans and
+observations: they are the store's row of a report as of the same T.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from reports.engine import (
+    HOUR_US,
+    DAY_US,
+    WEEK_US,
+    FleetInput,
+    History,
+    Polls,
+    StoreValues,
+    _ArrayHistory,
+    _observations,
+    _PreparedFleet,
+    _window_values,
+    _with_prior_observations,
+    from_us,
+    poll_range,
+    resolve_timezone,
+)
+
+CLOSED, ACTIVE, INACTIVE = "closed", "active", "inactive"
+STATES = (CLOSED, ACTIVE, INACTIVE)
+# The report's windows (rule 3), by name: (T - length, T].
+WINDOWS_US = {"hour": HOUR_US, "day": DAY_US, "week": WEEK_US}
+DAY_S = 86_400
+
+
+@dataclass(frozen=True)
+class Segment:
+    """[start_us, end_us) in UTC microseconds, and the store's state throughout it."""
+
+    start_us: int
+    end_us: int
+    state: str
+
+    @property
+    def duration_us(self) -> int:
+        return self.end_us - self.start_us
+
+    @property
+    def start(self) -> dt.datetime:
+        return from_us(self.start_us)
+
+    @property
+    def end(self) -> dt.datetime:
+        return from_us(self.end_us)
+
+
+@dataclass(frozen=True)
+class PollPoint:
+    """A poll (or an observation, rule 6) at `at_us` (UTC microseconds)."""
+
+    at_us: int
+    active: bool
+
+    @property
+    def status(self) -> str:
+        return ACTIVE if self.active else INACTIVE
+
+    @property
+    def observed_at(self) -> dt.datetime:
+        return from_us(self.at_us)
+
+
+@dataclass
+class StoreTimeline:
+    """One store's week (T - 7 days, T] as of T = `as_of_us`.
+
+    `values` are the report's six values, unrounded (rule 8). `segments` cover
+    [week_start_us, as_of_us] consecutively (the week's measure; the instant T
+    itself has none). `observations` are those in the week plus, first, the
+    older one whose status holds at the week's start, if there is one.
+    `ignored_polls` are the week's polls taken while closed (rule 6).
+    """
+
+    store_id: str
+    timezone: str
+    as_of_us: int
+    values: StoreValues
+    segments: list[Segment]
+    observations: list[PollPoint]
+    ignored_polls: list[PollPoint]
+
+    @property
+    def week_start_us(self) -> int:
+        return self.as_of_us - WEEK_US
+
+    @property
+    def as_of(self) -> dt.datetime:
+        return from_us(self.as_of_us)
+
+    def state_us(self, state: str, *, window_us: int) -> int:
+        """Microseconds in `state` during the window (T - window_us, T], from the segments."""
+        lo = self.as_of_us - window_us
+        return sum(max(0, min(s.end_us, self.as_of_us) - max(s.start_us, lo)) for s in self.segments if s.state == state)
+
+
+def store_timeline(fleet: FleetInput, *, as_of_us: int, index: int = 0) -> StoreTimeline:
+    """The timeline of the store at `index` of `fleet`, as of T = `as_of_us`.
+
+    `fleet` is what a report reads (`reports.selectors.fleet_input`); only the
+    store at `index` is computed, with its own polls and history.
+    """
+    lo, hi = poll_range(as_of_us)
+    end = as_of_us + 1  # as in compute_fleet: spans are clipped to [lo, end), a poll at T is inside
+    week_start = as_of_us - WEEK_US
+    schedule = fleet.schedules[index]
+    prepared = _PreparedFleet([schedule])
+
+    mine = fleet.polls.take(np.flatnonzero(fleet.polls.store == index))
+    polls = Polls(np.zeros(len(mine), np.int64), mine.ts_us, mine.active)
+    if fleet.history is None:
+        history: History = _ArrayHistory(polls.take(polls.ts_us < lo))
+    else:
+        history = _OneStoreHistory(fleet.history, index)
+    bulk = polls.take((polls.ts_us >= lo) & (polls.ts_us <= hi))
+
+    one = np.zeros(1, np.int64)
+    spans = prepared.open_spans(one, lo, end)
+    obs = _observations(bulk, spans, 1, lo, end)
+    obs = _with_prior_observations(obs, prepared, history, 1, lo=lo, week_start=week_start)
+    values = StoreValues(*_window_values(obs, spans, 1, lo, end, as_of_us)[0].tolist())
+
+    span_start, span_end = spans.start.tolist(), spans.end.tolist()
+    obs_t, obs_active = obs.ts_us.tolist(), obs.active.tolist()
+    mids = [a + (b - a) // 2 for a, b in zip(obs_t, obs_t[1:])]  # the engine's integer midpoints
+    segments = _segments(week_start, as_of_us, span_start, span_end, mids, obs_active)
+
+    # The observation holding the week's start, if older than the week, then those in the week.
+    holder = bisect.bisect_right(mids, week_start)
+    first = holder if holder < len(obs_t) and obs_t[holder] <= week_start else bisect.bisect_right(obs_t, week_start)
+    observations = [PollPoint(t, a) for t, a in zip(obs_t[first:], obs_active[first:])]
+    in_week = (bulk.ts_us > week_start) & (bulk.ts_us <= as_of_us)
+    week_polls = sorted(zip(bulk.ts_us[in_week].tolist(), bulk.active[in_week].tolist()))
+    ignored = [PollPoint(t, a) for t, a in week_polls if not _inside(t, span_start, span_end)]
+
+    return StoreTimeline(
+        store_id=fleet.store_ids[index],
+        timezone=resolve_timezone(schedule.timezone_str),
+        as_of_us=as_of_us,
+        values=values,
+        segments=segments,
+        observations=observations,
+        ignored_polls=ignored,
+    )
+
+
+def _inside(t: int, span_start: list[int], span_end: list[int]) -> bool:
+    """Whether instant t lies in one of the merged spans [start, end) (sorted, disjoint)."""
+    j = bisect.bisect_right(span_start, t) - 1
+    return j >= 0 and t < span_end[j]
+
+
+def _segments(
+    lo: int, hi: int, span_start: list[int], span_end: list[int], mids: list[int], active: list[bool]
+) -> list[Segment]:
+    """[lo, hi] cut at span edges and midpoints, each piece's state, equal neighbours joined."""
+    cuts = {lo, hi}
+    cuts.update(x for x in span_start if lo < x < hi)
+    cuts.update(x for x in span_end if lo < x < hi)
+    cuts.update(x for x in mids if lo < x < hi)
+    points = sorted(cuts)
+    segments: list[Segment] = []
+    for a, b in zip(points, points[1:]):
+        if not _inside(a, span_start, span_end):
+            state = CLOSED
+        elif not active:
+            state = INACTIVE  # no observation at or before T: no heartbeat (rule 7)
+        else:
+            state = ACTIVE if active[bisect.bisect_right(mids, a)] else INACTIVE
+        if segments and segments[-1].state == state:
+            segments[-1] = Segment(segments[-1].start_us, b, state)
+        else:
+            segments.append(Segment(a, b, state))
+    return segments
+
+
+class _OneStoreHistory:
+    """The fleet's `History`, seen as the history of a fleet holding only store `index` (as index 0)."""
+
+    def __init__(self, history: History, index: int):
+        self.history = history
+        self.index = index
+
+    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
+        return self.history.earliest_us(np.full(len(stores), self.index, np.int64))
+
+    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
+        polls = self.history.polls_between(np.array([self.index], np.int64), start_us, end_us)
+        mine = polls.take(np.flatnonzero(polls.store == self.index))
+        return Polls(np.zeros(len(mine), np.int64), mine.ts_us, mine.active)
+
+
+# --- The weekly schedule, in local time ----------------------------------------------
+
+
+def weekly_open_intervals(hours: Sequence[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
+    """Per weekday 0 (Monday)..6, the merged local intervals [start_s, end_s) the store is open that day.
+
+    The schedule as written, in seconds after local midnight (0..86400), before
+    any timezone is applied (rule 5): a row with start < end gives [start, end)
+    on its day; a row with start > end gives [start, 86400) on its day and
+    [0, end) on the next (Sunday's goes to Monday); start = end is the whole
+    day [0, 86400); overlapping or touching intervals are merged; a store with
+    no rows at all is open [0, 86400) every day. On a DST day the UTC length
+    differs (rule 5 converts each wall time); these are the wall times.
+    """
+    if not hours:
+        return {day: [(0, DAY_S)] for day in range(7)}
+    raw: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
+    for day, start, end in hours:
+        if start == end:
+            raw[day].append((0, DAY_S))
+        elif start < end:
+            raw[day].append((start, end))
+        else:
+            raw[day].append((start, DAY_S))
+            if end > 0:
+                raw[(day + 1) % 7].append((0, end))
+    merged: dict[int, list[tuple[int, int]]] = {}
+    for day, intervals in raw.items():
+        out: list[tuple[int, int]] = []
+        for start, end in sorted(intervals):
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        merged[day] = out
+    return merged
+
