@@ -45,6 +45,11 @@ the week can depend on an older observation only for stores that have none
 in [T - 8 days, T - 7 days]; for those few stores the engine asks a `History`
 for older polls, a widening chunk at a time, until it finds their latest
 observation or runs out of polls.
+
+Internal steps (`_PreparedFleet`, `_observations`, `_with_prior_observations`,
+`_window_values`) are also driven by reports/timeline.py, which explains one
+store's numbers segment by segment; its tests require exact equality, so a
+change here that breaks it shows up there.
 """
 
 from __future__ import annotations
@@ -515,6 +520,16 @@ def _with_prior_observations(
 # --- Windows (rules 3, 8) -------------------------------------------------------
 
 
+def midpoints(t: np.ndarray) -> np.ndarray:
+    """Where the status switches between consecutive observations (rule 7), in integer us.
+
+    Floor of the true midpoint: at most half a microsecond early, far below the
+    0.01 of a minute the values are rounded to. reports/timeline.py uses the
+    same points, so a store's timeline adds up to its report row exactly.
+    """
+    return t[:-1] + (t[1:] - t[:-1]) // 2
+
+
 def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: int) -> np.ndarray:
     """(n, 6) array: uptime and downtime in each window, in output units (rule 8)."""
     if len(spans.start) == 0:  # closed throughout: no open time, no uptime
@@ -535,7 +550,7 @@ def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: 
     # Segments: observation i holds between the midpoints with its neighbours (rule 7).
     s, t = obs.store, obs.ts_us
     same_next = s[1:] == s[:-1]
-    mid = t[:-1] + (t[1:] - t[:-1]) // 2
+    mid = midpoints(t)
     seg_start = np.concatenate([[lo], np.where(same_next, mid, lo)])
     seg_end = np.concatenate([np.where(same_next, mid, end), [end]])
     active = obs.active

@@ -54,6 +54,7 @@ from reports.engine import (
     _window_values,
     _with_prior_observations,
     from_us,
+    midpoints,
     poll_range,
     resolve_timezone,
 )
@@ -163,7 +164,7 @@ def store_timeline(fleet: FleetInput, *, as_of_us: int, index: int = 0) -> Store
 
     span_start, span_end = spans.start.tolist(), spans.end.tolist()
     obs_t, obs_active = obs.ts_us.tolist(), obs.active.tolist()
-    mids = [a + (b - a) // 2 for a, b in zip(obs_t, obs_t[1:])]  # the engine's integer midpoints
+    mids = midpoints(obs.ts_us).tolist()  # the engine's own switch points
     segments = _segments(week_start, as_of_us, span_start, span_end, mids, obs_active)
 
     # The observation holding the week's start, if older than the week, then those in the week.
