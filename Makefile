@@ -34,14 +34,12 @@ seed: migrate
 	$(MANAGE) load_data --dir data
 
 run: seed
-	@$(MANAGE) ensure_superuser
 	@echo
-	@echo "  web      http://$(HOST):$(PORT)/"
-	@echo "  API      curl -X POST http://$(HOST):$(PORT)/trigger_report"
-	@echo "           curl 'http://$(HOST):$(PORT)/get_report?report_id=<id>'"
-	@echo "  reports  http://$(HOST):$(PORT)/api/reports/"
+	@echo "  web      http://$(HOST):$(PORT)/  (log in as the admin user below)"
+	@echo "  API docs http://$(HOST):$(PORT)/api/docs/"
 	@echo "  admin    http://$(HOST):$(PORT)/admin/"
 	@echo "  health   http://$(HOST):$(PORT)/healthz"
+	@$(MANAGE) ensure_superuser --base-url http://$(HOST):$(PORT)
 	@echo "  (Ctrl-C stops the web server and the worker)"
 	@echo
 	@$(PY) -m loopmonitor.devstack --host $(HOST) --port $(PORT) --workers $(WORKERS)

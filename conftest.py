@@ -31,3 +31,13 @@ def pytest_configure(config):
                 f"LOOPMONITOR_REQUIRE_SERVICES=1 but database={db} broker={broker}: "
                 "set DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://..."
             )
+
+
+@pytest.fixture
+def api_key(db) -> str:
+    """A user's API key, as `manage.py drf_create_token` makes it."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    user = get_user_model().objects.create_user("api-client")
+    return Token.objects.create(user=user).key

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "stores",
@@ -122,7 +123,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "loopmonitor.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Every endpoint needs a key (`Authorization: Token <key>`, made by `manage.py
+    # drf_create_token USER`, listed and revoked in the admin) or, for the web
+    # page, a logged-in session. /healthz and the API docs are open.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",  # first: its 401 says how to authenticate
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_RATES": {
+        # POST /trigger_report per key: each one can start a full-fleet computation.
+        "trigger": env.str("REPORT_TRIGGER_RATE", default="30/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -138,6 +150,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Throttle counters (and anything else cached) must be shared by every web
+# process in production: set CACHE_REDIS_URL there.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("CACHE_REDIS_URL")}
+        if env.str("CACHE_REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# POST /api/polls refuses larger bodies with 413 before reading them.
+POLLS_PUSH_MAX_BYTES = env.int("POLLS_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = POLLS_PUSH_MAX_BYTES
+LOGIN_URL = "admin:login"
 
 # --- Celery ------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

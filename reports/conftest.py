@@ -57,8 +57,11 @@ def example_fleet(db):
 
 
 @pytest.fixture
-def api():
-    return APIClient()
+def api(api_key):
+    """An API client that sends a valid key (`Authorization: Token <key>`)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
+    return client
 
 
 @pytest.fixture

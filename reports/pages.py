@@ -4,6 +4,7 @@ The page holds no logic of its own: it triggers and polls reports, lists them,
 and looks stores up through the same endpoints as any other client (README).
 """
 
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
@@ -13,7 +14,8 @@ from django.views.generic import TemplateView
 # (X-CSRFToken); the template never renders {% csrf_token %}, so the cookie has
 # to be set explicitly.
 @method_decorator(ensure_csrf_cookie, name="dispatch")
-class IndexView(TemplateView):
-    """GET /: trigger and watch reports, list recent ones, look a store up."""
+class IndexView(LoginRequiredMixin, TemplateView):
+    """GET /: trigger and watch reports, list recent ones, look a store up (logged-in users; the API
+    calls ride on the session)."""
 
     template_name = "reports/index.html"

@@ -7,6 +7,8 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -52,6 +54,9 @@ _GET_REPORT_SCHEMA = extend_schema(
 
 class TriggerReportView(APIView):
     """POST /trigger_report: start a report; answers 202 {"report_id"} at once."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "trigger"  # per key; 429 past REPORT_TRIGGER_RATE
 
     @extend_schema(
         summary="Start a report",
@@ -142,6 +147,9 @@ class ReportListView(generics.ListAPIView):
 
 class HealthView(APIView):
     """GET /healthz: whether the database and the broker answer."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]  # probes carry no key
 
     @extend_schema(
         summary="Health of the database and the broker",

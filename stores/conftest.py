@@ -88,5 +88,8 @@ def timezone_of(store_id: str) -> str | None:
 
 
 @pytest.fixture
-def api_client() -> APIClient:
-    return APIClient()
+def api_client(api_key) -> APIClient:
+    """An API client that sends a valid key (`Authorization: Token <key>`)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
+    return client

@@ -1,5 +1,6 @@
 """HTTP adapters of the stores services and selectors: polls in, per-store drill-down out."""
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -28,7 +29,6 @@ from stores.serializers import (
 from stores.services import RowsRejected, polls_push
 
 # A pushed batch is parsed in memory; bigger sets go through `manage.py load_data`.
-POLLS_PUSH_MAX_BYTES = 16 * 1024 * 1024
 
 
 class CsvTextParser(BaseParser):
@@ -68,7 +68,7 @@ class PollPushView(APIView):
             "header `store_id,timestamp_utc,status` (columns in any order, as store_status.csv). Stored all or "
             "nothing and idempotently: pushing the same batch twice changes nothing, and two polls of one store at "
             "one instant with different statuses are kept as one inactive poll (SEMANTICS.md rule 7). "
-            f"400 lists the bad rows; 413 above {POLLS_PUSH_MAX_BYTES} bytes (use `manage.py load_data`); "
+            f"400 lists the bad rows; 413 above {settings.POLLS_PUSH_MAX_BYTES} bytes (use `manage.py load_data`); "
             "415 for another content type."
         ),
         request={
@@ -114,9 +114,9 @@ class PollPushView(APIView):
         ],
     )
     def post(self, request):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > POLLS_PUSH_MAX_BYTES:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.POLLS_PUSH_MAX_BYTES:
             return Response(
-                {"detail": f"Batch larger than {POLLS_PUSH_MAX_BYTES} bytes; split it or use manage.py load_data."},
+                {"detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it or use manage.py load_data."},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         body = request.data

@@ -64,3 +64,19 @@ def test_report_fails_clearly_when_the_output_cannot_be_written(example_fleet, t
 def test_report_for_unknown_store_fails_clearly(example_fleet):
     with pytest.raises(CommandError, match="unknown store_ids: nope"):
         call_command("report", "--store", "nope")
+
+
+def test_ensure_superuser_prints_a_working_key_and_keeps_it(capsys):
+    from rest_framework.test import APIClient
+
+    call_command("ensure_superuser")
+    first = capsys.readouterr().out
+    call_command("ensure_superuser")
+    second = capsys.readouterr().out
+
+    key = next(line.split()[-1] for line in first.splitlines() if "API key" in line)
+    assert first == second  # same password, same key: nothing is reset
+    assert f"curl -X POST -H 'Authorization: Token {key}' http://127.0.0.1:8000/trigger_report" in first
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/reports/").status_code == 200

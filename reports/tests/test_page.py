@@ -35,8 +35,15 @@ UPTIME_FIELDS = [
 ]
 
 
-def test_the_page_renders_the_forms_and_sets_the_csrf_cookie(client):
+def test_the_page_asks_a_stranger_to_log_in(client):
     response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_page_renders_the_forms_and_sets_the_csrf_cookie(admin_client):
+    response = admin_client.get("/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -113,7 +120,9 @@ def _log_in(driver, live_server) -> None:
 
 @pytest.mark.queue
 @pytest.mark.django_db(transaction=True)
-def test_in_a_browser_a_report_is_triggered_watched_and_downloaded(live_server, start_worker, example_fleet, browser):
+def test_in_a_browser_a_report_is_triggered_watched_and_downloaded(
+    live_server, start_worker, example_fleet, browser, api_key
+):
     # given a worker, a logged-in browser and the page with no reports yet
     start_worker()
     _log_in(browser, live_server)
@@ -145,7 +154,7 @@ def test_in_a_browser_a_report_is_triggered_watched_and_downloaded(live_server, 
     assert report.status == Report.Status.COMPLETE
     states = browser.execute_script("return window.__states")
     assert states[0] == "Pending" and states[-1] == "Complete", states
-    with urllib.request.urlopen(link.get_attribute("href"), timeout=10) as response:
+    with _open(link.get_attribute("href"), api_key) as response:
         assert response.headers["Content-Type"] == "text/csv"
         assert EXAMPLE_A_ROW in response.read().decode().splitlines()
 
@@ -160,8 +169,9 @@ def test_in_a_browser_a_report_is_triggered_watched_and_downloaded(live_server, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_in_a_browser_a_store_is_looked_up_and_found_by_search(live_server, example_fleet, browser):
-    # given the page
+def test_in_a_browser_a_store_is_looked_up_and_found_by_search(live_server, example_fleet, browser, api_key):
+    # given the page, logged in
+    _log_in(browser, live_server)
     browser.get(f"{live_server.url}/")
     wait = WebDriverWait(browser, 30, poll_frequency=0.1)
 
@@ -177,9 +187,9 @@ def test_in_a_browser_a_store_is_looked_up_and_found_by_search(live_server, exam
         _screenshot(browser, "page-03-store-error")
         pytest.fail(
             f"the store lookup shows an error: {result.text!r}. "
-            f"Is GET /api/stores/<store_id>/uptime routed? It answered: {_get(uptime_url)}"
+            f"Is GET /api/stores/<store_id>/uptime routed? It answered: {_get(uptime_url, api_key)}"
         )
-    with urllib.request.urlopen(uptime_url, timeout=10) as response:
+    with _open(uptime_url, api_key) as response:
         expected = json.load(response)
     for field in UPTIME_FIELDS:
         text = browser.find_element(By.CSS_SELECTOR, f'#store-metrics [data-field="{field}"]').text
@@ -202,6 +212,7 @@ def test_in_a_browser_a_store_is_looked_up_and_found_by_search(live_server, exam
 
 @pytest.mark.django_db(transaction=True)
 def test_in_a_browser_mistakes_read_as_messages(live_server, example_fleet, browser):
+    _log_in(browser, live_server)
     browser.get(f"{live_server.url}/")
     wait = WebDriverWait(browser, 30, poll_frequency=0.1)
 
@@ -221,9 +232,14 @@ def test_in_a_browser_mistakes_read_as_messages(live_server, example_fleet, brow
     assert _script_errors(browser) == []
 
 
-def _get(url: str) -> str:
+def _open(url: str, key: str):
+    """GET `url` outside the browser, with an API key."""
+    return urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Token {key}"}), timeout=10)
+
+
+def _get(url: str, key: str) -> str:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with _open(url, key) as response:
             return f"{response.status} {response.read(300)!r}"
     except urllib.error.HTTPError as exc:
         return f"{exc.code} {exc.read(300)!r}"

@@ -156,9 +156,15 @@ def test_only_post_is_allowed(api_client):
 
 
 @pytest.mark.django_db
-def test_a_batch_over_the_size_limit_is_413(api_client, monkeypatch):
-    monkeypatch.setattr("stores.views.POLLS_PUSH_MAX_BYTES", 10)
-    response = post_json(api_client, [{"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}])
+def test_a_batch_over_the_size_limit_is_413(api_client, settings):
+    # given a body one byte over the configured limit (10 MB by default)
+    row = '{"store_id": "%s", "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}' % A
+    body = "[" + ",".join([row] * (settings.POLLS_PUSH_MAX_BYTES // (len(row) + 1) + 1)) + "]"
+    body += " " * (settings.POLLS_PUSH_MAX_BYTES + 1 - len(body))
+    assert len(body) > settings.POLLS_PUSH_MAX_BYTES
+    # when
+    response = api_client.generic("POST", "/api/polls", body, content_type="application/json")
+    # then
     assert response.status_code == 413
     assert "load_data" in response.json()["detail"]
     assert Poll.objects.count() == 0

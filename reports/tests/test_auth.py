@@ -1,0 +1,87 @@
+"""Issue 8: only those with a key get in; /healthz and the docs are open; triggering is throttled per key."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+PROTECTED = [
+    ("post", "/trigger_report"),
+    ("get", "/get_report?report_id=6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"),
+    ("get", "/get_report/6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"),
+    ("get", "/api/reports/"),
+    ("post", "/api/polls"),
+    ("get", "/api/stores/"),
+    ("get", "/api/stores/1"),
+    ("get", "/api/stores/1/uptime"),
+    ("get", "/api/stores/1/timeline.svg"),
+]
+
+
+@pytest.mark.parametrize("method, url", PROTECTED)
+@pytest.mark.parametrize("authorization", [None, "Token not-a-real-key", "Bearer abc", "Token "])
+def test_without_a_valid_key_every_endpoint_is_401_json(method, url, authorization):
+    client = APIClient()
+    if authorization is not None:
+        client.credentials(HTTP_AUTHORIZATION=authorization)
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/api/schema/", "/api/docs/"])
+def test_health_and_docs_are_open(url):
+    assert APIClient().get(url).status_code == 200
+
+
+def test_a_revoked_key_stops_working(api, api_key):
+    assert api.get("/api/reports/").status_code == 200
+
+    Token.objects.filter(key=api_key).delete()
+
+    assert api.get("/api/reports/").status_code == 401
+
+
+def test_drf_create_token_makes_a_key_that_works(django_user_model, capsys):
+    django_user_model.objects.create_user("owner")
+
+    call_command("drf_create_token", "owner")
+    key = Token.objects.get(user__username="owner").key
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/reports/").status_code == 200
+
+
+@pytest.fixture
+def trigger_rate_3_per_minute(settings):
+    """REPORT_TRIGGER_RATE=3/minute (DRF reads the rates when the throttle class is created)."""
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import ScopedRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"trigger": "3/minute"}}
+    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    cache.clear()
+    yield
+    cache.clear()
+    settings.REST_FRAMEWORK = {k: v for k, v in settings.REST_FRAMEWORK.items()}
+    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_triggering_is_throttled_per_key_with_429_json(api, example_fleet, eager_tasks, trigger_rate_3_per_minute, django_user_model):
+    answers = [api.post("/trigger_report", {"as_of": f"2023-01-23T1{h}:00:00Z"}, format="json") for h in range(5)]
+    other = APIClient()
+    other_key = Token.objects.create(user=django_user_model.objects.create_user("another-owner")).key
+    other.credentials(HTTP_AUTHORIZATION=f"Token {other_key}")
+
+    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+    assert answers[3]["Content-Type"] == "application/json"
+    assert "throttled" in answers[3].json()["detail"].lower()
+    # another key has its own allowance
+    assert other.post("/trigger_report", {"as_of": "2023-01-23T10:00:00Z"}, format="json").status_code == 202
