@@ -86,7 +86,7 @@ class WorkerProcess:
 
     def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1, beat: bool = False, env: dict | None = None):
         self.log_path = log_dir / f"worker-{name}.log"
-        env = dict(os.environ, DATABASE_URL=_database_url(connection.settings_dict), **(env or {}))
+        env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), **(env or {})}
         env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(

@@ -11,6 +11,7 @@ import time
 
 from celery import group, shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from reports import services
 
@@ -27,13 +28,27 @@ def report_generate_task(report_id: str) -> None:
         group(report_shard_task.s(report_id, n) for n in pending).apply_async()
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def report_shard_task(report_id: str, number: int) -> None:
+# A database that went away for a moment (failover, restart) should cost
+# seconds, not a report: retry the shard a few times on connection errors.
+# Past that, the shard is left to the stalled-report sweeper, because marking
+# the report Failed needs the database too.
+DB_RETRY_COUNTDOWN_SECONDS = 2
+DB_RETRIES = 5
+
+
+@shared_task(acks_late=True, ignore_result=True, bind=True, max_retries=DB_RETRIES)
+def report_shard_task(self, report_id: str, number: int) -> None:
     """Compute one shard of a report (and merge the report if it is the last)."""
     # Fault injection for the tests that kill a worker mid-shard: never set in production.
     time.sleep(float(os.environ.get("LOOPMONITOR_FAULT_SHARD_DELAY", 0)))
     try:
         services.report_shard_run(report_id=report_id, number=number)
+    except (OperationalError, InterfaceError) as exc:
+        close_old_connections()
+        if self.request.retries < DB_RETRIES:
+            raise self.retry(exc=exc, countdown=DB_RETRY_COUNTDOWN_SECONDS)
+        services.report_fail(report_id=report_id, reason=f"Shard {number}: the database did not answer: {exc}")
+        raise
     except Exception as exc:
         services.report_fail(report_id=report_id, reason=f"Shard {number} failed: {exc!r}")
         raise

@@ -1,0 +1,200 @@
+"""Issue 8: the database goes away during a report.
+
+The test brings its own throwaway PostgreSQL cluster (initdb / pg_ctl on a
+free port), so it can stop the database under a real worker without touching
+the suite's database. The report must end Failed with a readable reason, or
+Complete once the database is back: never stay Running.
+
+It needs the PostgreSQL server binaries (initdb, pg_ctl) and uses the
+configured broker; it does not use pytest-django's test database at all.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from loopmonitor.celery import app as celery_app
+from reports.conftest import WorkerProcess
+
+pytestmark = [pytest.mark.queue, pytest.mark.slow]
+
+OUTAGE_SECONDS = 5  # longer than the shards' fault delay: every shard meets a dead database
+SHARD_DELAY_SECONDS = 3
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ThrowawayPostgres:
+    data_dir: Path
+    port: int
+    url: str
+    pg_ctl: str
+    as_postgres: list[str]
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), *args],
+                       check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        sock_dir = self.data_dir.parent
+        self._ctl("-l", str(sock_dir / "postgres.log"), "-w", "-t", "30", "start", "-o",
+                  f"-p {self.port} -k {sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off")
+
+    def stop(self) -> None:
+        """The database vanishes: no clean shutdown, every connection is cut."""
+        self._ctl("-w", "-m", "immediate", "stop")
+
+    def is_running(self) -> bool:
+        return subprocess.run(self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), "status"],
+                              capture_output=True).returncode == 0
+
+
+def _app_env(database_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment (same broker, same var dir) on the throwaway database."""
+    return dict(os.environ, LOOPMONITOR_VAR_DIR=str(settings.VAR_DIR), **extra, DATABASE_URL=database_url)
+
+
+def _manage(database_url: str, *args: str, timeout: float = 120) -> str:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=_app_env(database_url),
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def throwaway_postgres():
+    """A PostgreSQL cluster of its own, migrated and loaded with data/; removed afterwards."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("needs the PostgreSQL server binaries (initdb, pg_ctl)")
+    import psycopg
+
+    root = Path(tempfile.mkdtemp(prefix="lm-outage-"))
+    # PostgreSQL refuses to run as root: as root, run it as the postgres OS user.
+    as_postgres = []
+    if os.geteuid() == 0:
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(root, "postgres", "postgres")
+    data_dir = root / "data"
+    port = _free_port()
+    pg = ThrowawayPostgres(data_dir, port, f"postgres://postgres@127.0.0.1:{port}/lm_outage", pg_ctl, as_postgres)
+    try:
+        subprocess.run(as_postgres + [initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--no-sync"],
+                       check=True, capture_output=True, timeout=120)
+        pg.start()
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE lm_outage")
+        _manage(pg.url, "migrate", "--noinput")
+        _manage(pg.url, "load_data", "--dir", "data")
+        yield pg
+    finally:
+        if pg.is_running():
+            pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class ThrowawayWorker(WorkerProcess):
+    """A real worker (with beat) on the throwaway database: WorkerProcess always uses the test database."""
+
+    def __init__(self, log_dir: Path, *, name: str, database_url: str, env: dict[str, str], concurrency: int):
+        self.log_path = log_dir / f"worker-{name}.log"
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "loopmonitor", "worker", "--loglevel", "INFO",
+             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--beat", "--schedule", str(log_dir / f"beat-{name}")],
+            cwd=settings.BASE_DIR, env=_app_env(database_url, **env), stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_for("ready.", timeout=60)
+
+
+def _report_row(url: str, report_id: str) -> dict:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), row_factory=dict_row, connect_timeout=5) as conn:
+        return conn.execute(
+            "SELECT status, error, as_of, file, shards_done, shards_total FROM reports_report WHERE id = %s",
+            [report_id],
+        ).fetchone()
+
+
+def test_a_report_survives_the_database_going_away_mid_report(throwaway_postgres, tmp_path):
+    pg = throwaway_postgres
+    celery_app.control.purge()  # no stale messages from earlier tests on this broker
+    worker = ThrowawayWorker(
+        tmp_path, name="outage", database_url=pg.url, concurrency=2,
+        env={
+            "LOOPMONITOR_FAULT_SHARD_DELAY": str(SHARD_DELAY_SECONDS),
+            "REPORT_STALL_SECONDS": "3",
+            "REPORT_REAP_EVERY_SECONDS": "1",
+            "CELERY_VISIBILITY_TIMEOUT": "30",
+        },
+    )
+    try:
+        # given a report whose shards are in a worker's hands
+        report_id = _manage(
+            pg.url, "shell", "-c", "from reports.services import report_create; print(report_create().id)"
+        ).strip().splitlines()[-1]
+        deadline = time.monotonic() + 30
+        while not re.search(r"Task reports\.tasks\.report_shard_task\[[\w-]+\] received", worker.output()):
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.05)
+        assert _report_row(pg.url, report_id)["status"] == "Running"
+
+        # when the database goes away (no clean shutdown) and comes back a while later
+        t_down = time.monotonic()
+        pg.stop()
+        time.sleep(OUTAGE_SECONDS)
+        pg.start()
+        t_up = time.monotonic()
+
+        # then the report ends, Failed with a readable reason or Complete
+        deadline = t_up + 90
+        while (row := _report_row(pg.url, report_id))["status"] in ("Pending", "Running"):
+            assert time.monotonic() < deadline, f"the report stayed {row['status']}:\n{worker.output()[-6000:]}"
+            time.sleep(0.2)
+        t_end = time.monotonic()
+        print(f"\nreport {row['status']} {t_end - t_up:.1f} s after the database came back "
+              f"(down {t_up - t_down:.1f} s); error={row['error']!r}")
+    finally:
+        worker.stop()
+
+    # (a shard that met the dead database either failed or was retried: either way it says so)
+    assert re.search(r"report_shard_task\[[\w-]+\] (?:raised unexpected|retry): .*(?:OperationalError|InterfaceError)",
+                     worker.output()), "no shard met the dead database: the test proved nothing"
+    if row["status"] == "Failed":
+        assert re.search(r"database|connection|server", row["error"], re.I), row["error"]
+    else:
+        assert row["status"] == "Complete", row
+        assert row["shards_done"] == row["shards_total"]
+        expected = _manage(pg.url, "report", "--as-of", row["as_of"].isoformat())
+        assert (Path(settings.MEDIA_ROOT) / row["file"]).read_text(encoding="utf-8") == expected
