@@ -105,3 +105,25 @@ def test_a_worker_killed_mid_shard_leaves_the_report_to_another_worker(start_wor
     expected = io.StringIO()
     services.report_write_csv(as_of=report.as_of, out=expected)
     assert report.file.open("rb").read().decode() == expected.getvalue()
+
+
+@pytest.mark.queue
+@pytest.mark.django_db(transaction=True)
+def test_beat_marks_a_report_stuck_running_without_progress_failed(start_worker):
+    # given a report Running for long with no progress, its shard's attempts used up (its task was lost)
+    long_ago = dt.datetime(2023, 1, 1, tzinfo=UTC)
+    report = Report.objects.create(as_of=long_ago, status=Report.Status.RUNNING, shards_total=1, started_at=long_ago)
+    ReportShard.objects.create(report=report, number=0, store_pk_first=1, store_pk_last=2, attempts=3)
+    ReportShard.objects.filter(report=report).update(updated_at=long_ago)
+
+    # when a worker with Celery beat runs the periodic sweep
+    start_worker("beat", beat=True, env={"REPORT_STALL_SECONDS": "2", "REPORT_REAP_EVERY_SECONDS": "1"})
+
+    # then the report ends Failed with a reason, not Running forever
+    deadline = time.monotonic() + 30
+    while Report.objects.get(pk=report.pk).status == Report.Status.RUNNING:
+        assert time.monotonic() < deadline, "beat never marked the stalled report Failed"
+        time.sleep(0.2)
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert "did not finish after 3 attempts" in report.error
