@@ -43,8 +43,11 @@ to minutes / hours only at the end.
 Only polls in [T - 8 days, T] are needed in bulk. The status at the start of
 the week can depend on an older observation only for stores that have none
 in [T - 8 days, T - 7 days]; for those few stores the engine asks a `History`
-for older polls, a widening chunk at a time, until it finds their latest
-observation or runs out of polls.
+for older polls: it jumps to each store's latest earlier poll and looks at a
+window before it, widening it each round, until it finds the store's latest
+observation or runs out of polls. The work follows the polls, never the length
+of a gap without any (a report as of today over polls from years ago is as
+cheap as any other).
 
 Internal steps (`_PreparedFleet`, `_observations`, `_with_prior_observations`,
 `_window_values`) are also driven by reports/timeline.py, which explains one
@@ -131,8 +134,8 @@ class Polls:
 class History(Protocol):
     """Where the engine finds polls older than the bulk read (see module doc)."""
 
-    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
-        """For each store index, its earliest poll (us), or NO_POLL if it has none."""
+    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
+        """For each store index, its latest poll earlier than its `before_us` (us), or NO_POLL."""
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
         """The polls of these stores with start_us <= ts < end_us, any order."""
@@ -477,37 +480,45 @@ def _with_prior_observations(
     """Add, for stores with no observation in [lo, week_start], their latest earlier one.
 
     Only those stores can have their status at the start of the week decided by
-    an observation older than `lo` (see module doc). History is searched in
-    chunks of 7, 14, 28, ... days back from `lo`, for the stores still unresolved.
+    an observation older than `lo` (see module doc). Each round, every store
+    still unresolved jumps to its latest poll before its cursor and examines a
+    window of `width` before it (7 days, doubling per round); stores whose
+    latest polls fall in the same week are examined together, so the open spans
+    built each round cover about two weeks, whatever the gaps between polls.
     """
     has_early = np.zeros(n, bool)
     has_early[obs.store[obs.ts_us <= week_start]] = True
     pending = np.flatnonzero(~has_early)
-    if len(pending) == 0:
-        return obs
-    earliest = np.full(n, NO_POLL, np.int64)
-    earliest[pending] = history.earliest_us(pending)
-    pending = pending[earliest[pending] < lo]
+    cursor = np.full(n, lo, np.int64)  # the store's polls at or after its cursor are examined already
+    width = np.full(n, WEEK_US, np.int64)
     found: list[Polls] = []
-    hi, width = lo, WEEK_US
     while len(pending):
-        start = max(hi - width, int(earliest[pending].min()))
-        chunk = history.polls_between(pending, start, hi)
-        spans = prepared.open_spans(pending, start, hi)
-        older = _observations(chunk, spans, n, start, hi)
-        if len(older.ts_us):
-            # Sorted by (store, instant): the last row of each store is its latest.
-            last = np.r_[older.store[1:] != older.store[:-1], True]
-            latest = older.take(last)
-            found.append(latest)
+        latest = np.asarray(history.latest_before(pending, cursor[pending]), np.int64)
+        pending, latest = pending[latest != NO_POLL], latest[latest != NO_POLL]
+        unresolved: list[np.ndarray] = []
+        week = latest // WEEK_US
+        for w in np.unique(week):
+            members, their_latest = pending[week == w], latest[week == w]
+            start = int((their_latest - width[members]).min()) + 1
+            end = int(their_latest.max()) + 1
+            chunk = history.polls_between(members, start, end)
+            chunk = chunk.take(chunk.ts_us < cursor[chunk.store])
+            spans = prepared.open_spans(members, start, end)
+            older = _observations(chunk, spans, n, start, end)
             resolved = np.zeros(n, bool)
-            resolved[latest.store] = True
-            pending = pending[~resolved[pending]]
-        pending = pending[earliest[pending] < start]
-        hi, width = start, width * 2
+            if len(older.ts_us):
+                # Sorted by (store, instant): the last row of each store is its latest.
+                last = np.r_[older.store[1:] != older.store[:-1], True]
+                found.append(older.take(last))
+                resolved[older.store[last]] = True
+            left = members[~resolved[members]]
+            cursor[left] = start
+            width[left] *= 2
+            unresolved.append(left)
+        pending = np.sort(np.concatenate(unresolved)) if unresolved else np.empty(0, np.int64)
     if not found:
         return obs
-    prior = found[0] if len(found) == 1 else Polls(*(np.concatenate(a) for a in zip(*((p.store, p.ts_us, p.active) for p in found))))
+    prior = Polls(*(np.concatenate(a) for a in zip(*((p.store, p.ts_us, p.active) for p in found))))
     prior = prior.take(np.argsort(prior.store, kind="stable"))
     # A prior observation precedes every observation of its store: insert it
     # before the store's first row, keeping (store, instant) order.
@@ -575,11 +586,15 @@ class _ArrayHistory:
     def __init__(self, polls: Polls):
         self.polls = polls
 
-    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
+    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
         size = max(int(stores.max(initial=-1)), int(self.polls.store.max(initial=-1))) + 1
-        earliest = np.full(size, NO_POLL, np.int64)
-        np.minimum.at(earliest, self.polls.store, self.polls.ts_us)
-        return earliest[stores]
+        cutoff = np.full(size, np.iinfo(np.int64).min, np.int64)
+        cutoff[stores] = before_us
+        earlier = self.polls.ts_us < cutoff[self.polls.store]
+        latest = np.full(size, np.iinfo(np.int64).min, np.int64)
+        np.maximum.at(latest, self.polls.store[earlier], self.polls.ts_us[earlier])
+        latest = latest[stores]
+        return np.where(latest == np.iinfo(np.int64).min, NO_POLL, latest)
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
         member = np.isin(self.polls.store, stores)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from reports import engine
@@ -242,20 +242,28 @@ class DbHistory:
     def __init__(self, pks: np.ndarray):
         self.pks = pks
 
-    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
-        earliest = np.full(len(stores), engine.NO_POLL, np.int64)
-        where = {int(pk): i for i, pk in enumerate(self.pks[stores])}
-        for chunk in _chunks(list(where), 5_000):
-            rows = (
-                Poll.objects.filter(store_id__in=chunk)
-                .values("store_id")
-                .order_by("store_id")
-                .annotate(first=Min("observed_at_utc"))
-                .values_list("store_id", "first")
+    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
+        latest = np.full(len(stores), engine.NO_POLL, np.int64)
+        pairs = [(int(pk), engine.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
+        if connection.vendor == "postgresql":
+            # One index probe per store, each with its own cutoff.
+            query = (
+                "SELECT (SELECT max(observed_at_utc) FROM stores_poll p"
+                " WHERE p.store_id = c.id AND p.observed_at_utc < c.cutoff)"
+                " FROM unnest(%s::bigint[], %s::timestamptz[]) WITH ORDINALITY AS c(id, cutoff, n) ORDER BY c.n"
             )
-            for pk, first in rows:
-                earliest[where[pk]] = engine.to_us(first)
-        return earliest
+            with connection.cursor() as cursor:
+                cursor.execute(query, [[p for p, _ in pairs], [b for _, b in pairs]])
+                rows = [r[0] for r in cursor.fetchall()]
+        else:
+            rows = [
+                Poll.objects.filter(store_id=pk, observed_at_utc__lt=b).aggregate(m=Max("observed_at_utc"))["m"]
+                for pk, b in pairs
+            ]
+        for i, value in enumerate(rows):
+            if value is not None:
+                latest[i] = engine.to_us(value)
+        return latest
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> engine.Polls:
         index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores)}

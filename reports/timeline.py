@@ -223,8 +223,8 @@ class _OneStoreHistory:
         self.history = history
         self.index = index
 
-    def earliest_us(self, stores: np.ndarray) -> np.ndarray:
-        return self.history.earliest_us(np.full(len(stores), self.index, np.int64))
+    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
+        return self.history.latest_before(np.full(len(stores), self.index, np.int64), before_us)
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
         polls = self.history.polls_between(np.array([self.index], np.int64), start_us, end_us)

@@ -80,3 +80,13 @@ def test_ensure_superuser_prints_a_working_key_and_keeps_it(capsys):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/reports/").status_code == 200
+
+
+def test_a_report_as_of_years_after_the_last_poll_uses_that_poll(example_fleet, capsys):
+    # Example A's store was last seen (in hours) on 2023-01-23, inactive at 11:15 local: as of Monday
+    # 2026-11-23 noon New York, that observation still holds over the day's 09:00-12:00 (rule 7).
+    call_command("report", "--as-of", "2026-11-23T17:00:00Z")
+
+    rows = {line.split(",")[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["1481966498820158979"] == "1481966498820158979,0.0,0.0,0.0,60.0,3.0,3.0"
+    assert rows["0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"] == "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11,60.0,24.0,168.0,0.0,0.0,0.0"

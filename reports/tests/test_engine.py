@@ -1170,3 +1170,39 @@ def assert_csv_matches(text: str, result, *, written: int) -> list[list[str]]:
         assert all(len(cell.partition(".")[2]) <= 2 for cell in row[1:]), row
         assert not any(cell.startswith("-") for cell in row[1:]), row
     return rows
+
+
+def test_an_observation_years_before_the_report_decides_it_and_the_work_follows_the_polls():
+    """A report as of 2026 over polls that stopped in 2023: the latest observation, years old, holds
+    (rule 7), and the engine never builds business hours across the empty years between."""
+    from reports.engine import DAY_US, _ArrayHistory
+
+    class SpyHistory(_ArrayHistory):
+        windows: list[int] = []
+
+        def polls_between(self, stores, start_us, end_us):
+            self.windows.append(end_us - start_us)
+            return super().polls_between(stores, start_us, end_us)
+
+    # given a store open Mondays 09:00-12:00 New York, last seen active on Monday 2023-01-23 10:14 local,
+    # with a poll outside hours after that (ignored, rule 6), and a second store never polled in hours
+    ny = ZoneInfo("America/New_York")
+    polls = [
+        (dt.datetime(2023, 1, 23, 10, 14, tzinfo=ny), True),
+        (dt.datetime(2023, 1, 24, 3, 0, tzinfo=ny), False),
+        (dt.datetime(2023, 1, 16, 10, 0, tzinfo=ny), False),
+    ]
+    store = Polls([0] * 3, [to_us(t) for t, _ in polls], [a for _, a in polls])
+    night = Polls([1, 1], [to_us(dt.datetime(2022, 6, 1, 3, tzinfo=ny)), to_us(dt.datetime(2023, 1, 2, 3, tzinfo=ny))], [True, True])
+    history = SpyHistory(Polls(np.r_[store.store, night.store], np.r_[store.ts_us, night.ts_us], np.r_[store.active, night.active]))
+    monday_9_to_12 = Schedule("America/New_York", ((0, 9 * 3600, 12 * 3600),))
+    fleet = FleetInput(["a", "b"], [monday_9_to_12, monday_9_to_12], Polls.empty(), history=history)
+
+    # when the report is as of Monday 2026-11-23 12:00 New York
+    result = compute_fleet(fleet, as_of_us=to_us(dt.datetime(2026, 11, 23, 12, tzinfo=ny)))
+
+    # then the 2023 observation holds through today's opening hours; the other store has none: all down
+    assert result.values[0].tolist() == [60.0, 3.0, 3.0, 0.0, 0.0, 0.0]
+    assert result.values[1].tolist() == [0.0, 0.0, 0.0, 60.0, 3.0, 3.0]
+    # and no window of history looked at spans the gap: each is a few weeks at most
+    assert history.windows and max(history.windows) <= 64 * DAY_US

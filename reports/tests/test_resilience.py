@@ -89,19 +89,20 @@ def test_a_worker_killed_mid_shard_leaves_the_report_to_another_worker(start_wor
         assert time.monotonic() < deadline, slow.output()
         time.sleep(0.1)
     slow.kill()
-    assert Report.objects.get(pk=report.pk).status == Report.Status.RUNNING
+    assert Report.objects.get(pk=report.pk).status == Report.Status.RUNNING, slow.output()
 
     # then another worker (with beat, which sweeps for stalled reports) completes it
-    start_worker(
+    rescuer = start_worker(
         "rescuer", beat=True,
         env={"REPORT_STALL_SECONDS": "2", "REPORT_REAP_EVERY_SECONDS": "1", "CELERY_VISIBILITY_TIMEOUT": "5"},
     )
     deadline = time.monotonic() + 60
     while (status := Report.objects.get(pk=report.pk).status) == Report.Status.RUNNING:
-        assert time.monotonic() < deadline, "the report stayed Running"
+        assert time.monotonic() < deadline, f"the report stayed Running:\n{rescuer.output()[-4000:]}"
         time.sleep(0.2)
     report.refresh_from_db()
-    assert status == Report.Status.COMPLETE, report.error
+    shards = list(report.shards.values_list("number", "done", "attempts"))
+    assert status == Report.Status.COMPLETE, f"{report.error}; shards {shards}\n{rescuer.output()[-4000:]}"
     expected = io.StringIO()
     services.report_write_csv(as_of=report.as_of, out=expected)
     assert report.file.open("rb").read().decode() == expected.getvalue()
