@@ -149,6 +149,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "loopmonitor.api.schema_document_auth_and_throttling",
+    ],
 }
 
 # Throttle counters (and anything else cached) must be shared by every web

@@ -4,11 +4,22 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reports import services
 from reports.models import Report
 
 
+class AsOfField(serializers.DateTimeField):
+    """An ISO 8601 instant (UTC when it has no offset) that can be a report's T: after 1971, not in the future."""
+
+    def to_internal_value(self, value):
+        instant = super().to_internal_value(value)
+        if problem := services.as_of_problem(instant):
+            raise serializers.ValidationError(problem)
+        return instant
+
+
 class TriggerSerializer(serializers.Serializer):
-    as_of = serializers.DateTimeField(
+    as_of = AsOfField(
         required=False, allow_null=True, help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll"
     )
     store_ids = serializers.ListField(

@@ -48,6 +48,22 @@ class UnknownStores(ValueError):
         super().__init__(f"unknown store_ids: {', '.join(store_ids)}")
 
 
+# A report's instant T must lie in the past (SEMANTICS.md rule 2: a report as of T never
+# changes as new polls arrive, which a T in the future could not promise), allowing for
+# clocks a few minutes apart, and after the engine's epoch-based arithmetic has room.
+AS_OF_EARLIEST = dt.datetime(1971, 1, 1, tzinfo=dt.timezone.utc)
+AS_OF_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def as_of_problem(as_of: dt.datetime) -> str | None:
+    """Why `as_of` cannot be a report's instant, or None if it can."""
+    if as_of < AS_OF_EARLIEST:
+        return f"must be after {AS_OF_EARLIEST:%Y-%m-%d}"
+    if as_of > timezone.now() + AS_OF_CLOCK_SKEW:
+        return "must not be in the future: a report as of a future instant would change as polls arrive"
+    return None
+
+
 def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | None = None) -> Report:
     """A new Pending report as of `as_of` (default per SEMANTICS.md rule 2), queued for the workers.
 
@@ -59,6 +75,8 @@ def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | No
         store_ids = sorted(set(store_ids))
         _check_store_ids(store_ids)
     as_of = as_of or selectors.default_as_of()
+    if problem := as_of_problem(as_of):
+        raise ValueError(f"as_of {as_of.isoformat()} {problem}")
     # The same report already on its way: hand out its id instead of computing it twice.
     in_flight = Report.objects.filter(
         as_of=as_of, status__in=[Report.Status.PENDING, Report.Status.RUNNING]

@@ -144,6 +144,14 @@ class ReportListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.report_list()
 
+    @extend_schema(
+        summary="List reports",
+        description="Reports, newest first, 50 a page (`?page=N`): a page that does not exist is 404.",
+        responses={200: ReportSerializer(many=True), 404: ErrorSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
 
 class HealthView(APIView):
     """GET /healthz: whether the database and the broker answer."""

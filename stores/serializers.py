@@ -3,6 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reports.serializers import AsOfField
+
 from reports import engine, timeline
 
 
@@ -83,12 +85,18 @@ class StoreSerializer(serializers.Serializer):
         return "active" if store.last_poll_active else "inactive"
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]$", "example": "09:00:00"})
+class LocalTimeField(serializers.TimeField):
+    """A time of day in local wall time, HH:MM:SS."""
+
+
 class BusinessHoursRowSerializer(serializers.Serializer):
     """A row of the weekly schedule as given (local time; 0 = Monday)."""
 
     day_of_week = serializers.IntegerField(min_value=0, max_value=6)
-    start_time_local = serializers.TimeField()
-    end_time_local = serializers.TimeField()
+    # Local wall times without an offset: JSON Schema's `format: time` would demand one.
+    start_time_local = LocalTimeField(help_text="local wall time HH:MM:SS")
+    end_time_local = LocalTimeField(help_text="local wall time HH:MM:SS")
 
 
 class LocalIntervalSerializer(serializers.Serializer):
@@ -146,7 +154,7 @@ class StoreUptimeSerializer(serializers.Serializer):
 
 
 class AsOfQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateTimeField(
+    as_of = AsOfField(
         required=False, help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll (rule 2)"
     )
 

@@ -50,7 +50,9 @@ def test_report_as_of_in_the_past_ignores_newer_polls(example_fleet, capsys):
     assert "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11" not in rows
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2023-13-45T00:00:00Z", "2023-01-23T17:00:00"])
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2023-13-45T00:00:00Z", "2023-01-23T17:00:00", "2999-01-01T00:00:00Z", "0001-01-01T00:00:00Z"]
+)
 def test_report_rejects_a_bad_as_of(example_fleet, value):
     with pytest.raises(CommandError, match="--as-of"):
         call_command("report", "--as-of", value)

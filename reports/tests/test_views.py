@@ -39,6 +39,8 @@ def test_trigger_with_as_of_computes_the_report_as_of_that_instant(api, example_
         ('["a list"]', "application/json"),
         ('{"store_ids": "not-a-list"}', "application/json"),
         ('{"store_ids": []}', "application/json"),
+        ('{"as_of": "9999-12-31T23:59:59Z"}', "application/json"),  # the future: the report could not be final
+        ('{"as_of": "0001-01-01T00:00:00Z"}', "application/json"),
     ],
 )
 def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
@@ -46,6 +48,7 @@ def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]  # always a readable sentence, whatever the error's shape
     assert Report.objects.count() == 0
 
 

@@ -437,3 +437,13 @@ def test_schema_documents_the_store_views_and_the_poll_push(tmp_path):
     push = paths["/api/polls"]["post"]
     assert set(push["requestBody"]["content"]) == {"application/json", "text/csv"}
     assert {"200", "400", "413", "415"} <= set(push["responses"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2999-01-01T00:00:00Z"])
+@pytest.mark.parametrize("endpoint", ["uptime", "timeline.svg"])
+def test_an_as_of_outside_the_possible_range_is_400(api_client, example_a, as_of, endpoint):
+    response = api_client.get(f"/api/stores/1481966498820158979/{endpoint}", {"as_of": as_of})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("as_of:")

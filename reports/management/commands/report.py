@@ -17,6 +17,8 @@ def _instant(text: str):
     value = parse_datetime(text.strip().replace(" UTC", "+00:00").replace("Z", "+00:00"))
     if value is None or value.tzinfo is None:
         raise CommandError(f"--as-of {text!r}: expected an ISO 8601 instant with a timezone, e.g. 2023-01-25T18:00:00Z")
+    if problem := services.as_of_problem(value):
+        raise CommandError(f"--as-of {text!r}: {problem}")
     return value
 
 
