@@ -1,0 +1,194 @@
+"""In-process reports (`services.report_write_csv`), run as a child of the benchmark with Django set up.
+
+    python -m bench.inproc --as-of ISO --readers by_row,by_store --runs 5
+        times each poll reader (selectors.POLL_READER) `runs` times, alternating,
+        and checks that every reader writes the same bytes;
+    python -m bench.inproc --as-of ISO --profile [--top 25]
+        one report under cProfile: the top costs;
+    python -m bench.inproc --as-of ISO --service-sql
+        the service's own bulk poll read (the statement selectors passes to
+        _pg_copy with POLL_READER "by_store") for every store, parameters bound,
+        so that the benchmark can time it with psql as it times the floor;
+    python -m bench.inproc --as-of ISO --phases --runs 3
+        wall time per step of the report (selectors and engine functions
+        wrapped with timers in this process only), medians over the runs.
+
+The answer is one JSON line, the last line of stdout. DATABASE_URL etc. come
+from the environment the benchmark gives (bench.infra.service_env).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import pstats
+import resource
+import sys
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.inproc")
+    parser.add_argument("--as-of", required=True, type=dt.datetime.fromisoformat)
+    parser.add_argument("--readers", default="by_store")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--phases", action="store_true")
+    parser.add_argument("--service-sql", action="store_true")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loopmonitor.settings")
+    import django
+
+    django.setup()
+    from reports import selectors, services
+
+    def one(reader: str) -> tuple[float, str, int, int]:
+        selectors.POLL_READER = reader
+        out = io.StringIO()
+        began = time.perf_counter()
+        rows, polls = services.report_write_csv(as_of=args.as_of, out=out)
+        seconds = time.perf_counter() - began
+        return seconds, hashlib.sha256(out.getvalue().encode()).hexdigest(), rows, polls
+
+    if args.service_sql:
+        print(json.dumps({"sql": _service_sql(args.as_of)}))
+        return
+
+    if args.phases:
+        print(json.dumps(_phases(args, one)))
+        return
+
+    if args.profile:
+        profiler = cProfile.Profile()
+        began = time.perf_counter()
+        profiler.enable()
+        selectors.POLL_READER = "by_store"
+        rows, polls = services.report_write_csv(as_of=args.as_of, out=io.StringIO())
+        profiler.disable()
+        seconds = time.perf_counter() - began
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        print(text.getvalue(), file=sys.stderr)
+        top = []
+        for (file, line, name), (cc, nc, tt, ct, _) in stats.stats.items():
+            top.append({"function": f"{_short(file)}:{line}({name})", "calls": nc, "tottime": tt, "cumtime": ct})
+        by_tottime = sorted(top, key=lambda r: -r["tottime"])[: args.top]
+        by_cumtime = sorted(top, key=lambda r: -r["cumtime"])[: args.top]
+        print(json.dumps({
+            "seconds": seconds, "rows": rows, "polls": polls, "by_tottime": by_tottime, "by_cumtime": by_cumtime,
+            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        }))
+        return
+
+    readers = args.readers.split(",")
+    times = {r: [] for r in readers}
+    digests, rows, polls = {}, None, None
+    for _ in range(args.runs):
+        for reader in readers:
+            seconds, digest, rows, polls = one(reader)
+            times[reader].append(seconds)
+            digests.setdefault(reader, set()).add(digest)
+    same = len({d for ds in digests.values() for d in ds}) == 1
+    print(json.dumps({
+        "seconds": times, "rows": rows, "polls": polls, "same_bytes": same,
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }))
+
+
+# Steps timed by --phases: (label, module, attribute); a class attribute is "Class.method".
+_STEPS = [
+    ("plan shards (report_shards)", "reports.selectors", "report_shards"),
+    ("fleet_input, total", "reports.selectors", "fleet_input"),
+    ("  business hours query", "reports.selectors", "_hours_rows"),
+    ("  polls: COPY read", "reports.selectors", "_pg_copy"),
+    ("  polls: parse", "reports.selectors", "_parse_polls_by_store"),
+    ("compute_fleet, total", "reports.engine", "compute_fleet"),
+    ("  schedules to UTC (_PreparedFleet)", "reports.engine", "_PreparedFleet.__init__"),
+    ("  open spans", "reports.engine", "_PreparedFleet.open_spans"),
+    ("  observations", "reports.engine", "_observations"),
+    ("  prior observations", "reports.engine", "_with_prior_observations"),
+    ("  window values", "reports.engine", "_window_values"),
+    ("write_csv (shard rows)", "reports.engine", "write_csv"),
+    ("merge + header (write_report_csv)", "reports.services", "write_report_csv"),
+]
+
+
+def _phases(args, one) -> dict:
+    import functools
+    import importlib
+    import statistics
+
+    spent: dict[str, float] = {}
+
+    def timed(label, fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            began = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - began
+
+        return wrapper
+
+    for label, module, attr in _STEPS:
+        owner = importlib.import_module(module)
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    runs = []
+    for _ in range(args.runs):
+        spent.clear()
+        seconds, _, rows, polls = one("by_store")
+        runs.append({"total": seconds, **spent})
+    labels = ["total"] + [label for label, _, _ in _STEPS]
+    return {
+        "phases": [[label, statistics.median(r.get(label, 0.0) for r in runs)] for label in labels],
+        "runs": args.runs, "rows": rows, "polls": polls,
+    }
+
+
+def _service_sql(as_of: dt.datetime) -> str:
+    """The bound COPY statement the service runs to read every store's polls for a report as of `as_of`."""
+    import psycopg
+    from django.db import connection
+    from django.db.models import Max, Min
+
+    from reports import engine, selectors
+    from stores.models import Store
+
+    captured = []
+    real = selectors._pg_copy
+
+    def capture(query, params):
+        captured.append((query, params))
+        return real(query, params)
+
+    selectors._pg_copy = capture
+    selectors.POLL_READER = "by_store"
+    bounds = Store.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    lo, hi = engine.poll_range(engine.to_us(as_of))
+    selectors._polls(bounds["first"], bounds["last"], lo, hi)
+    query, params = captured[0]
+    return psycopg.ClientCursor(connection.connection).mogrify(query, params)
+
+
+def _short(path: str) -> str:
+    for marker in ("/site-packages/", "/work/main/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+if __name__ == "__main__":
+    main()
