@@ -41,3 +41,13 @@ def api_key(db) -> str:
 
     user = get_user_model().objects.create_user("api-client")
     return Token.objects.create(user=user).key
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttle counters are keyed by user id, and on SQLite a
+    rolled-back test's user id comes back in the next test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
