@@ -424,7 +424,27 @@ class RssSampler:
             return max(self.peak.values(), default=0), len(self.peak), self.samples
 
 
-class Service:
+class Supervised:
+    """A context manager over `self.children`: `_start()` on entry; every child stopped on exit or failure."""
+
+    children: "Children"
+
+    def __enter__(self):
+        try:
+            self._start()
+        except BaseException:
+            self.children.stop_all()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.children.stop_all()
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+
+class Service(Supervised):
     """The web server (gunicorn, 2 workers) and a Celery worker (concurrency 2) on one data set's database."""
 
     def __init__(self, ds: DataSet):
@@ -437,17 +457,6 @@ class Service:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        try:
-            self._start()
-        except BaseException:
-            self.children.stop_all()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.children.stop_all()
 
     def _start(self):
         env = service_env(self.ds)

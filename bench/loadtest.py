@@ -125,24 +125,13 @@ def prepare_database() -> tuple[int, str]:
     return infra.db_scalar(DB, "SELECT count(*) FROM stores_poll"), found.group(1)
 
 
-class Service:
+class Service(infra.Supervised):
     """gunicorn (`workers` sync workers) and a Celery worker (concurrency 2) on `lm_load`, always stopped."""
 
     def __init__(self, workers: int):
         self.workers = workers
         self.children = infra.Children()
         self.port = 0
-
-    def __enter__(self):
-        try:
-            self._start()
-        except BaseException:
-            self.children.stop_all()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.children.stop_all()
 
     def _start(self) -> None:
         import redis
