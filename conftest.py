@@ -19,7 +19,9 @@ def _backends() -> tuple[str, str]:
 
 def pytest_report_header(config):
     db, broker = _backends()
-    embedded = " (embedded default: set DATABASE_URL and CELERY_BROKER_URL for PostgreSQL + Redis)" if db == "sqlite3" else ""
+    embedded = (
+        " (embedded default: set DATABASE_URL and CELERY_BROKER_URL for PostgreSQL + Redis)" if db == "sqlite3" else ""
+    )
     return [f"loopmonitor: database={db} broker={broker}{embedded}"]
 
 

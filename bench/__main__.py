@@ -42,9 +42,17 @@ TARGETS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
-    parser.add_argument("--quick", action="store_true", help="small data sets, one run each; writes bench/out/BENCHMARKS-quick.md")
-    parser.add_argument("--profile", action="store_true", help="also profile the in-process report (cProfile) on the sets measured")
-    parser.add_argument("--render", action="store_true", help="measure nothing: rewrite the Markdown from the saved results (bench/out/results*.json)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small data sets, one run each; writes bench/out/BENCHMARKS-quick.md"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile the in-process report (cProfile) on the sets measured"
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: rewrite the Markdown from the saved results (bench/out/results*.json)",
+    )
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in SECTIONS]
@@ -125,7 +133,7 @@ class Bench:
         self.command = ".venv/bin/python -m bench" + "".join(f" {a}" for a in sys.argv[1:])
         commit, dirty = git_state()
         self.run_meta = {
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": commit,
             "dirty_files": dirty,
             "command": self.command,
@@ -153,22 +161,30 @@ class Bench:
         self.results["machine"] = machine()
         self.results["machine"]["loadavg_start"] = os.getloadavg()
         log(f"loopmonitor benchmark{' (quick)' if self.quick else ''}: {', '.join(self.only)}")
-        log(f"  {self.results['machine']['cpu']} x{self.results['machine']['cores']}, "
+        log(
+            f"  {self.results['machine']['cpu']} x{self.results['machine']['cores']}, "
             f"{self.results['machine']['ram_gib']:.1f} GiB, PostgreSQL {self.results['machine']['postgresql']}, "
-            f"commit {self.run_meta['commit']}")
+            f"commit {self.run_meta['commit']}"
+        )
         log("data sets:")
         needed = {"load": list(self.sets), "report": ["1x"], "history": ["1x", "8w"], "scale": ["1x", "3x", "10x"]}
         for name in dict.fromkeys(n for s in self.only for n in needed[s] if n in self.sets):
             meta = infra.generate(self.sets[name])
             self.results.setdefault("data", {})[name] = {
-                "stores": self.sets[name].stores, "days": self.sets[name].days, "seed": self.sets[name].seed,
-                "summary": meta["summary"], "bytes": meta["bytes"],
+                "stores": self.sets[name].stores,
+                "days": self.sets[name].days,
+                "seed": self.sets[name].seed,
+                "summary": meta["summary"],
+                "bytes": meta["bytes"],
             }
             log(f"  {name}: {meta['summary'].split(' in ')[0]} ({self.sets[name].dir.relative_to(infra.ROOT)}/)")
         for section in SECTIONS:
             if section in self.only:
                 log(f"\n== {section} ==")
-                self.results["sections"][section] = {"meta": dict(self.run_meta), **getattr(self, f"section_{section}")()}
+                self.results["sections"][section] = {
+                    "meta": dict(self.run_meta),
+                    **getattr(self, f"section_{section}")(),
+                }
                 self.save()
         self.profiles()
         self.results["machine"]["loadavg_end"] = os.getloadavg()
@@ -176,8 +192,10 @@ class Bench:
         self.run_meta["changed_during_run"] = changed_since(self.sources)
         self.results["run"] = self.run_meta
         if self.run_meta["changed_during_run"]:
-            log("\nWARNING: source files changed while the benchmark ran (other engineers' edits): "
-                + ", ".join(self.run_meta["changed_during_run"]))
+            log(
+                "\nWARNING: source files changed while the benchmark ran (other engineers' edits): "
+                + ", ".join(self.run_meta["changed_during_run"])
+            )
         self.save()
         write_markdown(self.results, self.quick)
         log(f"({time.perf_counter() - began:.0f} s)")
@@ -186,8 +204,12 @@ class Bench:
 
     def section_load(self) -> dict:
         out = {}
-        plan = [("1x", self.runs("load_1x"), True), ("3x", self.runs("load_big"), True),
-                ("10x", self.runs("load_big"), False), ("8w", self.runs("load_big"), False)]
+        plan = [
+            ("1x", self.runs("load_1x"), True),
+            ("3x", self.runs("load_big"), True),
+            ("10x", self.runs("load_big"), False),
+            ("8w", self.runs("load_big"), False),
+        ]
         for name, runs, dup in plan:
             if name not in self.sets:
                 continue
@@ -198,15 +220,21 @@ class Bench:
                 infra.migrate(ds)
                 run = infra.load(ds, f"load-{name}-fresh-{i}")
                 fresh.append(run)
-                log(f"  {name} load into an empty database, run {i + 1}/{runs}: {run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}")
+                log(
+                    f"  {name} load into an empty database, run {i + 1}/{runs}: {run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}"
+                )
                 if dup:
                     run = infra.load(ds, f"load-{name}-dup-{i}")
                     dups.append(run)
-                    log(f"  {name} load again (all duplicates), run {i + 1}/{runs}: {run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}")
+                    log(
+                        f"  {name} load again (all duplicates), run {i + 1}/{runs}: {run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}"
+                    )
             infra.finish_load(ds)
             polls = infra.db_scalar(ds.db, "SELECT count(*) FROM stores_poll")
             out[name] = {
-                "stores": ds.stores, "days": ds.days, "polls_stored": polls,
+                "stores": ds.stores,
+                "days": ds.days,
+                "polls_stored": polls,
                 "file_bytes": sum(self.results["data"][name]["bytes"].values()),
                 "fresh": measure.stats([r.seconds for r in fresh]),
                 "fresh_peak_rss": max(r.peak_rss for r in fresh),
@@ -218,9 +246,11 @@ class Bench:
                     dup_peak_rss=max(r.peak_rss for r in dups),
                     dup_summary=_load_summary(dups[-1].output),
                 )
-            log(f"  {name}: {polls:,} polls stored; fresh {fmt_stats(out[name]['fresh'])}"
+            log(
+                f"  {name}: {polls:,} polls stored; fresh {fmt_stats(out[name]['fresh'])}"
                 + (f", again {fmt_stats(out[name]['dup'])}" if dups else "")
-                + f"; peak RSS {mb(max(out[name].get('dup_peak_rss', 0), out[name]['fresh_peak_rss']))}")
+                + f"; peak RSS {mb(max(out[name].get('dup_peak_rss', 0), out[name]['fresh_peak_rss']))}"
+            )
         return out
 
     def section_report(self) -> dict:
@@ -230,17 +260,23 @@ class Bench:
         as_of = figures["as_of"]
         runs = self.runs("before_after")
         log(f"  before/after, in process (services.report_write_csv), {runs} run(s) of each reader, alternating ...")
-        answer = measure.inproc(ds, ["--as-of", as_of, "--readers", "by_row,by_store", "--runs", str(runs)], "inproc-before-after")
+        answer = measure.inproc(
+            ds, ["--as-of", as_of, "--readers", "by_row,by_store", "--runs", str(runs)], "inproc-before-after"
+        )
         before_after = {
             "by_row": measure.stats(answer["seconds"]["by_row"]),
             "by_store": measure.stats(answer["seconds"]["by_store"]),
-            "same_bytes": answer["same_bytes"], "polls": answer["polls"], "rows": answer["rows"],
+            "same_bytes": answer["same_bytes"],
+            "polls": answer["polls"],
+            "rows": answer["rows"],
             "peak_rss": answer["peak_rss"],
         }
         log(f"  by_row (before):  {fmt_stats(before_after['by_row'])}")
-        log(f"  by_store (after): {fmt_stats(before_after['by_store'])}"
+        log(
+            f"  by_store (after): {fmt_stats(before_after['by_store'])}"
             f"  ({before_after['by_row']['median'] / before_after['by_store']['median']:.2f}x faster;"
-            f" same bytes: {answer['same_bytes']})")
+            f" same bytes: {answer['same_bytes']})"
+        )
         log(f"  where the time goes, in process ({runs} run(s), medians; by_store) ...")
         phases = measure.inproc(ds, ["--as-of", as_of, "--phases", "--runs", str(runs)], "inproc-phases")
         for label, seconds in phases["phases"]:
@@ -266,8 +302,10 @@ class Bench:
         ratio = eight["report"]["median"] / one_week["report"]["median"]
         rounds = [b["report"]["median"] / a["report"]["median"] for a, b in zip(parts["1x"], parts["8w"])]
         log(f"  1 week {fmt_stats(one_week['report'])}; 8 weeks {fmt_stats(eight['report'])}")
-        log(f"  8 weeks / 1 week: {ratio:.2f} (target <= {TARGETS['history_ratio']}); per round: "
-            + ", ".join(f"{r:.2f}" for r in rounds))
+        log(
+            f"  8 weeks / 1 week: {ratio:.2f} (target <= {TARGETS['history_ratio']}); per round: "
+            + ", ".join(f"{r:.2f}" for r in rounds)
+        )
         return {"1x": one_week, "8w": eight, "ratio": ratio, "round_ratios": rounds}
 
     def section_scale(self) -> dict:
@@ -284,8 +322,10 @@ class Bench:
             log("  (quick: no 10x set)")
         log("  linearity:")
         for name, figures in out.items():
-            log(f"    {name}: {figures['polls_window']:,} polls, report {figures['report']['median']:.2f} s, "
-                f"{figures['polls_window'] / figures['report']['median']:,.0f} polls/s")
+            log(
+                f"    {name}: {figures['polls_window']:,} polls, report {figures['report']['median']:.2f} s, "
+                f"{figures['polls_window'] / figures['report']['median']:,.0f} polls/s"
+            )
         return out
 
     def profiles(self) -> None:
@@ -293,12 +333,18 @@ class Bench:
         sections = self.results["sections"]
         wanted = []
         r1 = sections.get("report", {}).get("1x") if "report" in self.only else None
-        if r1 and (self.profile or r1["report"]["median"] > TARGETS["report_1x_s"]
-                   or r1["report"]["median"] / r1["floor_psql"]["median"] > TARGETS["report_floor_ratio"]):
+        if r1 and (
+            self.profile
+            or r1["report"]["median"] > TARGETS["report_1x_s"]
+            or r1["report"]["median"] / r1["floor_psql"]["median"] > TARGETS["report_floor_ratio"]
+        ):
             wanted.append(("1x", r1["as_of"]))
         r10 = sections.get("scale", {}).get("10x") if "scale" in self.only else None
-        if r10 and (self.profile or r10["report"]["median"] > TARGETS["report_10x_s"]
-                    or r10["worker_peak_rss"] > TARGETS["worker_rss"]):
+        if r10 and (
+            self.profile
+            or r10["report"]["median"] > TARGETS["report_10x_s"]
+            or r10["worker_peak_rss"] > TARGETS["worker_rss"]
+        ):
             wanted.append(("10x", r10["as_of"]))
         h = sections.get("history", {}) if "history" in self.only else {}
         if h.get("ratio") and (self.profile or h["ratio"] > TARGETS["history_ratio"]):
@@ -313,10 +359,14 @@ class Bench:
             infra.ensure_loaded(self.sets[name])
             answer = measure.inproc(self.sets[name], ["--as-of", as_of, "--profile", "--top", "20"], f"profile-{name}")
             profiles[name] = answer
-            log(f"  {answer['seconds']:.2f} s under the profiler, {answer['polls']:,} polls, peak RSS {mb(answer['peak_rss'])}")
+            log(
+                f"  {answer['seconds']:.2f} s under the profiler, {answer['polls']:,} polls, peak RSS {mb(answer['peak_rss'])}"
+            )
             log("  top by own time:")
             for row in answer["by_tottime"][:12]:
-                log(f"    {row['tottime']:7.2f} s own {row['cumtime']:7.2f} s cum {row['calls']:>9} calls  {row['function']}")
+                log(
+                    f"    {row['tottime']:7.2f} s own {row['cumtime']:7.2f} s cum {row['calls']:>9} calls  {row['function']}"
+                )
         if profiles:
             self.results["profiles"] = {"meta": dict(self.run_meta), **profiles}
         elif any(s in self.only for s in ("report", "scale", "history")):
@@ -331,11 +381,15 @@ class Bench:
         stores = infra.db_scalar(ds.db, "SELECT count(*) FROM stores_store")
         polls = measure.polls_in_window(ds.db, as_of)
         try:
-            service_sql = measure.inproc(ds, ["--as-of", as_of.isoformat(), "--service-sql"], f"service-sql-{ds.name}")["sql"]
+            service_sql = measure.inproc(ds, ["--as-of", as_of.isoformat(), "--service-sql"], f"service-sql-{ds.name}")[
+                "sql"
+            ]
         except (BenchError, ValueError, KeyError) as exc:
             log(f"  (could not get the service's own poll query, that column is left out: {exc})")
             service_sql = None
-        log(f"  {ds.name}: {stores:,} stores, {polls:,} polls in [T-8d, T], T = {as_of.isoformat()}; starting web + worker ...")
+        log(
+            f"  {ds.name}: {stores:,} stores, {polls:,} polls in [T-8d, T], T = {as_of.isoformat()}; starting web + worker ..."
+        )
         psql, pyco, own, reports = [], [], [], []
         with infra.Service(ds) as service, infra.RssSampler(service.worker.pid) as sampler:
             # Warm-up, not timed: workers import and connect, the table is in the page cache.
@@ -351,16 +405,21 @@ class Bench:
                     own.append(measure.floor_psql(ds.db, as_of, service_sql))
                 run = measure.report_http(service, as_of, sampler)
                 reports.append(run)
-                log(f"    run {i + 1}/{runs}: report {run.seconds:.2f} s (queued {_opt(run.queued_seconds)}, "
+                log(
+                    f"    run {i + 1}/{runs}: report {run.seconds:.2f} s (queued {_opt(run.queued_seconds)}, "
                     f"running {_opt(run.running_seconds)}), "
                     f"floor psql {psql[-1]:.3f} s, psycopg {pyco[-1]:.3f} s, service's query via psql {_opt(own[-1] if own else None)}; "
-                    f"worker max RSS {mb(run.worker_peak_rss)} over {run.worker_processes} processes")
+                    f"worker max RSS {mb(run.worker_peak_rss)} over {run.worker_processes} processes"
+                )
         if copied != polls:
             raise BenchError(f"{ds.name}: the floor copied {copied} rows, the window holds {polls}")
         digests = {r.sha256 for r in [warm, *reports]}
         figures = {
-            "stores": stores, "rows": reports[-1].rows, "polls_window": polls,
-            "polls_read": reports[-1].polls_read, "as_of": as_of.isoformat(),
+            "stores": stores,
+            "rows": reports[-1].rows,
+            "polls_window": polls,
+            "polls_read": reports[-1].polls_read,
+            "as_of": as_of.isoformat(),
             "report": measure.stats([r.seconds for r in reports]),
             "queued": _opt_stats([r.queued_seconds for r in reports]),
             "running": _opt_stats([r.running_seconds for r in reports]),
@@ -373,9 +432,11 @@ class Bench:
             "sha256": reports[-1].sha256,
         }
         ratio = figures["report"]["median"] / figures["floor_psql"]["median"]
-        log(f"  {ds.name}: report {fmt_stats(figures['report'])}; floor psql {fmt_stats(figures['floor_psql'])}, "
+        log(
+            f"  {ds.name}: report {fmt_stats(figures['report'])}; floor psql {fmt_stats(figures['floor_psql'])}, "
             f"psycopg {fmt_stats(figures['floor_psycopg'])}; report/floor {ratio:.2f}; "
-            f"worker max RSS {mb(figures['worker_peak_rss'])}; identical CSVs: {figures['same_bytes']}")
+            f"worker max RSS {mb(figures['worker_peak_rss'])}; identical CSVs: {figures['same_bytes']}"
+        )
         return figures
 
 
@@ -404,7 +465,7 @@ def _load_summary(output: str) -> list[str]:
     """The per-file table load_data prints."""
     lines = [line for line in output.splitlines() if line.strip() and not line.startswith("bad row:")]
     starts = [i for i, line in enumerate(lines) if line.startswith("file ")]
-    return lines[starts[-1]:] if starts else lines[-4:]
+    return lines[starts[-1] :] if starts else lines[-4:]
 
 
 def fmt_stats(s: dict) -> str:
@@ -421,9 +482,15 @@ def git_state() -> tuple[str, list[str]]:
     BENCHMARKS.md is left out: it is this program's output, not an input.
     """
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=infra.ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=infra.ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
         status = subprocess.run(
-            ["git", "--no-optional-locks", "status", "--porcelain"], cwd=infra.ROOT, capture_output=True, text=True, check=True
+            ["git", "--no-optional-locks", "status", "--porcelain"],
+            cwd=infra.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown", []
@@ -462,8 +529,11 @@ def machine() -> dict:
     import redis
 
     return {
-        "cores": os.cpu_count(), "cpu": cpu, "ram_gib": ram_kib / 2**20,
-        "postgresql": infra.pg_version(), "pg_settings": infra.pg_settings(),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": ram_kib / 2**20,
+        "postgresql": infra.pg_version(),
+        "pg_settings": infra.pg_settings(),
         "redis": redis.Redis.from_url(infra.REDIS_URL).info("server").get("redis_version"),
         "python": sys.version.split()[0],
     }

@@ -109,9 +109,7 @@ def db_marker(dbname: str) -> str | None:
 
 def db_set_marker(dbname: str, marker: str) -> None:
     with admin_connection() as conn:
-        conn.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(dbname), sql.Literal(marker))
-        )
+        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(dbname), sql.Literal(marker)))
 
 
 def db_vacuum(dbname: str) -> None:
@@ -233,7 +231,18 @@ def generate(ds: DataSet) -> dict:
     began = time.perf_counter()
     logs = OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    cmd = ["manage.py", "generate_data", "--out", str(ds.dir), "--stores", str(ds.stores), "--days", f"{ds.days:g}", "--seed", str(ds.seed)]
+    cmd = [
+        "manage.py",
+        "generate_data",
+        "--out",
+        str(ds.dir),
+        "--stores",
+        str(ds.stores),
+        "--days",
+        f"{ds.days:g}",
+        "--seed",
+        str(ds.seed),
+    ]
     done = subprocess.run([PYTHON, *cmd], cwd=ROOT, env=service_env(ds), capture_output=True, text=True)
     if done.returncode != 0:
         raise BenchError(f"generate_data failed:\n{done.stdout[-1000:]}{done.stderr[-2000:]}")
@@ -427,7 +436,7 @@ class RssSampler:
 class Supervised:
     """A context manager over `self.children`: `_start()` on entry; every child stopped on exit or failure."""
 
-    children: "Children"
+    children: Children
 
     def __enter__(self):
         try:
@@ -470,15 +479,39 @@ class Service(Supervised):
         self.port = free_port()
         self.children.start(
             "gunicorn",
-            [str(VENV_BIN / "gunicorn"), "loopmonitor.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--log-level", "warning"],
-            env, logs / f"gunicorn-{self.ds.name}.log",
+            [
+                str(VENV_BIN / "gunicorn"),
+                "loopmonitor.wsgi:application",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            env,
+            logs / f"gunicorn-{self.ds.name}.log",
         )
         self.worker = self.children.start(
             "celery worker",
-            [str(VENV_BIN / "celery"), "-A", "loopmonitor", "worker", "--concurrency", "2", "--pool", "prefork",
-             "--loglevel", "INFO", "-n", f"bench-{self.ds.name}-{os.getpid()}@%h"],
-            env, logs / f"worker-{self.ds.name}.log",
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "loopmonitor",
+                "worker",
+                "--concurrency",
+                "2",
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"bench-{self.ds.name}-{os.getpid()}@%h",
+            ],
+            env,
+            logs / f"worker-{self.ds.name}.log",
         )
         deadline = time.monotonic() + 60
         while True:
@@ -493,5 +526,7 @@ class Service(Supervised):
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise BenchError(f"the web server did not answer /healthz within 60 s; see {logs}/gunicorn-{self.ds.name}.log")
+                raise BenchError(
+                    f"the web server did not answer /healthz within 60 s; see {logs}/gunicorn-{self.ds.name}.log"
+                )
             time.sleep(0.2)

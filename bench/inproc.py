@@ -83,10 +83,18 @@ def main() -> None:
             top.append({"function": f"{_short(file)}:{line}({name})", "calls": nc, "tottime": tt, "cumtime": ct})
         by_tottime = sorted(top, key=lambda r: -r["tottime"])[: args.top]
         by_cumtime = sorted(top, key=lambda r: -r["cumtime"])[: args.top]
-        print(json.dumps({
-            "seconds": seconds, "rows": rows, "polls": polls, "by_tottime": by_tottime, "by_cumtime": by_cumtime,
-            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        }))
+        print(
+            json.dumps(
+                {
+                    "seconds": seconds,
+                    "rows": rows,
+                    "polls": polls,
+                    "by_tottime": by_tottime,
+                    "by_cumtime": by_cumtime,
+                    "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                }
+            )
+        )
         return
 
     readers = args.readers.split(",")
@@ -98,10 +106,17 @@ def main() -> None:
             times[reader].append(seconds)
             digests.setdefault(reader, set()).add(digest)
     same = len({d for ds in digests.values() for d in ds}) == 1
-    print(json.dumps({
-        "seconds": times, "rows": rows, "polls": polls, "same_bytes": same,
-        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": times,
+                "rows": rows,
+                "polls": polls,
+                "same_bytes": same,
+                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            }
+        )
+    )
 
 
 # Steps timed by --phases: (label, module, attribute); a class attribute is "Class.method".
@@ -154,7 +169,9 @@ def _phases(args, one) -> dict:
     labels = ["total"] + [label for label, _, _ in _STEPS]
     return {
         "phases": [[label, statistics.median(r.get(label, 0.0) for r in runs)] for label in labels],
-        "runs": args.runs, "rows": rows, "polls": polls,
+        "runs": args.runs,
+        "rows": rows,
+        "polls": polls,
     }
 
 

@@ -56,7 +56,7 @@ DATA_DIR = "data"  # the sample `make run` loads
 USER = "loadtest"
 TIMEOUT = 30.0  # seconds, any one request
 # Pushed polls live after the sample (which ends 2023-01-25 18:00 UTC), one instant each.
-PUSH_EPOCH = dt.datetime(2023, 2, 1, tzinfo=dt.timezone.utc)
+PUSH_EPOCH = dt.datetime(2023, 2, 1, tzinfo=dt.UTC)
 PUSH_SLOTS_PER_PUSHER = 10_000_000  # seconds of instants reserved for each pusher
 # Reports the readers read: as of the latest poll, and two earlier instants (distinct as_of: distinct reports).
 REPORT_BODIES = [{}, {"as_of": "2023-01-24T12:00:00Z"}, {"as_of": "2023-01-22T06:00:00Z"}]
@@ -85,7 +85,9 @@ def manage(*args: str, log_name: str) -> str:
     )
     (logs / f"{log_name}.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
-        raise BenchError(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-2000:]}")
+        raise BenchError(
+            f"manage.py {' '.join(args)} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-2000:]}"
+        )
     return done.stdout
 
 
@@ -116,8 +118,12 @@ def prepare_database() -> tuple[int, str]:
     manage("migrate", "--noinput", log_name="loadtest-migrate")
     manage("load_data", "--dir", DATA_DIR, log_name="loadtest-load")
     infra.db_vacuum(DB)
-    manage("shell", "-c", f"from django.contrib.auth import get_user_model; get_user_model().objects.create_user({USER!r})",
-           log_name="loadtest-user")
+    manage(
+        "shell",
+        "-c",
+        f"from django.contrib.auth import get_user_model; get_user_model().objects.create_user({USER!r})",
+        log_name="loadtest-user",
+    )
     out = manage("drf_create_token", USER, log_name="loadtest-token")
     found = re.search(r"Generated token (\w+) for user", out)
     if not found:
@@ -142,15 +148,41 @@ class Service(infra.Supervised):
         self.port = infra.free_port()
         self.children.start(
             "gunicorn",
-            [str(infra.VENV_BIN / "gunicorn"), "loopmonitor.wsgi:application", "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "2048", "--log-level", "warning"],
-            env, logs / "loadtest-gunicorn.log",
+            [
+                str(infra.VENV_BIN / "gunicorn"),
+                "loopmonitor.wsgi:application",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            env,
+            logs / "loadtest-gunicorn.log",
         )
         self.children.start(
             "celery worker",
-            [str(infra.VENV_BIN / "celery"), "-A", "loopmonitor", "worker", "--concurrency", "2", "--pool", "prefork",
-             "--loglevel", "INFO", "-n", f"loadtest-{os.getpid()}@%h"],
-            env, logs / "loadtest-worker.log",
+            [
+                str(infra.VENV_BIN / "celery"),
+                "-A",
+                "loopmonitor",
+                "worker",
+                "--concurrency",
+                "2",
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"loadtest-{os.getpid()}@%h",
+            ],
+            env,
+            logs / "loadtest-worker.log",
         )
         deadline = time.monotonic() + 60
         while True:
@@ -163,7 +195,9 @@ class Service(infra.Supervised):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise BenchError(f"the web server did not answer /healthz within 60 s; see {logs}/loadtest-gunicorn.log")
+                raise BenchError(
+                    f"the web server did not answer /healthz within 60 s; see {logs}/loadtest-gunicorn.log"
+                )
             time.sleep(0.2)
 
 
@@ -237,8 +271,15 @@ class Tally:
     bytes_read: int = 0
 
 
-def reader(client: Client, report_ids: list[str], offset: int, stop: threading.Event, max_requests: int,
-           expected: dict[str, bytes], tally: Tally) -> None:
+def reader(
+    client: Client,
+    report_ids: list[str],
+    offset: int,
+    stop: threading.Event,
+    max_requests: int,
+    expected: dict[str, bytes],
+    tally: Tally,
+) -> None:
     i = offset
     while not stop.is_set() and len(tally.latencies) + len(tally.errors) < max_requests:
         report_id = report_ids[i % len(report_ids)]
@@ -264,16 +305,19 @@ def batch_items(store_ids: list[str], pusher: int, batch: int, size: int) -> lis
     for row in range(size):
         n = first + row
         at = PUSH_EPOCH + dt.timedelta(seconds=n)
-        items.append({
-            "store_id": store_ids[n % len(store_ids)],
-            "timestamp_utc": at.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
-            "status": "inactive" if n % 7 == 0 else "active",
-        })
+        items.append(
+            {
+                "store_id": store_ids[n % len(store_ids)],
+                "timestamp_utc": at.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
+                "status": "inactive" if n % 7 == 0 else "active",
+            }
+        )
     return items
 
 
-def pusher(client: Client, store_ids: list[str], index: int, size: int, stop: threading.Event, max_requests: int,
-           tally: Tally) -> None:
+def pusher(
+    client: Client, store_ids: list[str], index: int, size: int, stop: threading.Event, max_requests: int, tally: Tally
+) -> None:
     batch = 0
     while not stop.is_set() and batch < max_requests:
         if (batch + 1) * size > PUSH_SLOTS_PER_PUSHER:
@@ -286,13 +330,17 @@ def pusher(client: Client, store_ids: list[str], index: int, size: int, stop: th
             tally.errors.append(f"POST /api/polls (pusher {index}, batch {batch}): {type(exc).__name__}: {exc}")
             continue
         if not 200 <= answer.status < 300:
-            tally.errors.append(f"POST /api/polls (pusher {index}, batch {batch}): {answer.status} {answer.body[:200]!r}")
+            tally.errors.append(
+                f"POST /api/polls (pusher {index}, batch {batch}): {answer.status} {answer.body[:200]!r}"
+            )
             continue
         tally.latencies.append(answer.seconds)
         tally.rows_acked += size
         inserted = json.loads(answer.body).get("inserted")
         if inserted != size:  # a 2xx that did not insert the whole batch: those rows are lost
-            tally.errors.append(f"POST /api/polls (pusher {index}, batch {batch}): 200 but inserted={inserted} of {size}")
+            tally.errors.append(
+                f"POST /api/polls (pusher {index}, batch {batch}): 200 but inserted={inserted} of {size}"
+            )
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -308,13 +356,15 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def run(args) -> dict:
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     loadavg_start = os.getloadavg()
     sample_polls, key = prepare_database()
     store_ids = [row[0] for row in _db_rows("SELECT store_id FROM stores_store ORDER BY store_id")]
     with Service(args.gunicorn_workers) as service:
         client = Client(service.port, key)
-        log(f"  service on 127.0.0.1:{service.port} (gunicorn --workers {args.gunicorn_workers}, celery --concurrency 2)")
+        log(
+            f"  service on 127.0.0.1:{service.port} (gunicorn --workers {args.gunicorn_workers}, celery --concurrency 2)"
+        )
         report_ids = trigger_reports(client)
         expected = {rid: client.request("GET", f"/get_report/{rid}").body for rid in report_ids}
         log(f"  {len(report_ids)} reports complete ({', '.join(f'{len(b):,} bytes' for b in expected.values())})")
@@ -323,15 +373,25 @@ def run(args) -> dict:
         readers = [Tally() for _ in range(args.readers)]
         pushers = [Tally() for _ in range(args.pushers)]
         threads = [
-            threading.Thread(target=reader, args=(Client(service.port, key), report_ids, i, stop, args.max_requests,
-                                                  expected, t), daemon=True, name=f"reader-{i}")
+            threading.Thread(
+                target=reader,
+                args=(Client(service.port, key), report_ids, i, stop, args.max_requests, expected, t),
+                daemon=True,
+                name=f"reader-{i}",
+            )
             for i, t in enumerate(readers)
         ] + [
-            threading.Thread(target=pusher, args=(Client(service.port, key), store_ids, i, args.batch, stop,
-                                                  args.max_requests, t), daemon=True, name=f"pusher-{i}")
+            threading.Thread(
+                target=pusher,
+                args=(Client(service.port, key), store_ids, i, args.batch, stop, args.max_requests, t),
+                daemon=True,
+                name=f"pusher-{i}",
+            )
             for i, t in enumerate(pushers)
         ]
-        log(f"  {args.readers} readers and {args.pushers} pushers ({args.batch} polls a batch) for {args.seconds:g} s ...")
+        log(
+            f"  {args.readers} readers and {args.pushers} pushers ({args.batch} polls a batch) for {args.seconds:g} s ..."
+        )
         began = time.perf_counter()
         for t in threads:
             t.start()
@@ -474,7 +534,7 @@ def write_section(section: str, path: Path = BENCHMARKS) -> None:
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     begin, end = text.find(BEGIN), text.find(END)
     if begin != -1 and end > begin:
-        text = text[:begin] + section.rstrip("\n") + text[end + len(END):]
+        text = text[:begin] + section.rstrip("\n") + text[end + len(END) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
@@ -516,7 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write_section(section)
         log(f"wrote the Load test section of {BENCHMARKS.relative_to(infra.ROOT)} (and {out.relative_to(infra.ROOT)})")
-    failed = results["read"]["errors"] + results["push"]["errors"] + results["rows_lost"] + results["acked_rows_missing"]
+    failed = (
+        results["read"]["errors"] + results["push"]["errors"] + results["rows_lost"] + results["acked_rows_missing"]
+    )
     return 0 if failed == 0 else 1
 
 

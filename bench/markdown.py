@@ -8,8 +8,10 @@ def _s(stats: dict | None, unit: str = "s", digits: int = 2) -> str:
         return "not measured"
     if stats["runs"] == 1:
         return f"{stats['median']:.{digits}f} {unit} (1 run)"
-    return (f"**{stats['median']:.{digits}f} {unit}** ({stats['min']:.{digits}f}–{stats['max']:.{digits}f}, "
-            f"{stats['runs']} runs)")
+    return (
+        f"**{stats['median']:.{digits}f} {unit}** ({stats['min']:.{digits}f}–{stats['max']:.{digits}f}, "
+        f"{stats['runs']} runs)"
+    )
 
 
 def _mb(n: float | None) -> str:
@@ -44,49 +46,114 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
     rows = []
     if "1x" in load:
         l1 = load["1x"]
-        rows.append([f"Load 1x ({sizes.get('1x')}, {l1['polls_stored']:,} polls) into an empty database",
-                     _s(l1["fresh"]), f"≤ {targets['load_fresh_s']:g} s", _verdict(l1["fresh"]["median"] <= targets["load_fresh_s"])])
+        rows.append(
+            [
+                f"Load 1x ({sizes.get('1x')}, {l1['polls_stored']:,} polls) into an empty database",
+                _s(l1["fresh"]),
+                f"≤ {targets['load_fresh_s']:g} s",
+                _verdict(l1["fresh"]["median"] <= targets["load_fresh_s"]),
+            ]
+        )
         if "dup" in l1:
-            rows.append(["Load 1x again (all duplicates)", _s(l1["dup"]), f"≤ {targets['load_dup_s']:g} s",
-                         _verdict(l1["dup"]["median"] <= targets["load_dup_s"])])
+            rows.append(
+                [
+                    "Load 1x again (all duplicates)",
+                    _s(l1["dup"]),
+                    f"≤ {targets['load_dup_s']:g} s",
+                    _verdict(l1["dup"]["median"] <= targets["load_dup_s"]),
+                ]
+            )
         for name in ("1x", "3x", "10x", "8w"):
             if name in load:
                 peak = max(load[name]["fresh_peak_rss"], load[name].get("dup_peak_rss", 0))
-                rows.append([f"Peak RSS of the load process, {set_label[name]} ({load[name]['file_bytes'] / 1e6:,.0f} MB of CSV)",
-                             _mb(peak), f"< {targets['load_rss'] / 1e6:,.0f} MB", _verdict(peak < targets["load_rss"])])
+                rows.append(
+                    [
+                        f"Peak RSS of the load process, {set_label[name]} ({load[name]['file_bytes'] / 1e6:,.0f} MB of CSV)",
+                        _mb(peak),
+                        f"< {targets['load_rss'] / 1e6:,.0f} MB",
+                        _verdict(peak < targets["load_rss"]),
+                    ]
+                )
     # The 1x report figures: the latest measured (report, history and scale each measure them when run alone).
-    measured = [(sections[n]["meta"]["date"], -i, sections[n]["1x"]) for i, n in enumerate(("report", "history", "scale"))
-                if "1x" in sections.get(n, {})]
+    measured = [
+        (sections[n]["meta"]["date"], -i, sections[n]["1x"])
+        for i, n in enumerate(("report", "history", "scale"))
+        if "1x" in sections.get(n, {})
+    ]
     r1 = max(measured, key=lambda t: t[:2])[2] if measured else None
     if r1:
         med = r1["report"]["median"]
-        rows.append([f"Report 1x over HTTP, trigger → whole CSV ({r1['polls_window']:,} polls)", _s(r1["report"]),
-                     f"≤ {targets['report_1x_s']:g} s", _verdict(med <= targets["report_1x_s"])])
+        rows.append(
+            [
+                f"Report 1x over HTTP, trigger → whole CSV ({r1['polls_window']:,} polls)",
+                _s(r1["report"]),
+                f"≤ {targets['report_1x_s']:g} s",
+                _verdict(med <= targets["report_1x_s"]),
+            ]
+        )
         ratio = med / r1["floor_psql"]["median"]
-        rows.append([f"Report 1x / floor (psql binary COPY, {r1['floor_psql']['median']:.2f} s)", f"**{ratio:.2f}×**",
-                     f"≤ {targets['report_floor_ratio']:g}×", _verdict(ratio <= targets["report_floor_ratio"])])
+        rows.append(
+            [
+                f"Report 1x / floor (psql binary COPY, {r1['floor_psql']['median']:.2f} s)",
+                f"**{ratio:.2f}×**",
+                f"≤ {targets['report_floor_ratio']:g}×",
+                _verdict(ratio <= targets["report_floor_ratio"]),
+            ]
+        )
     if history.get("ratio"):
         h8 = history["8w"]
         rounds = history.get("round_ratios")
         if rounds:
-            rows.append(["Report 1 week, measured alternately with the 8-week one", _s(history["1x"]["report"]), "", ""])
-        rows.append([f"Report with 8 weeks of polls in the table ({h8['polls_window']:,} polls read)", _s(h8["report"]), "", ""])
-        label = ("Report 8 weeks / report 1 week (same run, alternating; medians of "
-                 f"{h8['report']['runs']} and {history['1x']['report']['runs']} runs)" if rounds else
-                 "Report 8 weeks / report 1 week (same run)")
+            rows.append(
+                ["Report 1 week, measured alternately with the 8-week one", _s(history["1x"]["report"]), "", ""]
+            )
+        rows.append(
+            [f"Report with 8 weeks of polls in the table ({h8['polls_window']:,} polls read)", _s(h8["report"]), "", ""]
+        )
+        label = (
+            "Report 8 weeks / report 1 week (same run, alternating; medians of "
+            f"{h8['report']['runs']} and {history['1x']['report']['runs']} runs)"
+            if rounds
+            else "Report 8 weeks / report 1 week (same run)"
+        )
         per_round = f" (per round: {', '.join(f'{r:.2f}' for r in rounds)})" if rounds else ""
-        rows.append([label, f"**{history['ratio']:.2f}×**{per_round}",
-                     f"≤ {targets['history_ratio']:g}×", _verdict(history["ratio"] <= targets["history_ratio"])])
+        rows.append(
+            [
+                label,
+                f"**{history['ratio']:.2f}×**{per_round}",
+                f"≤ {targets['history_ratio']:g}×",
+                _verdict(history["ratio"] <= targets["history_ratio"]),
+            ]
+        )
         floors = h8["floor_psql"]["median"] / history["1x"]["floor_psql"]["median"]
         rows.append(["(for comparison) floor 8 weeks / floor 1 week: PostgreSQL alone", f"{floors:.2f}×", "", ""])
     if "3x" in scale:
-        rows.append([f"Report 3x ({scale['3x']['stores']:,} stores, {scale['3x']['polls_window']:,} polls)", _s(scale["3x"]["report"]), "", ""])
+        rows.append(
+            [
+                f"Report 3x ({scale['3x']['stores']:,} stores, {scale['3x']['polls_window']:,} polls)",
+                _s(scale["3x"]["report"]),
+                "",
+                "",
+            ]
+        )
     if "10x" in scale:
         s10 = scale["10x"]
-        rows.append([f"Report 10x ({s10['stores']:,} stores, {s10['polls_window']:,} polls), worker --concurrency 2",
-                     _s(s10["report"]), f"≤ {targets['report_10x_s']:g} s", _verdict(s10["report"]["median"] <= targets["report_10x_s"])])
-        rows.append(["Largest RSS of any worker process during the 10x reports (psutil, every 50 ms)", _mb(s10["worker_peak_rss"]),
-                     f"≤ {targets['worker_rss'] / 1e9:g} GB", _verdict(s10["worker_peak_rss"] <= targets["worker_rss"])])
+        rows.append(
+            [
+                f"Report 10x ({s10['stores']:,} stores, {s10['polls_window']:,} polls), worker --concurrency 2",
+                _s(s10["report"]),
+                f"≤ {targets['report_10x_s']:g} s",
+                _verdict(s10["report"]["median"] <= targets["report_10x_s"]),
+            ]
+        )
+        rows.append(
+            [
+                "Largest RSS of any worker process during the 10x reports (psutil, every 50 ms)",
+                _mb(s10["worker_peak_rss"]),
+                f"≤ {targets['worker_rss'] / 1e9:g} GB",
+                _verdict(s10["worker_peak_rss"] <= targets["worker_rss"]),
+            ]
+        )
     table = _table(["Measure", "Result: median (min–max, runs)", "Target", ""], rows, "lrcc")
     misses = _misses(load, r1, history, scale, targets)
 
@@ -94,74 +161,144 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
     title = "# Benchmarks" + (" (quick smoke test)" if quick else "")
     out.append(title)
     out.append("")
-    out.append("Generated by `bench/` (" + f"`{current['command']}`" + "; `make bench` runs it in full). "
-               "Do not edit by hand: run the benchmark again.")
+    out.append(
+        "Generated by `bench/` (" + f"`{current['command']}`" + "; `make bench` runs it in full). "
+        "Do not edit by hand: run the benchmark again."
+    )
     if quick:
         out.append("")
-        out.append("> **Quick run**: small data sets (1,000 and 3,000 stores), one run each, no 10x and no 8-week set. "
-                   "The targets below are for the full-size sets; here they only show that every step works.")
+        out.append(
+            "> **Quick run**: small data sets (1,000 and 3,000 stores), one run each, no 10x and no 8-week set. "
+            "The targets below are for the full-size sets; here they only show that every step works."
+        )
     out.append("")
     out.append("## Where and what")
     out.append("")
-    out.append(_table(["", ""], [
-        ["Date", current["date"]],
-        ["Commit", f"`{current['commit']}`" + (
-            " (differing from HEAD: " + ", ".join(f"`{f}`" for f in current["dirty_files"][:12])
-            + (f" and {len(current['dirty_files']) - 12} more" if len(current["dirty_files"]) > 12 else "") + ")"
-            if current.get("dirty_files") else "")],
-        ["Command", f"`{current['command']}`"],
-        ["Machine", f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM"],
-        ["PostgreSQL", f"{m['postgresql']} (" + ", ".join(f"{k} {v}" for k, v in m["pg_settings"].items()) + ")"],
-        ["Redis / Python", f"{m.get('redis')} / {m.get('python')}"],
-        ["Load average", f"{_la(m.get('loadavg_start'))} at the start, {_la(m.get('loadavg_end'))} at the end"],
-        ["Data sets", "; ".join(f"{set_label[n]}: `generate_data --stores {d['stores']} --days {d['days']:g} --seed {d['seed']}` "
-                                 f"({d['summary'].split(' in ')[0]})" for n, d in data.items())],
-    ], "ll"))
+    out.append(
+        _table(
+            ["", ""],
+            [
+                ["Date", current["date"]],
+                [
+                    "Commit",
+                    f"`{current['commit']}`"
+                    + (
+                        " (differing from HEAD: "
+                        + ", ".join(f"`{f}`" for f in current["dirty_files"][:12])
+                        + (f" and {len(current['dirty_files']) - 12} more" if len(current["dirty_files"]) > 12 else "")
+                        + ")"
+                        if current.get("dirty_files")
+                        else ""
+                    ),
+                ],
+                ["Command", f"`{current['command']}`"],
+                ["Machine", f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM"],
+                [
+                    "PostgreSQL",
+                    f"{m['postgresql']} (" + ", ".join(f"{k} {v}" for k, v in m["pg_settings"].items()) + ")",
+                ],
+                ["Redis / Python", f"{m.get('redis')} / {m.get('python')}"],
+                ["Load average", f"{_la(m.get('loadavg_start'))} at the start, {_la(m.get('loadavg_end'))} at the end"],
+                [
+                    "Data sets",
+                    "; ".join(
+                        f"{set_label[n]}: `generate_data --stores {d['stores']} --days {d['days']:g} --seed {d['seed']}` "
+                        f"({d['summary'].split(' in ')[0]})"
+                        for n, d in data.items()
+                    ),
+                ],
+            ],
+            "ll",
+        )
+    )
     if current.get("changed_during_run"):
         out.append("")
-        out.append("> **The source tree changed while this ran** (other engineers' edits): "
-                   + ", ".join(f"`{f}`" for f in current["changed_during_run"])
-                   + ". Processes started before a change ran the old code, later ones the new code.")
-    older = sorted({(name, s["meta"]["date"], s["meta"]["commit"]) for name, s in sections.items()
-                    if s.get("meta", {}).get("date") != current["date"]}, key=lambda t: t[0])
+        out.append(
+            "> **The source tree changed while this ran** (other engineers' edits): "
+            + ", ".join(f"`{f}`" for f in current["changed_during_run"])
+            + ". Processes started before a change ran the old code, later ones the new code."
+        )
+    older = sorted(
+        {
+            (name, s["meta"]["date"], s["meta"]["commit"])
+            for name, s in sections.items()
+            if s.get("meta", {}).get("date") != current["date"]
+        },
+        key=lambda t: t[0],
+    )
     if older:
         out.append("")
-        out.append("Sections kept from earlier runs (not measured by this command): "
-                   + "; ".join(f"{n} ({d}, `{c}`)" for n, d, c in older) + ".")
+        out.append(
+            "Sections kept from earlier runs (not measured by this command): "
+            + "; ".join(f"{n} ({d}, `{c}`)" for n, d, c in older)
+            + "."
+        )
     out.append("")
     out.append("## Results")
     out.append("")
     out.append(table)
     if misses:
         out.append("")
-        out.append("Missed in this run: " + "; ".join(misses) + ". The sections below (floor, where the time goes, "
-                   "profiles) are the evidence; figures on this shared 2-core machine move by ±15-20 % between runs.")
+        out.append(
+            "Missed in this run: " + "; ".join(misses) + ". The sections below (floor, where the time goes, "
+            "profiles) are the evidence; figures on this shared 2-core machine move by ±15-20 % between runs."
+        )
 
     # --- floor and ratios --------------------------------------------------------
-    sets = [(n, f) for n, f in (("1x", r1), ("3x", scale.get("3x")), ("10x", scale.get("10x")), ("8w", history.get("8w"))) if f]
+    sets = [
+        (n, f)
+        for n, f in (("1x", r1), ("3x", scale.get("3x")), ("10x", scale.get("10x")), ("8w", history.get("8w")))
+        if f
+    ]
     if sets:
         out.append("")
         out.append("## Report against the floor")
         out.append("")
-        out.append("The floor is the time to read the polls a report needs out of PostgreSQL and do nothing with them: "
-                   "`COPY (SELECT store_id, observed_at_utc, active FROM stores_poll WHERE observed_at_utc BETWEEN T-8d AND T "
-                   "ORDER BY store_id, observed_at_utc) TO STDOUT (FORMAT binary)`, T = the latest poll, measured in the same run, "
-                   "interleaved with the reports: with `psql -c \"\\copy (...) to '/dev/null' with (format binary)\"` "
-                   "(process start to exit) and with psycopg 3 in the benchmark's process (connect, `cursor.copy`, blocks "
-                   "discarded). Both with `jit = off`, as the service reads. For comparison, the statement the service "
-                   "itself runs to read the polls (captured from `selectors._pg_copy` with `POLL_READER = \"by_store\"`: "
-                   "one row per store, its polls as arrays), for all stores at once, through psql the same way.")
+        out.append(
+            "The floor is the time to read the polls a report needs out of PostgreSQL and do nothing with them: "
+            "`COPY (SELECT store_id, observed_at_utc, active FROM stores_poll WHERE observed_at_utc BETWEEN T-8d AND T "
+            "ORDER BY store_id, observed_at_utc) TO STDOUT (FORMAT binary)`, T = the latest poll, measured in the same run, "
+            "interleaved with the reports: with `psql -c \"\\copy (...) to '/dev/null' with (format binary)\"` "
+            "(process start to exit) and with psycopg 3 in the benchmark's process (connect, `cursor.copy`, blocks "
+            "discarded). Both with `jit = off`, as the service reads. For comparison, the statement the service "
+            'itself runs to read the polls (captured from `selectors._pg_copy` with `POLL_READER = "by_store"`: '
+            "one row per store, its polls as arrays), for all stores at once, through psql the same way."
+        )
         out.append("")
         rows = []
         for name, f in sets:
             rm, fp, fy = f["report"]["median"], f["floor_psql"]["median"], f["floor_psycopg"]["median"]
-            rows.append([set_label[name], f"{f['polls_window']:,}", _s(f["report"]), _s(f["floor_psql"], digits=3),
-                         _s(f["floor_psycopg"], digits=3), _s(f.get("service_query_psql"), digits=3),
-                         f"{rm / fp:.2f}×", f"{fy / fp:.2f}×",
-                         _s(f.get("queued")), _s(f.get("running"))])
-        out.append(_table(["Set", "Polls read", "Report (HTTP)", "Floor: psql", "Floor: psycopg 3",
-                           "The service's own poll read, psql", "Report / psql floor",
-                           "psycopg / psql", "Queued (created → started)", "Running (started → finished)"], rows))
+            rows.append(
+                [
+                    set_label[name],
+                    f"{f['polls_window']:,}",
+                    _s(f["report"]),
+                    _s(f["floor_psql"], digits=3),
+                    _s(f["floor_psycopg"], digits=3),
+                    _s(f.get("service_query_psql"), digits=3),
+                    f"{rm / fp:.2f}×",
+                    f"{fy / fp:.2f}×",
+                    _s(f.get("queued")),
+                    _s(f.get("running")),
+                ]
+            )
+        out.append(
+            _table(
+                [
+                    "Set",
+                    "Polls read",
+                    "Report (HTTP)",
+                    "Floor: psql",
+                    "Floor: psycopg 3",
+                    "The service's own poll read, psql",
+                    "Report / psql floor",
+                    "psycopg / psql",
+                    "Queued (created → started)",
+                    "Running (started → finished)",
+                ],
+                rows,
+            )
+        )
 
     # --- linearity ----------------------------------------------------------------
     lin = [(n, f) for n, f in (("1x", r1), ("3x", scale.get("3x")), ("10x", scale.get("10x"))) if f]
@@ -173,11 +310,33 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         rows = []
         for name, f in lin:
             t = f["report"]["median"]
-            rows.append([set_label[name], f"{f['stores']:,}", f"{f['polls_window']:,}", f"{t:.2f} s",
-                         f"{f['polls_window'] / t:,.0f}", f"{f['polls_window'] / base['polls_window']:.2f}×",
-                         f"{t / base['report']['median']:.2f}×", f"{f['floor_psql']['median']:.2f} s"])
-        out.append(_table(["Set", "Stores", "Polls read", "Report (median)", "Polls/s", "Polls vs 1x", "Time vs 1x",
-                           "Floor (psql)"], rows))
+            rows.append(
+                [
+                    set_label[name],
+                    f"{f['stores']:,}",
+                    f"{f['polls_window']:,}",
+                    f"{t:.2f} s",
+                    f"{f['polls_window'] / t:,.0f}",
+                    f"{f['polls_window'] / base['polls_window']:.2f}×",
+                    f"{t / base['report']['median']:.2f}×",
+                    f"{f['floor_psql']['median']:.2f} s",
+                ]
+            )
+        out.append(
+            _table(
+                [
+                    "Set",
+                    "Stores",
+                    "Polls read",
+                    "Report (median)",
+                    "Polls/s",
+                    "Polls vs 1x",
+                    "Time vs 1x",
+                    "Floor (psql)",
+                ],
+                rows,
+            )
+        )
 
     # --- before / after -------------------------------------------------------------
     ba = report.get("before_after")
@@ -185,42 +344,72 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         out.append("")
         out.append("## Before / after: the poll reader")
         out.append("")
-        out.append("The same in-process report (`services.report_write_csv`, all shards in one process, as the `report` "
-                   "command runs it) on the 1x set, in the same run, alternating the reader: `selectors.POLL_READER = "
-                   "\"by_row\"` (one binary COPY row per poll, the old reader) and `\"by_store\"` (one row per store with "
-                   "its polls as arrays, the current one).")
+        out.append(
+            "The same in-process report (`services.report_write_csv`, all shards in one process, as the `report` "
+            "command runs it) on the 1x set, in the same run, alternating the reader: `selectors.POLL_READER = "
+            '"by_row"` (one binary COPY row per poll, the old reader) and `"by_store"` (one row per store with '
+            "its polls as arrays, the current one)."
+        )
         out.append("")
         speed = ba["by_row"]["median"] / ba["by_store"]["median"]
-        out.append(_table(["Reader", "Report in process", "Polls"], [
-            ["`by_row` (before)", _s(ba["by_row"]), f"{ba['polls']:,}"],
-            ["`by_store` (after)", _s(ba["by_store"]), f"{ba['polls']:,}"],
-        ]))
+        out.append(
+            _table(
+                ["Reader", "Report in process", "Polls"],
+                [
+                    ["`by_row` (before)", _s(ba["by_row"]), f"{ba['polls']:,}"],
+                    ["`by_store` (after)", _s(ba["by_store"]), f"{ba['polls']:,}"],
+                ],
+            )
+        )
         out.append("")
-        out.append(f"`by_store` is {speed:.2f}× as fast; both wrote byte-identical CSVs: {'yes' if ba['same_bytes'] else '**no**'}. "
-                   f"Peak RSS of that process: {_mb(ba['peak_rss'])}.")
+        out.append(
+            f"`by_store` is {speed:.2f}× as fast; both wrote byte-identical CSVs: {'yes' if ba['same_bytes'] else '**no**'}. "
+            f"Peak RSS of that process: {_mb(ba['peak_rss'])}."
+        )
     phases = report.get("phases")
     if phases:
         out.append("")
         out.append("## Where the time goes (1x, in process)")
         out.append("")
-        out.append(f"The same in-process report (`by_store`), with the steps below wrapped in timers in that process "
-                   f"only; medians of {phases['runs']} runs. Both shards run one after the other here; the workers run "
-                   f"them side by side. Indented lines are parts of the line above.")
+        out.append(
+            f"The same in-process report (`by_store`), with the steps below wrapped in timers in that process "
+            f"only; medians of {phases['runs']} runs. Both shards run one after the other here; the workers run "
+            f"them side by side. Indented lines are parts of the line above."
+        )
         out.append("")
-        out.append(_table(["Step", "Seconds"], [[("&nbsp;&nbsp;&nbsp;&nbsp;" + l.strip()) if l.startswith("  ") else l,
-                                                 f"{v:.3f}"] for l, v in phases["phases"]], "lr"))
+        out.append(
+            _table(
+                ["Step", "Seconds"],
+                [
+                    [("&nbsp;&nbsp;&nbsp;&nbsp;" + l.strip()) if l.startswith("  ") else l, f"{v:.3f}"]
+                    for l, v in phases["phases"]
+                ],
+                "lr",
+            )
+        )
 
     # --- memory ----------------------------------------------------------------------
     mem = []
     for name in ("1x", "3x", "10x", "8w"):
         if name in load:
             l = load[name]
-            mem.append([f"`load_data`, {set_label[name]} ({l['polls_stored']:,} polls, {l['file_bytes'] / 1e6:,.0f} MB of CSV)",
-                        _mb(l["fresh_peak_rss"]) + " empty db" + (f", {_mb(l['dup_peak_rss'])} again" if "dup_peak_rss" in l else ""),
-                        "kernel high-water mark (`wait4` ru_maxrss)"])
+            mem.append(
+                [
+                    f"`load_data`, {set_label[name]} ({l['polls_stored']:,} polls, {l['file_bytes'] / 1e6:,.0f} MB of CSV)",
+                    _mb(l["fresh_peak_rss"])
+                    + " empty db"
+                    + (f", {_mb(l['dup_peak_rss'])} again" if "dup_peak_rss" in l else ""),
+                    "kernel high-water mark (`wait4` ru_maxrss)",
+                ]
+            )
     for name, f in sets:
-        mem.append([f"Celery worker, {set_label[name]} report", f"{_mb(f['worker_peak_rss'])} (largest of {f['worker_processes']} processes)",
-                    "psutil RSS of the worker and its children every 50 ms"])
+        mem.append(
+            [
+                f"Celery worker, {set_label[name]} report",
+                f"{_mb(f['worker_peak_rss'])} (largest of {f['worker_processes']} processes)",
+                "psutil RSS of the worker and its children every 50 ms",
+            ]
+        )
     if mem:
         out.append("")
         out.append("## Peak memory")
@@ -232,17 +421,28 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         out.append("")
         out.append("## Loads")
         out.append("")
-        out.append("`manage.py load_data --dir DIR` as a subprocess, wall time from start to exit (Django start-up "
-                   "included); \"empty\" = a freshly created and migrated database. After the last load of each set the "
-                   "benchmark runs `VACUUM (ANALYZE)` (not timed), as autovacuum would, before reports read it.")
+        out.append(
+            "`manage.py load_data --dir DIR` as a subprocess, wall time from start to exit (Django start-up "
+            'included); "empty" = a freshly created and migrated database. After the last load of each set the '
+            "benchmark runs `VACUUM (ANALYZE)` (not timed), as autovacuum would, before reports read it."
+        )
         out.append("")
         rows = []
         for name in ("1x", "3x", "10x", "8w"):
             if name in load:
                 l = load[name]
-                rows.append([set_label[name], f"{l['polls_stored']:,}", _s(l["fresh"]), _s(l.get("dup")),
-                             f"{l['polls_stored'] / l['fresh']['median']:,.0f}"])
-        out.append(_table(["Set", "Polls stored", "Into an empty database", "Again (all duplicates)", "Polls/s (empty)"], rows))
+                rows.append(
+                    [
+                        set_label[name],
+                        f"{l['polls_stored']:,}",
+                        _s(l["fresh"]),
+                        _s(l.get("dup")),
+                        f"{l['polls_stored'] / l['fresh']['median']:,.0f}",
+                    ]
+                )
+        out.append(
+            _table(["Set", "Polls stored", "Into an empty database", "Again (all duplicates)", "Polls/s (empty)"], rows)
+        )
         last = load.get("1x", {})
         if last.get("fresh_summary"):
             out.append("")
@@ -265,12 +465,21 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         out.append("")
         out.append(f"## Profile: in-process report on {set_label[name]} under cProfile")
         out.append("")
-        out.append(f"{p['seconds']:.2f} s under the profiler (which slows Python-heavy code), {p['polls']:,} polls, "
-                   f"peak RSS {_mb(p['peak_rss'])}. Top costs by own time:")
+        out.append(
+            f"{p['seconds']:.2f} s under the profiler (which slows Python-heavy code), {p['polls']:,} polls, "
+            f"peak RSS {_mb(p['peak_rss'])}. Top costs by own time:"
+        )
         out.append("")
-        out.append(_table(["Own time", "Cumulative", "Calls", "Function"],
-                          [[f"{r['tottime']:.2f} s", f"{r['cumtime']:.2f} s", f"{r['calls']:,}", f"`{r['function']}`"]
-                           for r in p["by_tottime"][:15]], "rrrl"))
+        out.append(
+            _table(
+                ["Own time", "Cumulative", "Calls", "Function"],
+                [
+                    [f"{r['tottime']:.2f} s", f"{r['cumtime']:.2f} s", f"{r['calls']:,}", f"`{r['function']}`"]
+                    for r in p["by_tottime"][:15]
+                ],
+                "rrrl",
+            )
+        )
 
     # --- how to read ---------------------------------------------------------------------
     out.append("")
@@ -306,8 +515,10 @@ def _misses(load, r1, history, scale, t) -> list[str]:
 
     def over(name, value, target, unit, fmt="{:.2f}"):
         if value > target:
-            out.append(f"{name}: {fmt.format(value)}{unit} against {fmt.format(target)}{unit} "
-                       f"({(value / target - 1) * 100:.0f} % over)")
+            out.append(
+                f"{name}: {fmt.format(value)}{unit} against {fmt.format(target)}{unit} "
+                f"({(value / target - 1) * 100:.0f} % over)"
+            )
 
     if "1x" in load:
         over("load 1x into an empty database", load["1x"]["fresh"]["median"], t["load_fresh_s"], " s")
@@ -316,20 +527,29 @@ def _misses(load, r1, history, scale, t) -> list[str]:
         for name, l in load.items():
             if name == "meta":
                 continue
-            over(f"peak RSS of the {name} load", max(l["fresh_peak_rss"], l.get("dup_peak_rss", 0)) / 1e6,
-                 t["load_rss"] / 1e6, " MB", "{:,.0f}")
+            over(
+                f"peak RSS of the {name} load",
+                max(l["fresh_peak_rss"], l.get("dup_peak_rss", 0)) / 1e6,
+                t["load_rss"] / 1e6,
+                " MB",
+                "{:,.0f}",
+            )
     if r1:
         over("report 1x", r1["report"]["median"], t["report_1x_s"], " s")
         ratio = r1["report"]["median"] / r1["floor_psql"]["median"]
         if ratio > t["report_floor_ratio"]:
-            out.append(f"report 1x / floor: {ratio:.2f}× against ≤ {t['report_floor_ratio']:g}× ({(ratio / t['report_floor_ratio'] - 1) * 100:.0f} % over; "
-                       f"the report would need {t['report_floor_ratio'] * r1['floor_psql']['median']:.2f} s, "
-                       f"it took {r1['report']['median']:.2f} s, min {r1['report']['min']:.2f} s)")
+            out.append(
+                f"report 1x / floor: {ratio:.2f}× against ≤ {t['report_floor_ratio']:g}× ({(ratio / t['report_floor_ratio'] - 1) * 100:.0f} % over; "
+                f"the report would need {t['report_floor_ratio'] * r1['floor_psql']['median']:.2f} s, "
+                f"it took {r1['report']['median']:.2f} s, min {r1['report']['min']:.2f} s)"
+            )
     if history.get("ratio") and history["ratio"] > t["history_ratio"]:
         floors = history["8w"]["floor_psql"]["median"] / history["1x"]["floor_psql"]["median"]
-        out.append(f"report 8 weeks / 1 week: {history['ratio']:.2f}× against ≤ {t['history_ratio']:g}× "
-                   f"({(history['ratio'] / t['history_ratio'] - 1) * 100:.0f} % over; PostgreSQL's own floor grows {floors:.2f}× "
-                   f"from 1 to 8 weeks of polls)")
+        out.append(
+            f"report 8 weeks / 1 week: {history['ratio']:.2f}× against ≤ {t['history_ratio']:g}× "
+            f"({(history['ratio'] / t['history_ratio'] - 1) * 100:.0f} % over; PostgreSQL's own floor grows {floors:.2f}× "
+            f"from 1 to 8 weeks of polls)"
+        )
     if "10x" in scale:
         over("report 10x", scale["10x"]["report"]["median"], t["report_10x_s"], " s")
         over("worker RSS at 10x", scale["10x"]["worker_peak_rss"] / 1e6, t["worker_rss"] / 1e6, " MB", "{:,.0f}")

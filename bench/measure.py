@@ -57,9 +57,21 @@ def floor_psql(db: str, as_of: dt.datetime, statement: str | None = None) -> flo
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGOPTIONS"] = "-c jit=off"  # as the service reads (selectors._pg_copy): no JIT compile of a plain scan
     argv = [
-        "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", infra.PG_HOST, "-p", str(infra.PG_PORT),
-        "-U", infra.PG_USER, "-d", db,
-        "-c", statement or f"\\copy ({floor_query(as_of)}) to '/dev/null' with (format binary)",
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        infra.PG_HOST,
+        "-p",
+        str(infra.PG_PORT),
+        "-U",
+        infra.PG_USER,
+        "-d",
+        db,
+        "-c",
+        statement or f"\\copy ({floor_query(as_of)}) to '/dev/null' with (format binary)",
     ]
     began = time.perf_counter()
     done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -114,8 +126,13 @@ def _request(service: infra.Service, method: str, path: str, body: bytes | None 
         conn.close()
 
 
-def report_http(service: infra.Service, as_of: dt.datetime, sampler: infra.RssSampler | None,
-                poll_every: float = 0.025, timeout: float = 600) -> ReportRun:
+def report_http(
+    service: infra.Service,
+    as_of: dt.datetime,
+    sampler: infra.RssSampler | None,
+    poll_every: float = 0.025,
+    timeout: float = 600,
+) -> ReportRun:
     """Trigger a report as of `as_of` and poll GET /get_report/<id> every `poll_every` s until the CSV is here."""
     if sampler:
         sampler.reset()
@@ -146,8 +163,16 @@ def report_http(service: infra.Service, as_of: dt.datetime, sampler: infra.RssSa
         raise infra.BenchError(f"report {report_id}: the download is not the report's CSV: {answer[:200]!r}")
     polls_read, queued, running = _report_row(service, report_id)
     return ReportRun(
-        seconds, lines - 1, hashlib.sha256(answer).hexdigest(), report_id, polls_read, queued, running,
-        peak, processes, samples,
+        seconds,
+        lines - 1,
+        hashlib.sha256(answer).hexdigest(),
+        report_id,
+        polls_read,
+        queued,
+        running,
+        peak,
+        processes,
+        samples,
     )
 
 
@@ -173,8 +198,12 @@ def inproc(ds: infra.DataSet, args: list[str], log_name: str, timeout: float | N
     logs = infra.OUT / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [infra.PYTHON, "-m", "bench.inproc", *args], cwd=infra.ROOT, env=infra.service_env(ds),
-        capture_output=True, text=True, timeout=timeout,
+        [infra.PYTHON, "-m", "bench.inproc", *args],
+        cwd=infra.ROOT,
+        env=infra.service_env(ds),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     (logs / f"{log_name}.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:

@@ -16,8 +16,10 @@ def exception_handler(exc, context):
     if isinstance(response.data, list):
         response.data = {"detail": " ".join(_flatten(response.data))}
     elif isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": "; ".join(f"{field}: {' '.join(_flatten(errors))}" for field, errors in response.data.items()),
-                         **response.data}
+        response.data = {
+            "detail": "; ".join(f"{field}: {' '.join(_flatten(errors))}" for field, errors in response.data.items()),
+            **response.data,
+        }
     return response
 
 
@@ -61,7 +63,9 @@ def schema_document_auth_and_throttling(result, generator, request, public):
             if path == "/trigger_report" and method == "post":
                 responses.setdefault(
                     "429",
-                    {"description": "Too many reports triggered with this key (REPORT_TRIGGER_RATE).",
-                     "content": {"application/json": {"schema": _ERROR_REF}}},
+                    {
+                        "description": "Too many reports triggered with this key (REPORT_TRIGGER_RATE).",
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
                 )
     return result

@@ -25,8 +25,19 @@ def main() -> int:
     args = parser.parse_args()
     python = sys.executable
     commands = {
-        "worker": [python, "-m", "celery", "-A", "loopmonitor", "worker", "--beat", "--loglevel", "INFO",
-                   "--concurrency", args.workers],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "loopmonitor",
+            "worker",
+            "--beat",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            args.workers,
+        ],
         "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}"],
     }
     # Each child in its own process group, so that stopping one stops its own children too.

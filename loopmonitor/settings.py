@@ -209,6 +209,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2)
 CELERY_TIMEZONE = "UTC"
 
+
 # --- Reports ---
 def _code_version() -> str:
     """LOOPMONITOR_CODE_VERSION (set by an image build), else the git commit of this checkout."""
@@ -216,7 +217,11 @@ def _code_version() -> str:
 
     try:
         out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=10"], cwd=BASE_DIR, capture_output=True, text=True, timeout=5
+            ["git", "describe", "--always", "--dirty", "--abbrev=10"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):

@@ -8,15 +8,41 @@ from reports.models import Report
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "as_of", "scope", "created_at", "duration", "progress_percent", "row_count", "download"]
+    list_display = [
+        "id",
+        "status",
+        "as_of",
+        "scope",
+        "created_at",
+        "duration",
+        "progress_percent",
+        "row_count",
+        "download",
+    ]
     list_filter = ["status"]
     actions = ["run_again"]
     date_hierarchy = "created_at"
     search_fields = ["id"]
     readonly_fields = [
-        "id", "status", "as_of", "scope", "store_ids", "created_at", "started_at", "finished_at", "duration",
-        "progress_percent", "shards_total", "shards_done", "row_count", "polls_read", "tzdata_version",
-        "code_version", "error", "file", "download",
+        "id",
+        "status",
+        "as_of",
+        "scope",
+        "store_ids",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration",
+        "progress_percent",
+        "shards_total",
+        "shards_done",
+        "row_count",
+        "polls_read",
+        "tzdata_version",
+        "code_version",
+        "error",
+        "file",
+        "download",
     ]
     fields = readonly_fields
 

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from loopmonitor.celery import app as celery_app
 from stores.models import BusinessHours, Poll, Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 # SEMANTICS.md example A: T = Monday 2023-01-23 12:00 New York = 17:00 UTC.
 EXAMPLE_A_AS_OF = dt.datetime(2023, 1, 23, 17, 0, tzinfo=UTC)
 EXAMPLE_A_ROW = "1481966498820158979,0.0,1.74,1.74,60.0,1.26,1.26"
@@ -28,7 +28,12 @@ def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store
     """A store with hours rows (day, "HH:MM", "HH:MM") and polls (aware datetime, active)."""
     store = Store.objects.create(store_id=store_id, timezone_str=timezone_str)
     BusinessHours.objects.bulk_create(
-        BusinessHours(store=store, day_of_week=d, start_time_local=dt.time.fromisoformat(s), end_time_local=dt.time.fromisoformat(e))
+        BusinessHours(
+            store=store,
+            day_of_week=d,
+            start_time_local=dt.time.fromisoformat(s),
+            end_time_local=dt.time.fromisoformat(e),
+        )
         for d, s, e in hours
     )
     Poll.objects.bulk_create(Poll(store=store, observed_at_utc=t, active=a) for t, a in polls)
@@ -90,11 +95,28 @@ class WorkerProcess:
         env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "loopmonitor", "worker", "--loglevel", "INFO",
-             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h"]
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "loopmonitor",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{name}-{uuid.uuid4().hex[:6]}@%h",
+            ]
             + (["--beat", "--schedule", str(log_dir / f"beat-{name}")] if beat else []),
-            cwd=settings.BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.wait_for("ready.", timeout=60)

@@ -60,8 +60,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Iterable, Protocol, Sequence, TextIO
+from typing import Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -76,7 +77,7 @@ WINDOWS_US = (HOUR_US, DAY_US, WEEK_US)
 LOOKBACK_US = WEEK_US + DAY_US
 DEFAULT_TIMEZONE = "America/Chicago"
 NO_POLL = np.iinfo(np.int64).max
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 CSV_COLUMNS = (
     "store_id",
@@ -524,7 +525,9 @@ def _with_prior_observations(
     # before the store's first row, keeping (store, instant) order.
     at = np.searchsorted(obs.store, prior.store, side="left")
     return Polls(
-        np.insert(obs.store, at, prior.store), np.insert(obs.ts_us, at, prior.ts_us), np.insert(obs.active, at, prior.active)
+        np.insert(obs.store, at, prior.store),
+        np.insert(obs.ts_us, at, prior.ts_us),
+        np.insert(obs.active, at, prior.active),
     )
 
 

@@ -63,6 +63,7 @@ POLL_READER = "by_store"
 # lower bound) for the one dimension; each element is (length int4, value).
 _PG_ARRAY_HEADER = 20
 
+
 def default_as_of(*, now: dt.datetime | None = None) -> dt.datetime:
     """T by default (SEMANTICS.md rule 2): the latest poll not later than now, else now."""
     now = now or timezone.now()
@@ -129,9 +130,7 @@ def fleet_input(
     index = np.searchsorted(pks, store_pk)
     known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == store_pk) if len(pks) else index < 0
     polls = engine.Polls(index[known], ts_us[known], active[known])
-    return engine.FleetInput(
-        store_ids=[s[1] for s in stores], schedules=schedules, polls=polls, history=DbHistory(pks)
-    )
+    return engine.FleetInput(store_ids=[s[1] for s in stores], schedules=schedules, polls=polls, history=DbHistory(pks))
 
 
 def _hours_rows(pk_first: int, pk_last: int):

@@ -20,13 +20,17 @@ class AsOfField(serializers.DateTimeField):
 
 class TriggerSerializer(serializers.Serializer):
     as_of = AsOfField(
-        required=False, allow_null=True, help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll"
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll",
     )
     store_ids = serializers.ListField(
-        child=serializers.CharField(max_length=64, allow_blank=False), required=False, allow_null=True, allow_empty=False,
+        child=serializers.CharField(max_length=64, allow_blank=False),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
         max_length=100_000,
     )
-
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -38,9 +42,22 @@ class ReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = Report
         fields = [
-            "id", "status", "as_of", "scope", "store_ids", "created_at", "started_at", "finished_at",
-            "duration_seconds", "progress", "row_count", "polls_read", "tzdata_version", "code_version",
-            "error", "download_url",
+            "id",
+            "status",
+            "as_of",
+            "scope",
+            "store_ids",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "progress",
+            "row_count",
+            "polls_read",
+            "tzdata_version",
+            "code_version",
+            "error",
+            "download_url",
         ]
 
     @extend_schema_field(serializers.URLField(allow_null=True))

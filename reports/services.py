@@ -24,7 +24,8 @@ import io
 import logging
 import os
 import tempfile
-from typing import Iterable, Iterator, TextIO
+from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 from django.conf import settings
 from django.core.files import File
@@ -51,7 +52,7 @@ class UnknownStores(ValueError):
 # A report's instant T must lie in the past (SEMANTICS.md rule 2: a report as of T never
 # changes as new polls arrive, which a T in the future could not promise), allowing for
 # clocks a few minutes apart, and after the engine's epoch-based arithmetic has room.
-AS_OF_EARLIEST = dt.datetime(1971, 1, 1, tzinfo=dt.timezone.utc)
+AS_OF_EARLIEST = dt.datetime(1971, 1, 1, tzinfo=dt.UTC)
 AS_OF_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
@@ -78,9 +79,9 @@ def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | No
     if problem := as_of_problem(as_of):
         raise ValueError(f"as_of {as_of.isoformat()} {problem}")
     # The same report already on its way: hand out its id instead of computing it twice.
-    in_flight = Report.objects.filter(
-        as_of=as_of, status__in=[Report.Status.PENDING, Report.Status.RUNNING]
-    ).order_by("created_at")
+    in_flight = Report.objects.filter(as_of=as_of, status__in=[Report.Status.PENDING, Report.Status.RUNNING]).order_by(
+        "created_at"
+    )
     for report in in_flight:
         if report.store_ids == store_ids:
             return report
@@ -213,7 +214,9 @@ def report_finalize(*, report_id) -> None:
         return
     parts = list(report.shards.order_by("number").values_list("rows_csv", flat=True))
     # Write to a temporary file first: a failure never leaves a partial file attached.
-    with tempfile.NamedTemporaryFile("w+", suffix=".csv", dir=_tmp_dir(), delete=False, encoding="utf-8", newline="") as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w+", suffix=".csv", dir=_tmp_dir(), delete=False, encoding="utf-8", newline=""
+    ) as tmp:
         write_report_csv(parts, tmp)
     try:
         with transaction.atomic():

@@ -195,7 +195,9 @@ def week_svg(timeline: StoreTimeline) -> str:
     grid_bottom = TOP + len(rows) * (ROW_H + ROW_GAP) - ROW_GAP + 4
     for hour in range(0, 25, 3):
         x = _x(hour * 3600 * US)
-        out.append(f'<line x1="{x:.3f}" y1="{TOP - 16}" x2="{x:.3f}" y2="{grid_bottom}" stroke="#cccccc" stroke-width="0.5"/>')
+        out.append(
+            f'<line x1="{x:.3f}" y1="{TOP - 16}" x2="{x:.3f}" y2="{grid_bottom}" stroke="#cccccc" stroke-width="0.5"/>'
+        )
         out.append(f'<text x="{x:.3f}" y="{TOP - 20}" text-anchor="middle">{hour:02d}:00</text>')
     for i, day_row in enumerate(rows):
         out.append(_row_svg(day_row, TOP + ROW_GAP // 2 + i * (ROW_H + ROW_GAP) - 4))
@@ -246,7 +248,9 @@ def _row_svg(row: DayRow, y: int) -> str:
             f"<title>{_clock(x0_us)}-{_clock(x1_us)} happens twice on this date (DST ends): "
             "first pass above, second pass below</title></line>"
         )
-    parts.append(f'<rect x="{LEFT}" y="0" width="{PLOT_W}" height="{ROW_H}" fill="none" stroke="#888888" stroke-width="0.6"/>')
+    parts.append(
+        f'<rect x="{LEFT}" y="0" width="{PLOT_W}" height="{ROW_H}" fill="none" stroke="#888888" stroke-width="0.6"/>'
+    )
     for tick in row.ticks:
         parts.append(_tick_svg(tick))
     parts.append("</g>")
@@ -303,7 +307,7 @@ def _legend(y: int, timeline: StoreTimeline) -> str:
     ]
     x = 0
     for active, filled, text in markers:
-        parts.append(f"{_marker(x + 6.0, 30.0, active=active, filled=filled)}<text x=\"{x + 16}\" y=\"34\">{text}</text>")
+        parts.append(f'{_marker(x + 6.0, 30.0, active=active, filled=filled)}<text x="{x + 16}" y="34">{text}</text>')
         x += 28 + 6 * len(text)
     notes = [
         f"Rows are local dates in {timeline.timezone}, oldest first; the first and last are partial.",
@@ -327,5 +331,3 @@ def _clock(wall_us: int) -> str:
 
 def _iso(instant: dt.datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
-
-

@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from reports.engine import (
-    HOUR_US,
     DAY_US,
+    HOUR_US,
     WEEK_US,
     FleetInput,
     History,
@@ -133,7 +133,9 @@ class StoreTimeline:
     def state_us(self, state: str, *, window_us: int) -> int:
         """Microseconds in `state` during the window (T - window_us, T], from the segments."""
         lo = self.as_of_us - window_us
-        return sum(max(0, min(s.end_us, self.as_of_us) - max(s.start_us, lo)) for s in self.segments if s.state == state)
+        return sum(
+            max(0, min(s.end_us, self.as_of_us) - max(s.start_us, lo)) for s in self.segments if s.state == state
+        )
 
 
 def store_timeline(fleet: FleetInput, *, as_of_us: int, index: int = 0) -> StoreTimeline:
@@ -268,4 +270,3 @@ def weekly_open_intervals(hours: Sequence[tuple[int, int, int]]) -> dict[int, li
                 out.append((start, end))
         merged[day] = out
     return merged
-

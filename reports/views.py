@@ -8,8 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from loopmonitor.celery import app as celery_app
@@ -32,23 +32,43 @@ _CSV_EXAMPLE = (
 _GET_REPORT_SCHEMA = extend_schema(
     summary="The report's status, or its CSV once complete",
     description=(
-        "While the report is Pending or Running: `{\"status\": \"Running\", \"progress\": 0..1}`. "
+        'While the report is Pending or Running: `{"status": "Running", "progress": 0..1}`. '
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
         "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from). "
-        "When Failed: `{\"status\": \"Failed\", \"error\": \"...\"}`. A malformed id is 400, an unknown one 404."
+        'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404.'
     ),
-    parameters=[OpenApiParameter("report_id", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False,
-                                 description="the id POST /trigger_report returned (or put it in the path)")],
+    parameters=[
+        OpenApiParameter(
+            "report_id",
+            OpenApiTypes.UUID,
+            OpenApiParameter.QUERY,
+            required=False,
+            description="the id POST /trigger_report returned (or put it in the path)",
+        )
+    ],
     responses={
         (200, "application/json"): ReportStatusSerializer,
-        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="the report", examples=[
-            OpenApiExample("CSV", value=_CSV_EXAMPLE, media_type="text/csv")]),
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR,
+            description="the report",
+            examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE, media_type="text/csv")],
+        ),
         400: ErrorSerializer,
         404: ErrorSerializer,
     },
-    examples=[OpenApiExample("Running", value={"status": "Running", "report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f",
-                                                "as_of": "2023-01-25T18:00:00Z", "progress": 0.5}, response_only=True,
-                             status_codes=["200"])],
+    examples=[
+        OpenApiExample(
+            "Running",
+            value={
+                "status": "Running",
+                "report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f",
+                "as_of": "2023-01-25T18:00:00Z",
+                "progress": 0.5,
+            },
+            response_only=True,
+            status_codes=["200"],
+        )
+    ],
 )
 
 
@@ -70,8 +90,12 @@ class TriggerReportView(APIView):
         examples=[
             OpenApiExample("As of an instant", value={"as_of": "2023-01-25T18:00:00Z"}, request_only=True),
             OpenApiExample("Some stores", value={"store_ids": ["1481966498820158979"]}, request_only=True),
-            OpenApiExample("Accepted", value={"report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"},
-                           response_only=True, status_codes=["202"]),
+            OpenApiExample(
+                "Accepted",
+                value={"report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"},
+                response_only=True,
+                status_codes=["202"],
+            ),
         ],
     )
     def post(self, request):
@@ -82,10 +106,13 @@ class TriggerReportView(APIView):
                 as_of=params.validated_data.get("as_of"), store_ids=params.validated_data.get("store_ids")
             )
         except services.UnknownStores as exc:
-            return Response({"detail": str(exc), "unknown_store_ids": exc.store_ids}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": str(exc), "unknown_store_ids": exc.store_ids}, status=status.HTTP_400_BAD_REQUEST
+            )
         except services.BrokerUnavailable:
             return Response(
-                {"detail": "The task queue is unreachable; try again shortly."}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+                {"detail": "The task queue is unreachable; try again shortly."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response({"report_id": str(report.id)}, status=status.HTTP_202_ACCEPTED)
 
@@ -130,7 +157,9 @@ class GetReportView(APIView):
 class GetReportByPathView(GetReportView):
     """GET /get_report/<id>: the same as GET /get_report?report_id=<id>."""
 
-    @extend_schema(operation_id="get_report_by_path", parameters=[], summary="The report's status, or its CSV (id in the path)")
+    @extend_schema(
+        operation_id="get_report_by_path", parameters=[], summary="The report's status, or its CSV (id in the path)"
+    )
     @_GET_REPORT_SCHEMA
     def get(self, request, report_id: str | None = None):
         return super().get(request, report_id)

@@ -99,7 +99,7 @@ import math
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -299,7 +299,7 @@ def generate(out_dir: Path, *, stores: int, days: float, seed: int, start: date 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    window_start_s = int(datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp())
+    window_start_s = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
     window_s = int(round(days * _DAY_S))
     rounds = math.ceil(window_s / 3600)
     fleet = _fleet(np.random.default_rng([seed, 0]), stores)
@@ -621,7 +621,9 @@ def _polls(
     # Candidates: one per (polled store, round), plus a second per round for `twice` stores.
     polled = np.flatnonzero(fleet.has_polls[chunk])
     store = np.concatenate([np.repeat(polled, rounds), np.repeat(polled[twice[polled]], rounds)])
-    rnd = np.concatenate([np.tile(np.arange(rounds), len(polled)), np.tile(np.arange(rounds), int(twice[polled].sum()))])
+    rnd = np.concatenate(
+        [np.tile(np.arange(rounds), len(polled)), np.tile(np.arange(rounds), int(twice[polled].sum()))]
+    )
     slot = np.zeros(len(store), dtype=np.int64)
     slot[len(polled) * rounds :] = 1
     late = rng.gamma(1.6, 200.0, size=len(store))
@@ -637,9 +639,13 @@ def _polls(
     week = _open_week(schedule, n, has_hours)
     local_s = window_start_s + rel_us // _US + offsets_s[fleet.zone[chunk][store], rnd]
     is_open = week[store, _minute_of_week(local_s)]
-    near_edge = week[store, _minute_of_week(local_s + EDGE_SECONDS)] | week[store, _minute_of_week(local_s - EDGE_SECONDS)]
+    near_edge = (
+        week[store, _minute_of_week(local_s + EDGE_SECONDS)] | week[store, _minute_of_week(local_s - EDGE_SECONDS)]
+    )
     u = rng.random(len(store))
-    keep = around_the_clock[store] | is_open | (near_edge & (u < EDGE_ROUND_PROBABILITY)) | (u < CLOSED_ROUND_PROBABILITY)
+    keep = (
+        around_the_clock[store] | is_open | (near_edge & (u < EDGE_ROUND_PROBABILITY)) | (u < CLOSED_ROUND_PROBABILITY)
+    )
     store, rel_us, is_open = store[keep], rel_us[keep], is_open[keep]
 
     inactive = _in_outage(rng, store, rel_us // _US, outage_rate, rounds)
@@ -648,7 +654,11 @@ def _polls(
 
     duplicates = max(1, round(len(store) * DUPLICATE_SHARE)) if len(store) else 0
     conflicts = round(len(store) * CONFLICT_SHARE)
-    dup = rng.choice(len(store), size=duplicates + conflicts, replace=False) if len(store) else np.zeros(0, dtype=np.int64)
+    dup = (
+        rng.choice(len(store), size=duplicates + conflicts, replace=False)
+        if len(store)
+        else np.zeros(0, dtype=np.int64)
+    )
     flip = np.zeros(len(dup), dtype=bool)
     flip[duplicates:] = True
     store = np.concatenate([store, store[dup]])
@@ -682,7 +692,9 @@ def _minute_of_week(local_s: np.ndarray) -> np.ndarray:
     return (local_s // _DAY_S + 3) % 7 * 1440 + local_s % _DAY_S // 60
 
 
-def _in_outage(rng: np.random.Generator, store: np.ndarray, rel_s: np.ndarray, rate: np.ndarray, rounds: int) -> np.ndarray:
+def _in_outage(
+    rng: np.random.Generator, store: np.ndarray, rel_s: np.ndarray, rate: np.ndarray, rounds: int
+) -> np.ndarray:
     """Whether each poll falls inside one of its store's outages (a Poisson process in time).
 
     Outages of all stores are searched at once with keys `store * span + t`,

@@ -73,9 +73,11 @@ def store_detail(*, store_id: str) -> Store:
     """One store by its external id, annotated by `with_summary`, its hours rows prefetched
     (ordered by day, start, end). Raises Store.DoesNotExist."""
     hours = BusinessHours.objects.order_by("day_of_week", "start_time_local", "end_time_local")
-    return with_summary(Store.objects.filter(store_id=store_id)).prefetch_related(
-        Prefetch("business_hours", queryset=hours)
-    ).get()
+    return (
+        with_summary(Store.objects.filter(store_id=store_id))
+        .prefetch_related(Prefetch("business_hours", queryset=hours))
+        .get()
+    )
 
 
 def store_get(*, store_id: str) -> Store:

@@ -3,9 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reports.serializers import AsOfField
-
 from reports import engine, timeline
+from reports.serializers import AsOfField
 
 
 class PollPushResultSerializer(serializers.Serializer):
@@ -117,7 +116,10 @@ class StoreDetailSerializer(StoreSerializer):
 
     @extend_schema_field(OpenDaySerializer(many=True))
     def get_hours_merged(self, store) -> list[dict]:
-        rows = [(h.day_of_week, _seconds(h.start_time_local), _seconds(h.end_time_local)) for h in store.business_hours.all()]
+        rows = [
+            (h.day_of_week, _seconds(h.start_time_local), _seconds(h.end_time_local))
+            for h in store.business_hours.all()
+        ]
         merged = timeline.weekly_open_intervals(rows)
         return [
             {"day_of_week": day, "intervals": [{"start": _clock(a), "end": _clock(b)} for a, b in merged[day]]}

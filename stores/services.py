@@ -214,7 +214,9 @@ def polls_push(*, items: list | None = None, csv_text: str | None = None, name: 
     errors: list[RowError] = []
     if csv_text is not None:
         try:
-            return _single_load(POLLS, io.StringIO(csv_text, newline=""), name=name, strict=True, on_reject=errors.append)
+            return _single_load(
+                POLLS, io.StringIO(csv_text, newline=""), name=name, strict=True, on_reject=errors.append
+            )
         except RowsRejected as exc:
             raise RowsRejected(exc.results, errors) from None
     rows, errors = csv_rows.poll_items_read(items if items is not None else [], file=name)
@@ -686,9 +688,9 @@ def _hours_merge(backend: _Backend, result: FileLoadResult, *, replace: bool) ->
     ).rowcount
     result.deleted = deleted
     result.inserted = backend.execute(
-        f"""
+        """
         INSERT INTO stores_businesshours (store_id, day_of_week, start_time_local, end_time_local)
-        SELECT n.store_pk, n.day, n.start_t, n.end_t FROM {{t}}lm_new_hours AS n
+        SELECT n.store_pk, n.day, n.start_t, n.end_t FROM {t}lm_new_hours AS n
         WHERE NOT EXISTS (
             SELECT 1 FROM stores_businesshours AS b
             WHERE n.store_pk = b.store_id AND n.day = b.day_of_week

@@ -64,7 +64,7 @@ class PollPushView(APIView):
     @extend_schema(
         summary="Push a batch of polls",
         description=(
-            "A JSON list of `{\"store_id\", \"timestamp_utc\", \"status\"}` objects, or a `text/csv` body with the "
+            'A JSON list of `{"store_id", "timestamp_utc", "status"}` objects, or a `text/csv` body with the '
             "header `store_id,timestamp_utc,status` (columns in any order, as store_status.csv). Stored all or "
             "nothing and idempotently: pushing the same batch twice changes nothing, and two polls of one store at "
             "one instant with different statuses are kept as one inactive poll (SEMANTICS.md rule 7). "
@@ -85,8 +85,11 @@ class PollPushView(APIView):
             OpenApiExample(
                 "JSON batch",
                 # One item: drf-spectacular shows it inside the list the body is.
-                value={"store_id": "1481966498820158979", "timestamp_utc": "2023-01-22 12:09:39.388884 UTC",
-                       "status": "active"},
+                value={
+                    "store_id": "1481966498820158979",
+                    "timestamp_utc": "2023-01-22 12:09:39.388884 UTC",
+                    "status": "active",
+                },
                 request_only=True,
                 media_type="application/json",
             ),
@@ -116,7 +119,9 @@ class PollPushView(APIView):
     def post(self, request):
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.POLLS_PUSH_MAX_BYTES:
             return Response(
-                {"detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it or use manage.py load_data."},
+                {
+                    "detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it or use manage.py load_data."
+                },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         body = request.data
@@ -212,8 +217,13 @@ class StoreListView(generics.ListAPIView):
             "means open 24x7), its number of polls and its latest poll."
         ),
         parameters=[
-            OpenApiParameter("search", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
-                             description="a substring of the store_id (at most 64 characters)")
+            OpenApiParameter(
+                "search",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="a substring of the store_id (at most 64 characters)",
+            )
         ],
         responses={200: StoreSerializer(many=True), 400: ErrorSerializer, 404: ErrorSerializer},
         # One store: drf-spectacular shows it inside a page.
@@ -263,8 +273,12 @@ class StoreDetailView(APIView):
                 response_only=True,
                 status_codes=["200"],
             ),
-            OpenApiExample("Unknown store", value={"detail": "No store with store_id '42'."}, response_only=True,
-                           status_codes=["404"]),
+            OpenApiExample(
+                "Unknown store",
+                value={"detail": "No store with store_id '42'."},
+                response_only=True,
+                status_codes=["404"],
+            ),
         ],
     )
     def get(self, request, store_id: str):
@@ -322,8 +336,10 @@ class StoreUptimeView(APIView):
             ),
             OpenApiExample(
                 "Bad as_of",
-                value={"detail": "as_of: Datetime has wrong format. Use one of these formats instead: "
-                       "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."},
+                value={
+                    "detail": "as_of: Datetime has wrong format. Use one of these formats instead: "
+                    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+                },
                 response_only=True,
                 status_codes=["400"],
             ),
@@ -358,8 +374,12 @@ class StoreTimelineSvgView(APIView):
             404: ErrorSerializer,
         },
         examples=[
-            OpenApiExample("Unknown store", value={"detail": "No store with store_id '42'."}, response_only=True,
-                           status_codes=["404"]),
+            OpenApiExample(
+                "Unknown store",
+                value={"detail": "No store with store_id '42'."},
+                response_only=True,
+                status_codes=["404"],
+            ),
         ],
     )
     def get(self, request, store_id: str):

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0001_initial'),
+        ("reports", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='code_version',
+            model_name="report",
+            name="code_version",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='report',
-            name='tzdata_version',
+            model_name="report",
+            name="tzdata_version",
             field=models.CharField(blank=True, max_length=32),
         ),
     ]

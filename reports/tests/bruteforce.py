@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_TIMEZONE = "America/Chicago"
 US_PER_S = 1_000_000

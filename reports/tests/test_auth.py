@@ -74,7 +74,9 @@ def trigger_rate_3_per_minute(settings):
     ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
 
-def test_triggering_is_throttled_per_key_with_429_json(api, example_fleet, eager_tasks, trigger_rate_3_per_minute, django_user_model):
+def test_triggering_is_throttled_per_key_with_429_json(
+    api, example_fleet, eager_tasks, trigger_rate_3_per_minute, django_user_model
+):
     answers = [api.post("/trigger_report", {"as_of": f"2023-01-23T1{h}:00:00Z"}, format="json") for h in range(5)]
     other = APIClient()
     other_key = Token.objects.create(user=django_user_model.objects.create_user("another-owner")).key

@@ -1,6 +1,5 @@
 """manage.py report: the same CSV as the API, clear errors on bad input."""
 
-import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -51,7 +50,8 @@ def test_report_as_of_in_the_past_ignores_newer_polls(example_fleet, capsys):
 
 
 @pytest.mark.parametrize(
-    "value", ["yesterday", "2023-13-45T00:00:00Z", "2023-01-23T17:00:00", "2999-01-01T00:00:00Z", "0001-01-01T00:00:00Z"]
+    "value",
+    ["yesterday", "2023-13-45T00:00:00Z", "2023-01-23T17:00:00", "2999-01-01T00:00:00Z", "0001-01-01T00:00:00Z"],
 )
 def test_report_rejects_a_bad_as_of(example_fleet, value):
     with pytest.raises(CommandError, match="--as-of"):
@@ -91,4 +91,7 @@ def test_a_report_as_of_years_after_the_last_poll_uses_that_poll(example_fleet, 
 
     rows = {line.split(",")[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
     assert rows["1481966498820158979"] == "1481966498820158979,0.0,0.0,0.0,60.0,3.0,3.0"
-    assert rows["0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"] == "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11,60.0,24.0,168.0,0.0,0.0,0.0"
+    assert (
+        rows["0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"]
+        == "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11,60.0,24.0,168.0,0.0,0.0,0.0"
+    )

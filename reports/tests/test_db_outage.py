@@ -59,21 +59,37 @@ class ThrowawayPostgres:
     as_postgres: list[str]
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run(self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), *args],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     def start(self) -> None:
         sock_dir = self.data_dir.parent
-        self._ctl("-l", str(sock_dir / "postgres.log"), "-w", "-t", "30", "start", "-o",
-                  f"-p {self.port} -k {sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off")
+        self._ctl(
+            "-l",
+            str(sock_dir / "postgres.log"),
+            "-w",
+            "-t",
+            "30",
+            "start",
+            "-o",
+            f"-p {self.port} -k {sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+        )
 
     def stop(self) -> None:
         """The database vanishes: no clean shutdown, every connection is cut."""
         self._ctl("-w", "-m", "immediate", "stop")
 
     def is_running(self) -> bool:
-        return subprocess.run(self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), "status"],
-                              capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), "status"], capture_output=True
+            ).returncode
+            == 0
+        )
 
 
 def _app_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -82,8 +98,14 @@ def _app_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def _manage(database_url: str, *args: str, timeout: float = 120) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=_app_env(database_url),
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=_app_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -106,8 +128,12 @@ def throwaway_postgres():
     port = _free_port()
     pg = ThrowawayPostgres(data_dir, port, f"postgres://postgres@127.0.0.1:{port}/lm_outage", pg_ctl, as_postgres)
     try:
-        subprocess.run(as_postgres + [initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--no-sync"],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            as_postgres + [initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--no-sync"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         pg.start()
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
             conn.execute("CREATE DATABASE lm_outage")
@@ -127,10 +153,30 @@ class ThrowawayWorker(WorkerProcess):
         self.log_path = log_dir / f"worker-{name}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "loopmonitor", "worker", "--loglevel", "INFO",
-             "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--beat", "--schedule", str(log_dir / f"beat-{name}")],
-            cwd=settings.BASE_DIR, env=_app_env(database_url, **env), stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "loopmonitor",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{name}-{uuid.uuid4().hex[:6]}@%h",
+                "--beat",
+                "--schedule",
+                str(log_dir / f"beat-{name}"),
+            ],
+            cwd=settings.BASE_DIR,
+            env=_app_env(database_url, **env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.wait_for("ready.", timeout=60)
@@ -140,7 +186,9 @@ def _report_row(url: str, report_id: str) -> dict:
     import psycopg
     from psycopg.rows import dict_row
 
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), row_factory=dict_row, connect_timeout=5) as conn:
+    with psycopg.connect(
+        url.replace("postgres://", "postgresql://", 1), row_factory=dict_row, connect_timeout=5
+    ) as conn:
         return conn.execute(
             "SELECT status, error, as_of, file, shards_done, shards_total FROM reports_report WHERE id = %s",
             [report_id],
@@ -151,7 +199,10 @@ def test_a_report_survives_the_database_going_away_mid_report(throwaway_postgres
     pg = throwaway_postgres
     celery_app.control.purge()  # no stale messages from earlier tests on this broker
     worker = ThrowawayWorker(
-        tmp_path, name="outage", database_url=pg.url, concurrency=2,
+        tmp_path,
+        name="outage",
+        database_url=pg.url,
+        concurrency=2,
         env={
             "LOOPMONITOR_FAULT_SHARD_DELAY": str(SHARD_DELAY_SECONDS),
             "REPORT_STALL_SECONDS": "3",
@@ -161,9 +212,11 @@ def test_a_report_survives_the_database_going_away_mid_report(throwaway_postgres
     )
     try:
         # given a report whose shards are in a worker's hands
-        report_id = _manage(
-            pg.url, "shell", "-c", "from reports.services import report_create; print(report_create().id)"
-        ).strip().splitlines()[-1]
+        report_id = (
+            _manage(pg.url, "shell", "-c", "from reports.services import report_create; print(report_create().id)")
+            .strip()
+            .splitlines()[-1]
+        )
         deadline = time.monotonic() + 30
         while not re.search(r"Task reports\.tasks\.report_shard_task\[[\w-]+\] received", worker.output()):
             assert time.monotonic() < deadline, worker.output()
@@ -183,14 +236,18 @@ def test_a_report_survives_the_database_going_away_mid_report(throwaway_postgres
             assert time.monotonic() < deadline, f"the report stayed {row['status']}:\n{worker.output()[-6000:]}"
             time.sleep(0.2)
         t_end = time.monotonic()
-        print(f"\nreport {row['status']} {t_end - t_up:.1f} s after the database came back "
-              f"(down {t_up - t_down:.1f} s); error={row['error']!r}")
+        print(
+            f"\nreport {row['status']} {t_end - t_up:.1f} s after the database came back "
+            f"(down {t_up - t_down:.1f} s); error={row['error']!r}"
+        )
     finally:
         worker.stop()
 
     # (a shard that met the dead database either failed or was retried: either way it says so)
-    assert re.search(r"report_shard_task\[[\w-]+\] (?:raised unexpected|retry): .*(?:OperationalError|InterfaceError)",
-                     worker.output()), "no shard met the dead database: the test proved nothing"
+    assert re.search(
+        r"report_shard_task\[[\w-]+\] (?:raised unexpected|retry): .*(?:OperationalError|InterfaceError)",
+        worker.output(),
+    ), "no shard met the dead database: the test proved nothing"
     if row["status"] == "Failed":
         assert re.search(r"database|connection|server", row["error"], re.I), row["error"]
     else:

@@ -33,7 +33,7 @@ from reports.engine import (
 )
 from reports.tests.bruteforce import brute_last_hour, brute_store_values, to_us
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NEW_YORK = ZoneInfo("America/New_York")
 H = 3600
 RULE_9_HEADER = (
@@ -1193,8 +1193,14 @@ def test_an_observation_years_before_the_report_decides_it_and_the_work_follows_
         (dt.datetime(2023, 1, 16, 10, 0, tzinfo=ny), False),
     ]
     store = Polls([0] * 3, [to_us(t) for t, _ in polls], [a for _, a in polls])
-    night = Polls([1, 1], [to_us(dt.datetime(2022, 6, 1, 3, tzinfo=ny)), to_us(dt.datetime(2023, 1, 2, 3, tzinfo=ny))], [True, True])
-    history = SpyHistory(Polls(np.r_[store.store, night.store], np.r_[store.ts_us, night.ts_us], np.r_[store.active, night.active]))
+    night = Polls(
+        [1, 1],
+        [to_us(dt.datetime(2022, 6, 1, 3, tzinfo=ny)), to_us(dt.datetime(2023, 1, 2, 3, tzinfo=ny))],
+        [True, True],
+    )
+    history = SpyHistory(
+        Polls(np.r_[store.store, night.store], np.r_[store.ts_us, night.ts_us], np.r_[store.active, night.active])
+    )
     monday_9_to_12 = Schedule("America/New_York", ((0, 9 * 3600, 12 * 3600),))
     fleet = FleetInput(["a", "b"], [monday_9_to_12, monday_9_to_12], Polls.empty(), history=history)
 

@@ -78,7 +78,9 @@ def flatmap_query(ctx, query):
         return st.just(query)
     strategy = st.just(query)
     if "report_id" in query and _REAL["report_ids"]:
-        strategy = st.one_of(strategy, st.sampled_from(_REAL["report_ids"]).map(lambda real: {**query, "report_id": real}))
+        strategy = st.one_of(
+            strategy, st.sampled_from(_REAL["report_ids"]).map(lambda real: {**query, "report_id": real})
+        )
     if "as_of" in query:
         strategy = st.one_of(strategy, st.sampled_from(EDGE_INSTANTS).map(lambda edge: {**query, "as_of": edge}))
     return strategy

@@ -30,8 +30,12 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 STORE_ID = "1481966498820158979"  # example A of SEMANTICS.md, in the example_fleet fixture
 UPTIME_FIELDS = [
-    "uptime_last_hour_minutes", "uptime_last_day_hours", "uptime_last_week_hours",
-    "downtime_last_hour_minutes", "downtime_last_day_hours", "downtime_last_week_hours",
+    "uptime_last_hour_minutes",
+    "uptime_last_day_hours",
+    "uptime_last_week_hours",
+    "downtime_last_hour_minutes",
+    "downtime_last_day_hours",
+    "downtime_last_week_hours",
 ]
 
 
@@ -71,9 +75,16 @@ def browser(tmp_path):
     options = Options()
     options.binary_location = str(CHROMIUM)
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1280,900",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,900",
     ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -103,7 +114,8 @@ def _screenshot(driver, name: str) -> Path:
 def _script_errors(driver) -> list[str]:
     """Errors the page's JavaScript logged (failed HTTP requests are the page's to report, not errors)."""
     return [
-        e["message"] for e in driver.get_log("browser")
+        e["message"]
+        for e in driver.get_log("browser")
         if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]
     ]
 
@@ -196,9 +208,11 @@ def test_in_a_browser_a_store_is_looked_up_and_found_by_search(live_server, exam
         number, unit = text.split()
         assert float(number.replace(",", "")) == round(expected[field], 2), (field, text, expected[field])
         assert unit == ("min" if field.endswith("_minutes") else "h"), (field, text)
-    wait.until(lambda d: d.execute_script(
-        "const i = document.getElementById('store-timeline'); return i && i.complete && i.naturalWidth > 0"
-    ))
+    wait.until(
+        lambda d: d.execute_script(
+            "const i = document.getElementById('store-timeline'); return i && i.complete && i.naturalWidth > 0"
+        )
+    )
 
     # and a search lists the store; choosing it looks it up
     browser.find_element(By.ID, "store-search").send_keys(STORE_ID[:6])

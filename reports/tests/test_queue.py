@@ -48,7 +48,9 @@ def test_a_report_triggered_over_http_completes_in_a_real_worker(live_server, st
 
     # then it answers 202 at once and the worker completes it
     assert status == 202
-    headers, csv_text, running_answers = _poll_until_done(f"{live_server.url}/get_report?report_id={report_id}", key=api_key)
+    headers, csv_text, running_answers = _poll_until_done(
+        f"{live_server.url}/get_report?report_id={report_id}", key=api_key
+    )
     assert headers["Content-Type"] == "text/csv"
     assert csv_text.splitlines()[2] == EXAMPLE_A_ROW
     report = Report.objects.get(pk=report_id)

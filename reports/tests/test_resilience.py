@@ -11,7 +11,7 @@ from django.core.management import call_command
 from reports import services
 from reports.models import Report, ReportShard
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -62,7 +62,9 @@ def test_a_report_as_of_the_past_ignores_polls_that_arrive_later(sample_data, se
 @pytest.mark.django_db
 def test_a_stalled_report_is_failed_after_its_shards_used_up_their_attempts():
     report = Report.objects.create(
-        as_of=dt.datetime(2023, 1, 1, tzinfo=UTC), status=Report.Status.RUNNING, shards_total=1,
+        as_of=dt.datetime(2023, 1, 1, tzinfo=UTC),
+        status=Report.Status.RUNNING,
+        shards_total=1,
         started_at=dt.datetime(2023, 1, 1, tzinfo=UTC),
     )
     ReportShard.objects.create(report=report, number=0, store_pk_first=1, store_pk_last=2, attempts=3)
@@ -93,7 +95,8 @@ def test_a_worker_killed_mid_shard_leaves_the_report_to_another_worker(start_wor
 
     # then another worker (with beat, which sweeps for stalled reports) completes it
     rescuer = start_worker(
-        "rescuer", beat=True,
+        "rescuer",
+        beat=True,
         env={"REPORT_STALL_SECONDS": "2", "REPORT_REAP_EVERY_SECONDS": "1", "CELERY_VISIBILITY_TIMEOUT": "5"},
     )
     deadline = time.monotonic() + 60

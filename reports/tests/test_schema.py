@@ -20,9 +20,18 @@ def schema() -> dict:
 def test_the_schema_documents_every_endpoint_with_a_description(schema):
     paths = schema["paths"]
 
-    for path in ["/trigger_report", "/get_report", "/get_report/{report_id}", "/api/reports/", "/healthz",
-                 "/api/polls", "/api/stores/", "/api/stores/{store_id}", "/api/stores/{store_id}/uptime",
-                 "/api/stores/{store_id}/timeline.svg"]:
+    for path in [
+        "/trigger_report",
+        "/get_report",
+        "/get_report/{report_id}",
+        "/api/reports/",
+        "/healthz",
+        "/api/polls",
+        "/api/stores/",
+        "/api/stores/{store_id}",
+        "/api/stores/{store_id}/uptime",
+        "/api/stores/{store_id}/timeline.svg",
+    ]:
         assert path in paths, path
         for operation in paths[path].values():
             assert operation.get("description") or operation.get("summary"), path

@@ -15,18 +15,22 @@ from reports.engine import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, to
 from reports.svg import day_rows, week_svg
 from reports.timeline import StoreTimeline, store_timeline
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SVG = "{http://www.w3.org/2000/svg}"
 H = 3600
 # Open 09:00-17:00 Monday to Thursday, 18:00-02:00 on Friday, all day Saturday, 01:00-04:00 on Sunday.
 HOURS = tuple((d, 9 * H, 17 * H) for d in range(4)) + ((4, 18 * H, 2 * H), (5, 0, 0), (6, 1 * H, 4 * H))
 
 
-def week_of(as_of: dt.datetime, *, timezone_str="America/New_York", hours=HOURS, store_id="1481966498820158979") -> StoreTimeline:
+def week_of(
+    as_of: dt.datetime, *, timezone_str="America/New_York", hours=HOURS, store_id="1481966498820158979"
+) -> StoreTimeline:
     """A store polled every 61 minutes for 9 days, the last poll at T (every fifth poll inactive)."""
     as_of_us = to_us(as_of)
     ts = as_of_us - np.arange(0, 9 * 24 * HOUR_US, 61 * 60 * US)
-    fleet = FleetInput([store_id], [Schedule(timezone_str, hours)], Polls(np.zeros(len(ts)), ts, np.arange(len(ts)) % 5 != 0))
+    fleet = FleetInput(
+        [store_id], [Schedule(timezone_str, hours)], Polls(np.zeros(len(ts)), ts, np.arange(len(ts)) % 5 != 0)
+    )
     return store_timeline(fleet, as_of_us=as_of_us)
 
 

@@ -36,7 +36,7 @@ from reports.tests.test_engine import (
 )
 from reports.timeline import ACTIVE, CLOSED, INACTIVE, WINDOWS_US, StoreTimeline, store_timeline, weekly_open_intervals
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 UNITS_US = {"hour": 60 * US, "day": 3600 * US, "week": 3600 * US}  # minutes, hours, hours (rule 8)
 
 
@@ -51,8 +51,12 @@ def one_store(schedule: Schedule, polls: list[tuple[dt.datetime, bool]], store_i
 def six(line: StoreTimeline) -> list[float]:
     v = line.values
     return [
-        v.uptime_last_hour, v.uptime_last_day, v.uptime_last_week,
-        v.downtime_last_hour, v.downtime_last_day, v.downtime_last_week,
+        v.uptime_last_hour,
+        v.uptime_last_day,
+        v.uptime_last_week,
+        v.downtime_last_hour,
+        v.downtime_last_day,
+        v.downtime_last_week,
     ]
 
 
@@ -83,7 +87,10 @@ def random_fleet(seed: int, size: int = 30) -> tuple[FleetInput, dt.datetime]:
     rows = [(i, to_us(t), a) for i, (_, _, polls, _) in enumerate(stores) for t, a in polls]
     rng.shuffle(rows)
     fleet = FleetInput(
-        store_ids=[str(rng.randrange(10**18, 10**19)) if i % 2 else str(uuid.UUID(int=rng.getrandbits(128))) for i in range(size)],
+        store_ids=[
+            str(rng.randrange(10**18, 10**19)) if i % 2 else str(uuid.UUID(int=rng.getrandbits(128)))
+            for i in range(size)
+        ],
         schedules=[Schedule(tz, hours) for tz, hours, _, _ in stores],
         polls=Polls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
     )
@@ -115,7 +122,9 @@ def test_timeline_reads_older_observations_through_the_fleets_history(seed):
     lo = as_of_us - WEEK_US - DAY_US
     polls = fleet.polls
     bulk = polls.take(np.flatnonzero((polls.ts_us >= lo) & (polls.ts_us <= as_of_us)))
-    with_history = FleetInput(fleet.store_ids, fleet.schedules, bulk, history=_ArrayHistory(polls.take(np.flatnonzero(polls.ts_us < lo))))
+    with_history = FleetInput(
+        fleet.store_ids, fleet.schedules, bulk, history=_ArrayHistory(polls.take(np.flatnonzero(polls.ts_us < lo)))
+    )
 
     # when
     report = compute_fleet(fleet, as_of_us=as_of_us)
@@ -132,7 +141,9 @@ def test_example_a_segments_observations_and_ignored_poll():
     polls = EXAMPLE_A_POLLS + [(ny(2023, 1, 23, 8, 30), False)]
 
     # when
-    line = store_timeline(one_store(Schedule("America/New_York", EXAMPLE_A_HOURS), polls), as_of_us=to_us(EXAMPLE_A_AS_OF))
+    line = store_timeline(
+        one_store(Schedule("America/New_York", EXAMPLE_A_HOURS), polls), as_of_us=to_us(EXAMPLE_A_AS_OF)
+    )
 
     # then: open 09:00-12:00 local, switching at the midpoint 10:44:30
     got = [(s.start, s.end, s.state) for s in line.segments]
@@ -188,7 +199,9 @@ def test_no_observation_means_inactive_all_open_time_and_nothing_listed():
     closed_poll = ny(2023, 1, 22, 12, 0)  # a Sunday
 
     # when
-    line = store_timeline(one_store(Schedule("America/New_York", EXAMPLE_A_HOURS), [(closed_poll, True)]), as_of_us=to_us(as_of))
+    line = store_timeline(
+        one_store(Schedule("America/New_York", EXAMPLE_A_HOURS), [(closed_poll, True)]), as_of_us=to_us(as_of)
+    )
 
     # then
     assert [s.state for s in line.segments] == [CLOSED, INACTIVE]
@@ -254,7 +267,9 @@ def test_new_york_spring_forward_week():
             {4: [(18 * H, 24 * H)], 5: [(0, 2 * H)]},
             id="overnight row: its day until 24:00, the next day from 00:00",
         ),
-        pytest.param(((6, 22 * H, 1 * H),), {6: [(22 * H, 24 * H)], 0: [(0, 1 * H)]}, id="Sunday night runs into Monday"),
+        pytest.param(
+            ((6, 22 * H, 1 * H),), {6: [(22 * H, 24 * H)], 0: [(0, 1 * H)]}, id="Sunday night runs into Monday"
+        ),
         pytest.param(((2, 13 * H, 13 * H),), {2: [(0, 24 * H)]}, id="start = end: the whole day"),
         pytest.param(
             ((0, 9 * H, 12 * H), (0, 11 * H, 14 * H), (0, 14 * H, 15 * H), (0, 20 * H, 21 * H)),

@@ -18,14 +18,14 @@ def test_trigger_answers_202_with_a_report_id(api, example_fleet, eager_tasks):
     assert response.status_code == 202
     report = Report.objects.get(pk=uuid.UUID(response.json()["report_id"]))
     # Default T: the latest poll (rule 2), the UUID store's at 16:30 UTC.
-    assert report.as_of == dt.datetime(2023, 1, 23, 16, 30, tzinfo=dt.timezone.utc)
+    assert report.as_of == dt.datetime(2023, 1, 23, 16, 30, tzinfo=dt.UTC)
 
 
 def test_trigger_with_as_of_computes_the_report_as_of_that_instant(api, example_fleet, eager_tasks):
     response = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json")
 
     report = Report.objects.get(pk=response.json()["report_id"])
-    assert report.as_of == dt.datetime(2023, 1, 23, 17, tzinfo=dt.timezone.utc)
+    assert report.as_of == dt.datetime(2023, 1, 23, 17, tzinfo=dt.UTC)
     assert report.status == Report.Status.COMPLETE
     assert EXAMPLE_A_ROW in report.file.open("rb").read().decode()
 
@@ -86,9 +86,12 @@ def test_the_api_csv_equals_the_report_command_csv_byte_for_byte(api, example_fl
 
 
 def test_get_report_while_pending_or_running_says_running_with_progress(api):
-    pending = Report.objects.create(as_of=dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc))
+    pending = Report.objects.create(as_of=dt.datetime(2023, 1, 1, tzinfo=dt.UTC))
     running = Report.objects.create(
-        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc), status=Report.Status.RUNNING, shards_total=4, shards_done=1
+        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
+        status=Report.Status.RUNNING,
+        shards_total=4,
+        shards_done=1,
     )
 
     assert api.get(f"/get_report/{pending.id}").json()["status"] == "Running"
@@ -99,7 +102,7 @@ def test_get_report_while_pending_or_running_says_running_with_progress(api):
 
 def test_get_report_failed_says_why(api):
     failed = Report.objects.create(
-        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc), status=Report.Status.FAILED, error="shard 0: boom"
+        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.UTC), status=Report.Status.FAILED, error="shard 0: boom"
     )
 
     response = api.get(f"/get_report/{failed.id}")
@@ -108,7 +111,9 @@ def test_get_report_failed_says_why(api):
     assert response.json() == {"status": "Failed", "error": "shard 0: boom", "report_id": str(failed.id)}
 
 
-@pytest.mark.parametrize("url", ["/get_report?report_id=not-a-uuid", "/get_report/12345", "/get_report", "/get_report?report_id="])
+@pytest.mark.parametrize(
+    "url", ["/get_report?report_id=not-a-uuid", "/get_report/12345", "/get_report", "/get_report?report_id="]
+)
 def test_malformed_report_id_is_400_json(api, url):
     response = api.get(url)
 
@@ -143,7 +148,16 @@ def test_report_list_is_paginated_with_download_links(api, example_fleet, eager_
     assert page["results"][0]["status"] == "Pending"
     assert page["results"][0]["download_url"] is None
     [complete] = last_page["results"]
-    assert {"id", "status", "as_of", "created_at", "finished_at", "duration_seconds", "row_count", "download_url"} <= set(complete)
+    assert {
+        "id",
+        "status",
+        "as_of",
+        "created_at",
+        "finished_at",
+        "duration_seconds",
+        "row_count",
+        "download_url",
+    } <= set(complete)
     assert complete["id"] == complete_id
     assert complete["status"] == "Complete"
     assert complete["row_count"] == 3
@@ -210,7 +224,10 @@ def test_the_csv_download_says_what_the_report_was_computed_from(api, example_fl
 
 
 def test_two_reports_with_the_same_as_of_over_unchanged_data_are_identical(api, example_fleet, eager_tasks):
-    ids = [api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"] for _ in range(2)]
+    ids = [
+        api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
+        for _ in range(2)
+    ]
 
     first, second = (b"".join(api.get(f"/get_report/{i}").streaming_content) for i in ids)
 
@@ -241,7 +258,9 @@ def test_triggering_a_report_already_in_flight_returns_its_id(api, example_fleet
     assert other not in (str(running.id), str(scoped.id))
 
 
-def test_a_csv_that_cannot_be_written_fails_the_report_without_a_file(api, example_fleet, eager_tasks, settings, tmp_path):
+def test_a_csv_that_cannot_be_written_fails_the_report_without_a_file(
+    api, example_fleet, eager_tasks, settings, tmp_path
+):
     # given a media folder that cannot exist (a regular file is in the way): a real OS error, even as root
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")

@@ -5,51 +5,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Store',
+            name="Store",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('store_id', models.CharField(max_length=64, unique=True)),
-                ('timezone_str', models.CharField(blank=True, max_length=64, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("store_id", models.CharField(max_length=64, unique=True)),
+                ("timezone_str", models.CharField(blank=True, max_length=64, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['store_id'],
+                "ordering": ["store_id"],
             },
         ),
         migrations.CreateModel(
-            name='Poll',
+            name="Poll",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('observed_at_utc', models.DateTimeField()),
-                ('active', models.BooleanField()),
-                ('store', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='polls', to='stores.store')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("observed_at_utc", models.DateTimeField()),
+                ("active", models.BooleanField()),
+                (
+                    "store",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="polls",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['observed_at_utc'], name='poll_time_idx')],
-                'constraints': [models.UniqueConstraint(fields=('store', 'observed_at_utc'), name='poll_store_time_uniq')],
+                "indexes": [models.Index(fields=["observed_at_utc"], name="poll_time_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("store", "observed_at_utc"), name="poll_store_time_uniq")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BusinessHours',
+            name="BusinessHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day_of_week', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('start_time_local', models.TimeField()),
-                ('end_time_local', models.TimeField()),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='business_hours', to='stores.store')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "day_of_week",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("start_time_local", models.TimeField()),
+                ("end_time_local", models.TimeField()),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="business_hours", to="stores.store"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'business hours',
-                'ordering': ['store', 'day_of_week', 'start_time_local'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('day_of_week__lte', 6)), name='business_hours_day_0_6')],
+                "verbose_name_plural": "business hours",
+                "ordering": ["store", "day_of_week", "start_time_local"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("day_of_week__lte", 6)), name="business_hours_day_0_6")
+                ],
             },
         ),
     ]

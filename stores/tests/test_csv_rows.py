@@ -11,14 +11,20 @@ from stores.csv_rows import HOURS, POLLS, TIMEZONES, BadFile, RowError
 def read(kind: str, text: str, chunk_rows: int = csv_rows.CHUNK_ROWS) -> tuple[list[tuple], list[RowError]]:
     errors: list[RowError] = []
     stream = io.StringIO(text, newline="")
-    rows = [row for chunk in csv_rows.rows_read(stream, kind, file="f.csv", on_error=errors.append, chunk_rows=chunk_rows) for row in chunk]
+    rows = [
+        row
+        for chunk in csv_rows.rows_read(stream, kind, file="f.csv", on_error=errors.append, chunk_rows=chunk_rows)
+        for row in chunk
+    ]
     return rows, errors
 
 
 def read_file(path, kind: str) -> tuple[list[tuple], list[RowError]]:
     errors: list[RowError] = []
     with csv_rows.csv_open(path) as stream:
-        rows = [row for chunk in csv_rows.rows_read(stream, kind, file=str(path), on_error=errors.append) for row in chunk]
+        rows = [
+            row for chunk in csv_rows.rows_read(stream, kind, file=str(path), on_error=errors.append) for row in chunk
+        ]
     return rows, errors
 
 
@@ -73,7 +79,14 @@ def test_surrounding_spaces_in_every_field_are_trimmed():
 
 @pytest.mark.parametrize(
     "store_id",
-    ["1481966498820158979", "054515546588432327", "0c4f6b02-8a2e-4d0b-9f4e-0d4a3f0c9e11", "9" * 64, "a,b", 'with "quotes"'],
+    [
+        "1481966498820158979",
+        "054515546588432327",
+        "0c4f6b02-8a2e-4d0b-9f4e-0d4a3f0c9e11",
+        "9" * 64,
+        "a,b",
+        'with "quotes"',
+    ],
 )
 def test_store_id_is_an_opaque_string_kept_exactly(store_id):
     quoted = '"' + store_id.replace('"', '""') + '"'
@@ -102,9 +115,7 @@ def test_a_bad_poll_after_a_multiline_field_has_the_line_it_starts_on():
 
 def test_rows_come_in_chunks_of_bounded_size():
     text = "store_id,status,timestamp_utc\n" + "".join(f"{i},active,2023-01-22 12:00:00 UTC\n" for i in range(5))
-    chunks = list(
-        csv_rows.rows_read(io.StringIO(text), POLLS, file="f.csv", on_error=lambda e: None, chunk_rows=2)
-    )
+    chunks = list(csv_rows.rows_read(io.StringIO(text), POLLS, file="f.csv", on_error=lambda e: None, chunk_rows=2))
     assert [len(c) for c in chunks] == [2, 2, 1]
 
 
@@ -216,7 +227,10 @@ def test_unknown_timezone_names_are_reported_and_kept(name):
     assert rows == [(2, "9", "America/Denver"), (3, "1", name)]
     [warning] = errors
     assert isinstance(warning, csv_rows.RowWarning)
-    assert str(warning) == f"f.csv:3: timezone_str: unknown timezone name {name!r}: stored; reports use America/Chicago (rule 4)"
+    assert (
+        str(warning)
+        == f"f.csv:3: timezone_str: unknown timezone name {name!r}: stored; reports use America/Chicago (rule 4)"
+    )
 
 
 def test_control_characters_in_a_store_id_are_a_bad_row():
@@ -226,7 +240,9 @@ def test_control_characters_in_a_store_id_are_a_bad_row():
 
 
 def test_status_in_any_case_with_spaces_is_accepted():
-    rows, errors = read(POLLS, "store_id,status,timestamp_utc\n1, ACTIVE ,2023-01-22 12:00:00 UTC\n2,InActive,2023-01-22 12:00:00 UTC\n")
+    rows, errors = read(
+        POLLS, "store_id,status,timestamp_utc\n1, ACTIVE ,2023-01-22 12:00:00 UTC\n2,InActive,2023-01-22 12:00:00 UTC\n"
+    )
     assert [r[2] for r in rows] == [True, False]
     assert errors == []
 

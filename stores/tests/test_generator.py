@@ -4,7 +4,7 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,7 +40,9 @@ def run(tmp_path_factory):
 
 
 def _parse_utc(text):
-    return datetime.strptime(text.removesuffix(" UTC"), "%Y-%m-%d %H:%M:%S" + (".%f" if "." in text else "")).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text.removesuffix(" UTC"), "%Y-%m-%d %H:%M:%S" + (".%f" if "." in text else "")).replace(
+        tzinfo=UTC
+    )
 
 
 def test_same_arguments_give_identical_bytes_and_another_seed_differs(tmp_path, run):
@@ -60,12 +62,12 @@ def test_headers_are_those_of_the_real_2023_files(run):
 
 
 def test_every_row_is_valid_per_the_input_shapes(run):
-    end = datetime(2023, 1, 18, tzinfo=timezone.utc) + timedelta(days=DAYS)
+    end = datetime(2023, 1, 18, tzinfo=UTC) + timedelta(days=DAYS)
     for row in run["polls"][1:]:
         store_id, status, stamp = row
         assert status in ("active", "inactive")
         assert TIMESTAMP.match(stamp), stamp
-        assert datetime(2023, 1, 18, tzinfo=timezone.utc) <= _parse_utc(stamp) < end
+        assert datetime(2023, 1, 18, tzinfo=UTC) <= _parse_utc(stamp) < end
     for store_id, day, start, finish in run["hours"][1:]:
         assert day in {"0", "1", "2", "3", "4", "5", "6"}
         assert HMS.match(start) and HMS.match(finish), (start, finish)
@@ -177,9 +179,13 @@ def test_several_chunks_still_make_one_fleet_of_unique_stores(tmp_path):
     # when
     generate(tmp_path, stores=2100, days=0.5, seed=3, start=START)
     # then
-    ids = {row[0] for name in ("store_status.csv", "menu_hours.csv", "timezones.csv") for row in _read(tmp_path / name)[1:]}
+    ids = {
+        row[0] for name in ("store_status.csv", "menu_hours.csv", "timezones.csv") for row in _read(tmp_path / name)[1:]
+    }
     assert len(ids) == 2100
-    assert {name for name in tmp_path.iterdir()} == {tmp_path / n for n in ("store_status.csv", "menu_hours.csv", "timezones.csv")}
+    assert {name for name in tmp_path.iterdir()} == {
+        tmp_path / n for n in ("store_status.csv", "menu_hours.csv", "timezones.csv")
+    }
 
 
 def test_the_command_writes_the_files_and_prints_one_line(tmp_path):

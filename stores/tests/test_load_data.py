@@ -49,7 +49,11 @@ def test_a_folder_is_loaded_and_summarized(load_data, input_dir):
     assert (Store.objects.count(), Poll.objects.count(), BusinessHours.objects.count()) == (2, 3, 3)
     header, *rows = out.splitlines()
     assert header.split()[:3] == ["file", "rows", "read"]
-    assert {row.split()[0].rsplit("/", 1)[-1] for row in rows} == {"store_status.csv", "menu_hours.csv", "timezones.csv"}
+    assert {row.split()[0].rsplit("/", 1)[-1] for row in rows} == {
+        "store_status.csv",
+        "menu_hours.csv",
+        "timezones.csv",
+    }
     polls_row = next(row.split() for row in rows if "store_status.csv" in row)
     # file, rows read, inserted, updated, deleted, duplicates, rejected, stores, seconds, rows/s
     assert polls_row[1:8] == ["3", "3", "0", "0", "0", "0", "2"]
@@ -69,7 +73,13 @@ def test_a_second_identical_load_reports_only_duplicates(load_data, input_dir):
 @pytest.mark.django_db
 def test_the_other_file_names_and_shapes_are_found(load_data, write_csv, tmp_path):
     # given: business_hours.csv with dayOfWeek, store_timezone.csv, BOM and CRLF, columns reordered
-    write_csv("business_hours.csv", "dayOfWeek,store_id,end_time_local,start_time_local", f"2,{A},17:00,09:00", bom=True, crlf=True)
+    write_csv(
+        "business_hours.csv",
+        "dayOfWeek,store_id,end_time_local,start_time_local",
+        f"2,{A},17:00,09:00",
+        bom=True,
+        crlf=True,
+    )
     write_csv("store_timezone.csv", "timezone_str,store_id", f" US/Eastern ,{A}", crlf=True)
     # when
     status, _, err = load_data("--dir", tmp_path)
@@ -89,7 +99,9 @@ def test_single_files_are_given_one_by_one(load_data, write_csv):
 @pytest.mark.django_db
 def test_bad_rows_are_skipped_counted_and_the_first_20_printed(load_data, write_csv, tmp_path):
     # given: 30 bad rows
-    lines = [POLLS_HEADER, f"{A},active,2023-01-22 12:00:00 UTC"] + [f",active,2023-01-22 12:{i:02d}:00 UTC" for i in range(30)]
+    lines = [POLLS_HEADER, f"{A},active,2023-01-22 12:00:00 UTC"] + [
+        f",active,2023-01-22 12:{i:02d}:00 UTC" for i in range(30)
+    ]
     path = write_csv("p.csv", *lines)
     rejects = tmp_path / "rejects.txt"
     # when
@@ -152,7 +164,9 @@ def test_a_file_that_is_not_a_polls_csv_exits_2_naming_it_with_nothing_changed(
     bad = tmp_path / "bad_polls.csv"
     bad.write_bytes(content)
     # when: good hours and timezones, a bad polls file
-    status, _, err = load_data("--polls", bad, "--hours", input_dir / "menu_hours.csv", "--timezones", input_dir / "timezones.csv")
+    status, _, err = load_data(
+        "--polls", bad, "--hours", input_dir / "menu_hours.csv", "--timezones", input_dir / "timezones.csv"
+    )
     # then
     assert status == 2
     assert f"{bad}: " in err and message in err and "nothing was loaded" in err
@@ -164,7 +178,9 @@ def test_a_bad_file_found_mid_load_exits_2_with_nothing_changed(load_data, input
     # given: a polls file that turns binary after its first thousand rows
     before = tables_dump()
     bad = tmp_path / "store_status.csv"
-    bad.write_bytes(POLLS_HEADER.encode() + b"\n" + f"{A},active,2023-01-22 12:00:00 UTC\n".encode() * 1000 + b"\x80\x81\x82")
+    bad.write_bytes(
+        POLLS_HEADER.encode() + b"\n" + f"{A},active,2023-01-22 12:00:00 UTC\n".encode() * 1000 + b"\x80\x81\x82"
+    )
     # when
     status, _, err = load_data("--polls", bad, "--hours", input_dir / "menu_hours.csv")
     # then

@@ -172,7 +172,13 @@ def test_business_hours_replace_those_of_the_stores_in_the_file_only(write_csv):
     assert hours_of(A) == [(0, "09:00:00", "17:00:00"), (2, "08:00:00", "12:00:00")]
     assert BusinessHours.objects.get(store__store_id=A, day_of_week=0).id == kept_id
     assert list(BusinessHours.objects.filter(store__store_id=B).values_list("id", "day_of_week")) == b_rows
-    assert (result.rows_read, result.inserted, result.deleted, result.duplicates, result.stores_touched) == (3, 1, 1, 2, 1)
+    assert (result.rows_read, result.inserted, result.deleted, result.duplicates, result.stores_touched) == (
+        3,
+        1,
+        1,
+        2,
+        1,
+    )
 
 
 @pytest.mark.django_db
@@ -200,7 +206,7 @@ def test_timezones_replace_those_of_the_stores_in_the_file_and_the_last_row_wins
             f"America/Chicago,{A}",
             f" Asia/Beirut ,{A}",
             f",{C}",
-            f"Mars/Olympus_Mons,D",
+            "Mars/Olympus_Mons,D",
         ),
         on_reject=rejected.append,
     )
@@ -277,7 +283,9 @@ def test_strict_mode_stores_nothing_and_reports_every_bad_row_of_every_file(inpu
     # when
     with pytest.raises(services.RowsRejected) as raised:
         services.data_load(
-            polls=write_csv("p.csv", POLLS_HEADER, f"{A},active,2023-01-23 12:00:00 UTC", f"{A},up,2023-01-23 13:00:00 UTC"),
+            polls=write_csv(
+                "p.csv", POLLS_HEADER, f"{A},active,2023-01-23 12:00:00 UTC", f"{A},up,2023-01-23 13:00:00 UTC"
+            ),
             hours=write_csv("h.csv", HOURS_HEADER, f"{C},0,09:00:00,17:00:00"),
             timezones=write_csv("t.csv", TIMEZONES_HEADER, f"{C},Nowhere/City", f"{A},UTC"),
             strict=True,
@@ -307,7 +315,13 @@ def test_strict_mode_with_good_files_loads_them(input_dir):
         ("timezones", b"store_id,zone\n1,UTC\n"),
         ("hours", b"\x89PNG\r\n\x1a\n\x00\x00"),
         # readable header and rows, binary garbage further down: found while loading
-        ("polls", POLLS_HEADER.encode() + b"\n" + f"{C},active,2023-01-23 12:00:00 UTC\n".encode() * 1000 + b"\xff\xfe\x00\x81"),
+        (
+            "polls",
+            POLLS_HEADER.encode()
+            + b"\n"
+            + f"{C},active,2023-01-23 12:00:00 UTC\n".encode() * 1000
+            + b"\xff\xfe\x00\x81",
+        ),
     ],
 )
 def test_a_bad_file_aborts_the_whole_load_with_nothing_changed(input_dir, write_csv, tmp_path, bad_kind, content):

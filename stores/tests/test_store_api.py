@@ -25,11 +25,15 @@ from stores.models import Store
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SVG = "{http://www.w3.org/2000/svg}"
 VALUE_FIELDS = [
-    "uptime_last_hour_minutes", "uptime_last_day_hours", "uptime_last_week_hours",
-    "downtime_last_hour_minutes", "downtime_last_day_hours", "downtime_last_week_hours",
+    "uptime_last_hour_minutes",
+    "uptime_last_day_hours",
+    "uptime_last_week_hours",
+    "downtime_last_hour_minutes",
+    "downtime_last_day_hours",
+    "downtime_last_week_hours",
 ]
 WINDOWS = [(dt.timedelta(hours=1), 60.0), (dt.timedelta(days=1), 3600.0), (dt.timedelta(days=7), 3600.0)]
 
@@ -41,7 +45,9 @@ WINDOWS = [(dt.timedelta(hours=1), 60.0), (dt.timedelta(days=1), 3600.0), (dt.ti
 def generated_dir(tmp_path_factory) -> Path:
     """60 generated stores over 8 days (same arguments, same bytes: see stores/generator.py)."""
     out = tmp_path_factory.mktemp("generated")
-    call_command("generate_data", "--out", str(out), "--stores", "60", "--days", "8", "--seed", "7", stdout=io.StringIO())
+    call_command(
+        "generate_data", "--out", str(out), "--stores", "60", "--days", "8", "--seed", "7", stdout=io.StringIO()
+    )
     return out
 
 
@@ -87,11 +93,14 @@ def assert_timeline_explains_values(body: dict) -> None:
         assert start < end == next_start and state != next_state
     for w, (length, unit_s) in enumerate(WINDOWS):
         for offset, state in [(0, "active"), (3, "inactive")]:
-            total = sum((
-                max(dt.timedelta(0), min(end, as_of) - max(start, as_of - length))
-                for start, end, s in segments
-                if s == state
-            ), dt.timedelta(0))
+            total = sum(
+                (
+                    max(dt.timedelta(0), min(end, as_of) - max(start, as_of - length))
+                    for start, end, s in segments
+                    if s == state
+                ),
+                dt.timedelta(0),
+            )
             # The values are rounded to 2 decimals (rule 8); the segments are exact.
             assert total.total_seconds() / unit_s == pytest.approx(body[VALUE_FIELDS[w + offset]], abs=0.005 + 1e-9)
 
@@ -187,7 +196,9 @@ def test_uptime_as_of_defaults_to_the_latest_poll(api_client, example_a):
 def test_uptime_lists_the_older_observation_that_decides_the_weeks_start(api_client):
     # given: open 24x7, one active poll 10 days before T, one inactive 2 days before
     as_of = dt.datetime(2023, 1, 23, 17, tzinfo=UTC)
-    make_store("7", timezone_str="UTC", polls=[(as_of - dt.timedelta(days=10), True), (as_of - dt.timedelta(days=2), False)])
+    make_store(
+        "7", timezone_str="UTC", polls=[(as_of - dt.timedelta(days=10), True), (as_of - dt.timedelta(days=2), False)]
+    )
 
     # when
     body = api_client.get("/api/stores/7/uptime", {"as_of": "2023-01-23T17:00:00Z"}).json()
@@ -335,7 +346,9 @@ def test_list_search_and_pagination(api_client):
 
 def test_list_queries_do_not_grow_with_the_page(api_client):
     for i in range(60):
-        make_store(f"s{i:02d}", hours=[(0, "09:00", "17:00")], polls=[(dt.datetime(2023, 1, 1, i % 24, tzinfo=UTC), True)])
+        make_store(
+            f"s{i:02d}", hours=[(0, "09:00", "17:00")], polls=[(dt.datetime(2023, 1, 1, i % 24, tzinfo=UTC), True)]
+        )
 
     with CaptureQueriesContext(connection) as page_of_50:
         api_client.get("/api/stores/")
@@ -355,7 +368,11 @@ def test_list_queries_do_not_grow_with_the_page(api_client):
             {4: [("18:00:00", "24:00:00")], 5: [("00:00:00", "02:00:00")]},
             id="overnight row: until 24:00, then the next day from 00:00",
         ),
-        pytest.param([(6, "22:00", "01:30")], {6: [("22:00:00", "24:00:00")], 0: [("00:00:00", "01:30:00")]}, id="Sunday into Monday"),
+        pytest.param(
+            [(6, "22:00", "01:30")],
+            {6: [("22:00:00", "24:00:00")], 0: [("00:00:00", "01:30:00")]},
+            id="Sunday into Monday",
+        ),
         pytest.param([(2, "10:00", "10:00")], {2: [("00:00:00", "24:00:00")]}, id="start = end: whole day"),
         pytest.param(
             [(0, "09:00", "12:00"), (0, "11:00", "14:00"), (0, "14:00", "15:00"), (0, "20:00", "21:00")],
@@ -427,7 +444,12 @@ def test_schema_documents_the_store_views_and_the_poll_push(tmp_path):
     call_command("spectacular", "--validate", stdout=out, stderr=io.StringIO())
     paths = yaml.safe_load(out.getvalue())["paths"]
 
-    for path in ["/api/stores/", "/api/stores/{store_id}", "/api/stores/{store_id}/uptime", "/api/stores/{store_id}/timeline.svg"]:
+    for path in [
+        "/api/stores/",
+        "/api/stores/{store_id}",
+        "/api/stores/{store_id}/uptime",
+        "/api/stores/{store_id}/timeline.svg",
+    ]:
         get = paths[path]["get"]
         assert get["summary"] and get["description"], path
         media = [m for r in get["responses"].values() for m in r.get("content", {}).values()]

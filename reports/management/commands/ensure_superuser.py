@@ -33,4 +33,6 @@ class Command(BaseCommand):
         key, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
         self.stdout.write(f"  admin    user {username}, password {password}")
         self.stdout.write(f"  API key  {key.key}")
-        self.stdout.write(f"  try it   curl -X POST -H 'Authorization: Token {key.key}' {options['base_url']}/trigger_report")
+        self.stdout.write(
+            f"  try it   curl -X POST -H 'Authorization: Token {key.key}' {options['base_url']}/trigger_report"
+        )

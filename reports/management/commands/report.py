@@ -43,4 +43,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot write {out}: {exc.strerror}") from exc
         where = "stdout" if out == "-" else out
-        print(f"report: {rows} stores, {polls} polls read, {time.perf_counter() - started:.2f} s -> {where}", file=sys.stderr)
+        print(
+            f"report: {rows} stores, {polls} polls read, {time.perf_counter() - started:.2f} s -> {where}",
+            file=sys.stderr,
+        )

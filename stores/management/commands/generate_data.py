@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--stores", type=int, default=14_000)
         parser.add_argument("--days", type=float, default=7.75, help="length of the poll window in days")
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START, help="first day of polls, 00:00 UTC (YYYY-MM-DD)")
+        parser.add_argument(
+            "--start", type=date.fromisoformat, default=DEFAULT_START, help="first day of polls, 00:00 UTC (YYYY-MM-DD)"
+        )
 
     def handle(self, *args, out, stores, days, seed, start, **options):
         began = time.perf_counter()

@@ -27,7 +27,9 @@ class Command(BaseCommand):
     help = "Load store_status / menu_hours / timezones CSV files (one transaction; idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--dir", type=Path, metavar="DIR", help="folder holding store_status.csv, menu_hours.csv, timezones.csv")
+        parser.add_argument(
+            "--dir", type=Path, metavar="DIR", help="folder holding store_status.csv, menu_hours.csv, timezones.csv"
+        )
         parser.add_argument("--polls", type=Path, metavar="FILE", help="a store_status.csv file")
         parser.add_argument("--hours", type=Path, metavar="FILE", help="a menu_hours.csv / business_hours.csv file")
         parser.add_argument("--timezones", type=Path, metavar="FILE", help="a timezones.csv / store_timezone.csv file")
@@ -59,6 +61,7 @@ class Command(BaseCommand):
                 else:
                     self.stderr.write(f"{label}: {error}")
             shown += 1
+
         try:
             result = services.data_load(
                 **files,
@@ -85,10 +88,23 @@ class Command(BaseCommand):
             self.stderr.write(f"{result.rejected} bad row(s) skipped{_more(result.rejected, opts['rejects'])}")
         warnings = sum(f.warnings for f in result.files)
         if warnings:
-            self.stderr.write(f"{warnings} row(s) stored with a warning (unknown timezone names: reports use America/Chicago)")
+            self.stderr.write(
+                f"{warnings} row(s) stored with a warning (unknown timezone names: reports use America/Chicago)"
+            )
 
     def _summary(self, results) -> None:
-        head = ("file", "rows read", "inserted", "updated", "deleted", "duplicates", "rejected", "stores", "seconds", "rows/s")
+        head = (
+            "file",
+            "rows read",
+            "inserted",
+            "updated",
+            "deleted",
+            "duplicates",
+            "rejected",
+            "stores",
+            "seconds",
+            "rows/s",
+        )
         rows = [
             (
                 r.file,
@@ -131,7 +147,9 @@ def _files(opts) -> dict[str, Path]:
         if opts[kind] is not None:  # an explicit file wins over the folder's
             files[kind] = opts[kind]
     if not files:
-        raise CommandError("nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones", returncode=2)
+        raise CommandError(
+            "nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones", returncode=2
+        )
     for kind, path in files.items():
         if not path.is_file():
             raise CommandError(f"--{kind} {path}: no such file; nothing was loaded", returncode=2)
