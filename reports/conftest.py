@@ -1,5 +1,5 @@
-"""Fixtures of the reports app: small stores with known numbers, an API
-client, and a real Celery worker process for the queue tests."""
+"""Fixtures of the reports app: small stores with known numbers, inline tasks, and a real
+Celery worker process for the queue tests. The API key and client are loopmonitor/testing.py's."""
 
 import datetime as dt
 import os
@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.test import APIClient
 
 from loopmonitor.celery import app as celery_app
 from stores.models import BusinessHours, Poll, Store
@@ -62,14 +61,6 @@ def example_fleet(db):
 
 
 @pytest.fixture
-def api(api_key):
-    """An API client that sends a valid key (`Authorization: Token <key>`)."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
-    return client
-
-
-@pytest.fixture
 def eager_tasks():
     """Run tasks inline, in this process (API contract tests; the queue has its own test)."""
     celery_app.conf.task_always_eager = True
@@ -91,8 +82,14 @@ class WorkerProcess:
 
     def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1, beat: bool = False, env: dict | None = None):
         self.log_path = log_dir / f"worker-{name}.log"
-        env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), **(env or {})}
-        env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
+        # The session's LOOPMONITOR_VAR_DIR (inherited), hence the broker folder of the embedded
+        # default; the test's MEDIA_ROOT (under its tmp_path), where the test reads report files.
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            **(env or {}),
+        }
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [

@@ -109,16 +109,16 @@ def assert_timeline_explains_values(body: dict) -> None:
 
 
 @pytest.mark.parametrize("as_of", [None, dt.datetime(2023, 1, 22, 9, 41, 17, tzinfo=UTC)], ids=["default", "mid-data"])
-def test_uptime_of_every_store_equals_its_report_row_and_the_timeline_explains_it(api_client, generated_fleet, as_of):
+def test_uptime_of_every_store_equals_its_report_row_and_the_timeline_explains_it(api, generated_fleet, as_of):
     # given
     stores = list(Store.objects.values_list("store_id", flat=True))
     params = {"as_of": as_of.isoformat()} if as_of else {}
-    default = api_client.get(f"/api/stores/{stores[0]}/uptime").json()["as_of"]
+    default = api.get(f"/api/stores/{stores[0]}/uptime").json()["as_of"]
     as_of = as_of or instant(default)
 
     # when
     rows = report_rows(as_of)
-    bodies = {store_id: api_client.get(f"/api/stores/{store_id}/uptime", params) for store_id in stores}
+    bodies = {store_id: api.get(f"/api/stores/{store_id}/uptime", params) for store_id in stores}
 
     # then: a store with a report row answers with exactly that row; any other is 404 (rule 1)
     assert len(rows) >= 50
@@ -134,15 +134,15 @@ def test_uptime_of_every_store_equals_its_report_row_and_the_timeline_explains_i
         assert_timeline_explains_values(body)
 
 
-def test_random_stores_svg_has_8_rows_and_their_polls(api_client, generated_fleet):
+def test_random_stores_svg_has_8_rows_and_their_polls(api, generated_fleet):
     # given
     stores = sorted(Store.objects.filter(polls__isnull=False).distinct().values_list("store_id", flat=True))
     as_of = "2023-01-25T18:30:00Z"
 
     for store_id in random.Random(7).sample(stores, 5):
         # when
-        response = api_client.get(f"/api/stores/{store_id}/timeline.svg", {"as_of": as_of})
-        body = api_client.get(f"/api/stores/{store_id}/uptime", {"as_of": as_of}).json()
+        response = api.get(f"/api/stores/{store_id}/timeline.svg", {"as_of": as_of})
+        body = api.get(f"/api/stores/{store_id}/uptime", {"as_of": as_of}).json()
 
         # then
         assert response.status_code == 200
@@ -160,8 +160,8 @@ def test_random_stores_svg_has_8_rows_and_their_polls(api_client, generated_flee
 # --- Uptime: one known store ---------------------------------------------------------------
 
 
-def test_uptime_of_example_a(api_client, example_a):
-    response = api_client.get("/api/stores/1481966498820158979/uptime", {"as_of": "2023-01-23T17:00:00Z"})
+def test_uptime_of_example_a(api, example_a):
+    response = api.get("/api/stores/1481966498820158979/uptime", {"as_of": "2023-01-23T17:00:00Z"})
 
     assert response.status_code == 200
     assert response.json() == {
@@ -187,13 +187,13 @@ def test_uptime_of_example_a(api_client, example_a):
     }
 
 
-def test_uptime_as_of_defaults_to_the_latest_poll(api_client, example_a):
-    body = api_client.get("/api/stores/1481966498820158979/uptime").json()
+def test_uptime_as_of_defaults_to_the_latest_poll(api, example_a):
+    body = api.get("/api/stores/1481966498820158979/uptime").json()
 
     assert body["as_of"] == "2023-01-23T16:15:00Z"  # rule 2
 
 
-def test_uptime_lists_the_older_observation_that_decides_the_weeks_start(api_client):
+def test_uptime_lists_the_older_observation_that_decides_the_weeks_start(api):
     # given: open 24x7, one active poll 10 days before T, one inactive 2 days before
     as_of = dt.datetime(2023, 1, 23, 17, tzinfo=UTC)
     make_store(
@@ -201,7 +201,7 @@ def test_uptime_lists_the_older_observation_that_decides_the_weeks_start(api_cli
     )
 
     # when
-    body = api_client.get("/api/stores/7/uptime", {"as_of": "2023-01-23T17:00:00Z"}).json()
+    body = api.get("/api/stores/7/uptime", {"as_of": "2023-01-23T17:00:00Z"}).json()
 
     # then: read from history (older than the report's bulk range), as a report does
     assert [o["observed_at"] for o in body["observations"]] == ["2023-01-13T17:00:00Z", "2023-01-21T17:00:00Z"]
@@ -209,7 +209,7 @@ def test_uptime_lists_the_older_observation_that_decides_the_weeks_start(api_cli
     assert body["uptime_last_week_hours"] == 24.0 and body["downtime_last_week_hours"] == 144.0
 
 
-def test_new_york_store_across_spring_forward(api_client):
+def test_new_york_store_across_spring_forward(api):
     # given: New York, open every day 09:00-17:00, polled hourly; T three days after 2024-03-10
     start = dt.datetime(2024, 3, 4, tzinfo=UTC)
     make_store(
@@ -221,8 +221,8 @@ def test_new_york_store_across_spring_forward(api_client):
     as_of = "2024-03-13T16:00:00Z"
 
     # when
-    svg_response = api_client.get("/api/stores/ny-dst/timeline.svg", {"as_of": as_of})
-    body = api_client.get("/api/stores/ny-dst/uptime", {"as_of": as_of}).json()
+    svg_response = api.get("/api/stores/ny-dst/timeline.svg", {"as_of": as_of})
+    body = api.get("/api/stores/ny-dst/uptime", {"as_of": as_of}).json()
 
     # then: one row per local date, the 2024-03-10 row keeps its 24-hour axis with 02:00-03:00 marked as skipped
     root = ET.fromstring(svg_response.content)
@@ -242,8 +242,8 @@ def test_new_york_store_across_spring_forward(api_client):
 
 
 @pytest.mark.parametrize("suffix", ["", "/uptime", "/timeline.svg"])
-def test_unknown_store_is_404_json(api_client, example_a, suffix):
-    response = api_client.get(f"/api/stores/no-such-store{suffix}")
+def test_unknown_store_is_404_json(api, example_a, suffix):
+    response = api.get(f"/api/stores/no-such-store{suffix}")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
@@ -252,27 +252,27 @@ def test_unknown_store_is_404_json(api_client, example_a, suffix):
 
 @pytest.mark.parametrize("suffix", ["/uptime", "/timeline.svg"])
 @pytest.mark.parametrize("as_of", ["yesterday", "2023-13-01T00:00:00Z", "2023-01-23 17:00 UTC", "1674493200"])
-def test_bad_as_of_is_400_json(api_client, example_a, suffix, as_of):
-    response = api_client.get(f"/api/stores/1481966498820158979{suffix}", {"as_of": as_of})
+def test_bad_as_of_is_400_json(api, example_a, suffix, as_of):
+    response = api.get(f"/api/stores/1481966498820158979{suffix}", {"as_of": as_of})
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"].startswith("as_of:")
 
 
-def test_as_of_without_offset_means_utc_and_an_empty_one_the_default(api_client, example_a):
-    body = api_client.get("/api/stores/1481966498820158979/uptime", {"as_of": "2023-01-23T17:00:00"}).json()
-    empty = api_client.get("/api/stores/1481966498820158979/uptime", {"as_of": ""}).json()
+def test_as_of_without_offset_means_utc_and_an_empty_one_the_default(api, example_a):
+    body = api.get("/api/stores/1481966498820158979/uptime", {"as_of": "2023-01-23T17:00:00"}).json()
+    empty = api.get("/api/stores/1481966498820158979/uptime", {"as_of": ""}).json()
 
     assert body["as_of"] == "2023-01-23T17:00:00Z"
     assert body["uptime_last_day_hours"] == 1.74
     assert empty["as_of"] == "2023-01-23T16:15:00Z"
 
 
-def test_store_known_only_from_later_polls_has_no_row_as_of_t(api_client):
+def test_store_known_only_from_later_polls_has_no_row_as_of_t(api):
     make_store("late", polls=[(dt.datetime(2023, 1, 24, tzinfo=UTC), True)])
 
-    response = api_client.get("/api/stores/late/uptime", {"as_of": "2023-01-23T17:00:00Z"})
+    response = api.get("/api/stores/late/uptime", {"as_of": "2023-01-23T17:00:00Z"})
 
     assert response.status_code == 404
     assert "rule 1" in response.json()["detail"]
@@ -281,12 +281,12 @@ def test_store_known_only_from_later_polls_has_no_row_as_of_t(api_client):
 # --- List and detail -------------------------------------------------------------------------
 
 
-def test_list_fields(api_client, example_a):
+def test_list_fields(api, example_a):
     make_store("99", timezone_str="")
     make_store("a-bad-zone", timezone_str="America/Chicgo", hours=[(0, "09:00", "17:00")])
     make_store("alias", timezone_str=" US/Eastern ")
 
-    body = api_client.get("/api/stores/").json()
+    body = api.get("/api/stores/").json()
 
     by_id = {s["store_id"]: s for s in body["results"]}
     assert body["count"] == 4
@@ -316,19 +316,19 @@ def test_list_fields(api_client, example_a):
     assert (by_id["alias"]["timezone"], by_id["alias"]["timezone_defaulted"]) == ("US/Eastern", False)
 
 
-def test_list_search_and_pagination(api_client):
+def test_list_search_and_pagination(api):
     # given: 120 stores store-000 ... store-119, and one UUID store
     for i in range(120):
         make_store(f"store-{i:03d}", polls=[(dt.datetime(2023, 1, 1, tzinfo=UTC) + dt.timedelta(hours=i), i % 2 == 0)])
     make_store("0B4F4B36-1C2E-4B8E-9A57-2F0C1A6D7E11")
 
     # when
-    first = api_client.get("/api/stores/").json()
-    third = api_client.get("/api/stores/", {"page": 3}).json()
-    found = api_client.get("/api/stores/", {"search": "07"}).json()
-    uuid_found = api_client.get("/api/stores/", {"search": "0b4f4b36"}).json()
-    none = api_client.get("/api/stores/", {"search": "zzz"}).json()
-    beyond = api_client.get("/api/stores/", {"page": 9})
+    first = api.get("/api/stores/").json()
+    third = api.get("/api/stores/", {"page": 3}).json()
+    found = api.get("/api/stores/", {"search": "07"}).json()
+    uuid_found = api.get("/api/stores/", {"search": "0b4f4b36"}).json()
+    none = api.get("/api/stores/", {"search": "zzz"}).json()
+    beyond = api.get("/api/stores/", {"page": 9})
 
     # then
     assert first["count"] == 121 and len(first["results"]) == 50 and first["previous"] is None
@@ -344,16 +344,16 @@ def test_list_search_and_pagination(api_client):
     assert beyond.status_code == 404
 
 
-def test_list_queries_do_not_grow_with_the_page(api_client):
+def test_list_queries_do_not_grow_with_the_page(api):
     for i in range(60):
         make_store(
             f"s{i:02d}", hours=[(0, "09:00", "17:00")], polls=[(dt.datetime(2023, 1, 1, i % 24, tzinfo=UTC), True)]
         )
 
     with CaptureQueriesContext(connection) as page_of_50:
-        api_client.get("/api/stores/")
+        api.get("/api/stores/")
     with CaptureQueriesContext(connection) as page_of_10:
-        api_client.get("/api/stores/", {"page": 2})
+        api.get("/api/stores/", {"page": 2})
 
     # the API key, count, the page's keys, the page's summaries
     assert len(page_of_50.captured_queries) == len(page_of_10.captured_queries) == 4
@@ -386,10 +386,10 @@ def test_list_queries_do_not_grow_with_the_page(api_client):
         ),
     ],
 )
-def test_detail_hours_as_given_and_merged_per_local_day(api_client, hours, expected):
+def test_detail_hours_as_given_and_merged_per_local_day(api, hours, expected):
     make_store("s1", timezone_str="Europe/Berlin", hours=hours)
 
-    body = api_client.get("/api/stores/s1").json()
+    body = api.get("/api/stores/s1").json()
 
     assert sorted((h["day_of_week"], h["start_time_local"], h["end_time_local"]) for h in body["hours"]) == sorted(
         (d, dt.time.fromisoformat(s).isoformat(), dt.time.fromisoformat(e).isoformat()) for d, s, e in hours
@@ -401,8 +401,8 @@ def test_detail_hours_as_given_and_merged_per_local_day(api_client, hours, expec
     assert body["timezone"] == "Europe/Berlin"
 
 
-def test_detail_has_the_list_fields(api_client, example_a):
-    body = api_client.get("/api/stores/1481966498820158979").json()
+def test_detail_has_the_list_fields(api, example_a):
+    body = api.get("/api/stores/1481966498820158979").json()
 
     assert body["poll_count"] == 3 and body["last_poll_status"] == "inactive" and body["timezone_defaulted"] is False
     assert body["hours"] == [{"day_of_week": 0, "start_time_local": "09:00:00", "end_time_local": "12:00:00"}]
@@ -464,8 +464,8 @@ def test_schema_documents_the_store_views_and_the_poll_push(tmp_path):
 @pytest.mark.django_db
 @pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2999-01-01T00:00:00Z"])
 @pytest.mark.parametrize("endpoint", ["uptime", "timeline.svg"])
-def test_an_as_of_outside_the_possible_range_is_400(api_client, example_a, as_of, endpoint):
-    response = api_client.get(f"/api/stores/1481966498820158979/{endpoint}", {"as_of": as_of})
+def test_an_as_of_outside_the_possible_range_is_400(api, example_a, as_of, endpoint):
+    response = api.get(f"/api/stores/1481966498820158979/{endpoint}", {"as_of": as_of})
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("as_of:")
