@@ -57,10 +57,6 @@ class ReportAdmin(admin.ModelAdmin):
         if made:
             self.message_user(request, f"Queued {len(made)} report(s): " + ", ".join(str(r.id) for r in made))
 
-    def delete_queryset(self, request, queryset):
-        for report in queryset:  # one by one, so that each report's file goes with it
-            report.delete()
-
     def has_add_permission(self, request):
         return False  # reports are made by POST /trigger_report or `manage.py report`
 

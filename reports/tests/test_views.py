@@ -41,6 +41,9 @@ def test_trigger_with_as_of_computes_the_report_as_of_that_instant(api, example_
         ('{"store_ids": []}', "application/json"),
         ('{"as_of": "9999-12-31T23:59:59Z"}', "application/json"),  # the future: the report could not be final
         ('{"as_of": "0001-01-01T00:00:00Z"}', "application/json"),
+        # an HTML form's body is parsed too (DRF's FormParser), and validated the same way
+        ("as_of=yesterday", "application/x-www-form-urlencoded"),
+        ("store_ids=", "application/x-www-form-urlencoded"),
     ],
 )
 def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
@@ -49,6 +52,16 @@ def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]  # always a readable sentence, whatever the error's shape
+    assert Report.objects.count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_trigger_with_a_body_of_another_type_is_415_json(api, content_type):
+    response = api.generic("POST", "/trigger_report", '{"as_of": "2023-01-23T17:00:00Z"}', content_type=content_type)
+
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert content_type in response.json()["detail"]
     assert Report.objects.count() == 0
 
 
