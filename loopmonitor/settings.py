@@ -13,6 +13,7 @@ the code version's `git describe` fallback runs only when a report needs it.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.functional import lazy
@@ -131,7 +132,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- REST framework ----------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "loopmonitor.api.exception_handler",
@@ -150,7 +151,7 @@ REST_FRAMEWORK = {
     },
 }
 
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "loopmonitor API",
     "DESCRIPTION": (
         "Uptime and downtime of restaurant stores during their business hours, over the last hour, "
@@ -247,7 +248,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},

@@ -44,7 +44,7 @@ class ReportAdmin(admin.ModelAdmin):
         "file",
         "download",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.action(description="Run again for the same as_of and scope")
     def run_again(self, request, queryset):

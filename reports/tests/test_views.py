@@ -187,18 +187,18 @@ def test_healthz_reports_database_and_broker(api):
 
 @pytest.fixture
 def unreachable_broker(monkeypatch):
-    """Point this process's Celery app at a port where nothing listens (a real refused connection)."""
+    """Point this process's Celery app at a port where nothing listens (a real refused connection).
+
+    Its connection pools are dropped, so that new ones are made for that URL; monkeypatch puts the
+    URL and the original pools back afterwards.
+    """
     from loopmonitor.celery import app
 
-    saved = app.conf.broker_url
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")  # Celery reads the variable first
-    app.conf.broker_url = "redis://127.0.0.1:9/0"
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.broker_url = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+    nowhere = "redis://127.0.0.1:9/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", nowhere)  # Celery reads the variable first
+    monkeypatch.setattr(app.conf, "broker_url", nowhere)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
 
 
 def test_trigger_with_the_broker_unreachable_is_503_and_leaves_nothing_pending(api, example_fleet, unreachable_broker):
