@@ -91,9 +91,11 @@ requirements: install ## compile requirements*.in into requirements*.txt, keepin
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
-upgrade: install ## move every pin to the newest release the .in ranges allow
-	$(PIP_COMPILE) --upgrade --output-file requirements.txt requirements.in
-	$(PIP_COMPILE) --upgrade --output-file requirements-dev.txt requirements-dev.in
+# `make upgrade PACKAGE=django` moves that one package (and what it needs) only.
+UPGRADE = $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
+upgrade: install ## move every pin (or PACKAGE=name's) to the newest release the .in ranges allow
+	$(PIP_COMPILE) $(UPGRADE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) $(UPGRADE) --output-file requirements-dev.txt requirements-dev.in
 
 bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 	$(PY) -m bench
