@@ -51,9 +51,7 @@ def test_pushing_the_same_batch_again_changes_nothing(api):
 @pytest.mark.django_db
 def test_a_conflicting_status_at_a_stored_instant_makes_it_inactive(api):
     post_json(api, [{"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}])
-    response = post_json(
-        api, [{"store_id": A, "timestamp_utc": "2024-10-07 10:14:42 UTC", "status": "inactive"}]
-    )
+    response = post_json(api, [{"store_id": A, "timestamp_utc": "2024-10-07 10:14:42 UTC", "status": "inactive"}])
     assert response.json()["updated"] == 1
     assert polls_of(A) == [("2024-10-07T10:14:42+00:00", False)]
 
