@@ -94,7 +94,8 @@ class PollPushView(APIView):
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.POLLS_PUSH_MAX_BYTES:
             return Response(
                 {
-                    "detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it or use manage.py load_data."
+                    "detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; "
+                    "split it or use manage.py load_data."
                 },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
