@@ -289,3 +289,29 @@ def report_list():
     from reports.models import Report
 
     return Report.objects.order_by("-created_at")
+
+
+# --- One store (the per-store uptime, timeline and SVG) ---------------------------------
+
+
+class StoreNotInReport(Exception):
+    """The store has no row in a report as of T (SEMANTICS.md rule 1): it is known only from later polls."""
+
+    def __init__(self, store: Store, as_of: dt.datetime):
+        self.store, self.as_of = store, as_of
+        super().__init__(
+            f"Store {store.store_id} has no timezone, no business hours and no poll at or before "
+            f"{as_of.isoformat()}: a report as of then has no row for it (SEMANTICS.md rule 1)."
+        )
+
+
+def store_fleet_input(store: Store, *, as_of: dt.datetime) -> engine.FleetInput:
+    """The engine's input for this one store as of `as_of`: the very reader a report uses
+    (`fleet_input` over the primary-key range [pk, pk]), history included.
+
+    Raises StoreNotInReport when a report as of `as_of` would have no row for the store.
+    """
+    fleet = fleet_input(as_of=as_of, pk_first=store.pk, pk_last=store.pk)
+    if len(fleet.store_ids) != 1:
+        raise StoreNotInReport(store, as_of)
+    return fleet
