@@ -172,6 +172,7 @@ def report_shards_enqueue(*, report_id, numbers: list[int]) -> None:
 
 
 def report_shard_get(*, report_id, number: int) -> ReportShard:
+    """Shard `number` of the report, its report fetched with it."""
     return ReportShard.objects.select_related("report").get(report_id=report_id, number=number)
 
 
