@@ -16,6 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from loopmonitor.celery import app as celery_app
+from reports.tests import worker_faults
 from stores.models import BusinessHours, Poll, Store
 
 UTC = dt.UTC
@@ -87,32 +88,51 @@ def _database_url(db: dict) -> str:
 
 
 class WorkerProcess:
-    """A real `celery worker` process on the test database and the configured broker."""
+    """A real `celery worker` process on the test database (or `env`'s DATABASE_URL) and the configured broker.
 
-    def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1, beat: bool = False, env: dict | None = None):
+    `shard_delay`: every shard task waits that many seconds before it runs
+    (reports/tests/worker_faults.py, loaded into this worker only), so that a
+    test can kill the worker or the database while a shard is in its hands.
+    """
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        name: str,
+        concurrency: int = 1,
+        beat: bool = False,
+        env: dict | None = None,
+        shard_delay: float | None = None,
+    ):
         self.log_path = log_dir / f"worker-{name}.log"
         env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), **(env or {})}
         env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "loopmonitor",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}-{uuid.uuid4().hex[:6]}@%h",
+        ]
+        if beat:
+            argv += ["--beat", "--schedule", str(log_dir / f"beat-{name}")]
+        if shard_delay is not None:
+            argv += ["--include", worker_faults.__name__]
+            env[worker_faults.SHARD_DELAY_ENV] = str(shard_delay)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "loopmonitor",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{name}-{uuid.uuid4().hex[:6]}@%h",
-            ]
-            + (["--beat", "--schedule", str(log_dir / f"beat-{name}")] if beat else []),
+            argv,
             cwd=settings.BASE_DIR,
             env=env,
             stdout=self.log,
@@ -155,8 +175,16 @@ def start_worker(tmp_path):
     celery_app.control.purge()
     workers: list[WorkerProcess] = []
 
-    def start(name: str = "worker", concurrency: int = 1, beat: bool = False, env: dict | None = None) -> WorkerProcess:
-        workers.append(WorkerProcess(tmp_path, name=name, concurrency=concurrency, beat=beat, env=env))
+    def start(
+        name: str = "worker",
+        concurrency: int = 1,
+        beat: bool = False,
+        env: dict | None = None,
+        shard_delay: float | None = None,
+    ) -> WorkerProcess:
+        workers.append(
+            WorkerProcess(tmp_path, name=name, concurrency=concurrency, beat=beat, env=env, shard_delay=shard_delay)
+        )
         return workers[-1]
 
     yield start

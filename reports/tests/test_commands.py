@@ -1,6 +1,5 @@
 """manage.py report: the same CSV as the API, clear errors on bad input."""
 
-
 import pytest
 from django.core.management import CommandError, call_command
 
