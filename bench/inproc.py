@@ -127,8 +127,8 @@ _STEPS = [
     ("  polls: COPY read", "reports.selectors", "_pg_copy"),
     ("  polls: parse", "reports.selectors", "_parse_polls_by_store"),
     ("compute_fleet, total", "reports.engine", "compute_fleet"),
-    ("  schedules to UTC (_PreparedFleet)", "reports.engine", "_PreparedFleet.__init__"),
-    ("  open spans", "reports.engine", "_PreparedFleet.open_spans"),
+    ("  schedules to UTC (_Schedules)", "reports.engine", "_Schedules.__init__"),
+    ("  open spans", "reports.engine", "_Schedules.open_spans"),
     ("  observations", "reports.engine", "_observations"),
     ("  prior observations", "reports.engine", "_with_prior_observations"),
     ("  window values", "reports.engine", "_window_values"),
@@ -181,7 +181,8 @@ def _service_sql(as_of: dt.datetime) -> str:
     from django.db import connection
     from django.db.models import Max, Min
 
-    from reports import engine, selectors
+    from reports import selectors
+    from reports.fleet import poll_range, to_us
     from stores.models import Store
 
     captured = []
@@ -194,7 +195,7 @@ def _service_sql(as_of: dt.datetime) -> str:
     selectors._pg_copy = capture
     selectors.POLL_READER = "by_store"
     bounds = Store.objects.aggregate(first=Min("pk"), last=Max("pk"))
-    lo, hi = engine.poll_range(engine.to_us(as_of))
+    lo, hi = poll_range(to_us(as_of))
     selectors._polls(bounds["first"], bounds["last"], lo, hi)
     query, params = captured[0]
     return psycopg.ClientCursor(connection.connection).mogrify(query, params)

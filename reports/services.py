@@ -34,6 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reports import engine, selectors
+from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def report_shard_run(*, report_id, number: int) -> None:
 def shard_csv(*, as_of: dt.datetime, pk_first: int, pk_last: int, store_ids: list[str] | None) -> tuple[str, int, int]:
     """The CSV rows (no header, sorted by store_id) of one slice of stores, with row and poll counts."""
     fleet = selectors.fleet_input(as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids)
-    result = engine.compute_fleet(fleet, as_of_us=engine.to_us(as_of))
+    result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
     out = io.StringIO()
     rows = engine.write_csv(result, out, header=False)
     return out.getvalue(), rows, result.polls_read
@@ -183,7 +184,7 @@ def _store_id_of_line(line: str) -> str:
 
 
 def write_report_csv(parts: Iterable[str], out: TextIO) -> None:
-    out.write(engine.CSV_HEADER + "\n")
+    out.write(CSV_HEADER + "\n")
     out.writelines(merge_shard_rows(parts))
 
 
