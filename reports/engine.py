@@ -152,37 +152,35 @@ class PreparedFleet:
         self.as_of_us = as_of_us
         self.n = len(fleet.store_ids)
         lo, hi = poll_range(as_of_us)
-        self.lo = lo
-        self.end = as_of_us + 1  # spans are clipped to [lo, end): a poll at T is inside
+        self._lo = lo
+        self._end = as_of_us + 1  # spans are clipped to [lo, end): a poll at T is inside
         polls = fleet.polls
         history = fleet.history
         if history is None:
             history = ArrayHistory(polls.take(polls.ts_us < lo))
         in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
-        self.bulk = polls if in_range.all() else polls.take(in_range)
+        self._bulk = polls if in_range.all() else polls.take(in_range)
         schedules = _Schedules(fleet.schedules)
-        self.spans = schedules.open_spans(np.arange(self.n), lo, self.end)
-        obs = _observations(self.bulk, self.spans, self.n, lo, self.end)
-        self.observations = _with_prior_observations(
-            obs, schedules, history, self.n, lo=lo, week_start=as_of_us - WEEK_US
-        )
+        self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
+        obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
+        self._obs = _with_prior_observations(obs, schedules, history, self.n, lo=lo, week_start=as_of_us - WEEK_US)
         self._result: FleetResult | None = None
 
     def values(self) -> FleetResult:
         """The six values of every store, in input order, unrounded, in output units (rules 3, 8)."""
         if self._result is None:
-            values = _window_values(self.observations, self.spans, self.n, self.lo, self.end, self.as_of_us)
+            values = _window_values(self._obs, self._spans, self.n, self._lo, self._end, self.as_of_us)
             self._result = FleetResult(
-                self.fleet.store_ids, values, observations=len(self.observations), polls_read=len(self.fleet.polls)
+                self.fleet.store_ids, values, observations=len(self._obs), polls_read=len(self.fleet.polls)
             )
         return self._result
 
     def explain(self, index: int) -> StoreExplanation:
         """The spans, observations and status switches behind the row of the store at `index` (rules 5-8)."""
-        spans, obs = self.spans, self.observations
+        spans, obs = self._spans, self._obs
         s0, s1 = np.searchsorted(spans.store, [index, index + 1]).tolist()
         o0, o1 = np.searchsorted(obs.store, [index, index + 1]).tolist()
-        mine = self.bulk.take(np.flatnonzero(self.bulk.store == index))
+        mine = self._bulk.take(np.flatnonzero(self._bulk.store == index))
         order = np.lexsort((mine.active, mine.ts_us))
         observed_us = obs.ts_us[o0:o1]
         return StoreExplanation(
