@@ -135,8 +135,8 @@ _STEPS = [
     ("fleet_input, total", "reports.selectors", "fleet_input"),
     ("  business hours query", "reports.selectors", "_hours_rows"),
     ("compute_fleet, total", "reports.engine", "compute_fleet"),
-    ("  schedules to UTC (_PreparedFleet)", "reports.engine", "_PreparedFleet.__init__"),
-    ("  open spans", "reports.engine", "_PreparedFleet.open_spans"),
+    ("  schedules to UTC (_Schedules)", "reports.engine", "_Schedules.__init__"),
+    ("  open spans", "reports.engine", "_Schedules.open_spans"),
     ("  observations", "reports.engine", "_observations"),
     ("  prior observations", "reports.engine", "_with_prior_observations"),
     ("  window values", "reports.engine", "_window_values"),
@@ -201,11 +201,12 @@ def _service_sql(as_of: dt.datetime) -> str:
     from django.db import connection
     from django.db.models import Max, Min
 
-    from reports import engine, selectors
+    from reports import selectors
+    from reports.fleet import poll_range, to_us
     from stores.models import Store
 
     bounds = Store.objects.aggregate(first=Min("pk"), last=Max("pk"))
-    lo_us, hi_us = engine.poll_range(engine.to_us(as_of))
+    lo_us, hi_us = poll_range(to_us(as_of))
     query, params = selectors.polls_copy_statement(
         pk_first=bounds["first"], pk_last=bounds["last"], lo_us=lo_us, hi_us=hi_us
     )

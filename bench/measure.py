@@ -16,7 +16,7 @@ import psycopg
 
 from bench import infra
 
-LOOKBACK = dt.timedelta(days=8)  # reports.engine.poll_range: a report reads polls in [T - 8 days, T]
+LOOKBACK = dt.timedelta(days=8)  # reports.fleet.poll_range: a report reads polls in [T - 8 days, T]
 
 
 def stats(values: list[float]) -> dict:

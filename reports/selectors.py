@@ -1,7 +1,7 @@
 """Database rows -> engine input (`FleetInput`). Never computes uptime.
 
 A report reads, for its stores, the schedules and the polls in
-`engine.poll_range(T)` in bulk; the engine asks `DbHistory` for older polls
+`fleet.poll_range(T)` in bulk; the engine asks `DbHistory` for older polls
 of the few stores that need them. On PostgreSQL the bulk read is a binary
 COPY parsed by numpy without a Python loop per poll; elsewhere (SQLite) it is
 a plain query. `fleet_input(polls_reader=...)` takes another bulk reader: the
@@ -20,11 +20,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from reports import engine
+from reports import fleet
 from stores.models import BusinessHours, Poll, Store
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
-_PG_EPOCH_US = 946_684_800 * engine.US
+_PG_EPOCH_US = 946_684_800 * fleet.US
 _PG_COPY_HEADER = 19  # binary COPY: signature (11) + flags (4) + header extension length (4)
 
 # One row per store, its polls as two arrays. psycopg 3 spends ~1.2 us of
@@ -112,10 +112,10 @@ def fleet_input(
     pk_last: int,
     store_ids: list[str] | None = None,
     polls_reader: PollsReader | None = None,
-) -> engine.FleetInput:
+) -> fleet.FleetInput:
     """The engine's input for the report's stores with primary keys in [pk_first, pk_last].
 
-    The polls in `engine.poll_range(as_of)` are read by `polls_reader` (default `polls_read`,
+    The polls in `fleet.poll_range(as_of)` are read by `polls_reader` (default `polls_read`,
     what every report uses); any reader returning the same arrays gives the same report.
     """
     stores = list(
@@ -127,15 +127,15 @@ def fleet_input(
     hours: dict[int, list[tuple[int, int, int]]] = {}
     for store_pk, day, start_s, end_s in _hours_rows(pk_first, pk_last):
         hours.setdefault(store_pk, []).append((day, start_s, end_s))
-    schedules = [engine.Schedule(tz, tuple(hours.get(pk, ()))) for pk, _, tz in stores]
+    schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ()))) for pk, _, tz in stores]
 
-    lo_us, hi_us = engine.poll_range(engine.to_us(as_of))
+    lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
     store_pk, ts_us, active = (polls_reader or polls_read)(pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us)
     # Polls of stores outside the report (filtered by scope) are dropped here.
     index = np.searchsorted(pks, store_pk)
     known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == store_pk) if len(pks) else index < 0
-    polls = engine.Polls(index[known], ts_us[known], active[known])
-    return engine.FleetInput(store_ids=[s[1] for s in stores], schedules=schedules, polls=polls, history=DbHistory(pks))
+    polls = fleet.Polls(index[known], ts_us[known], active[known])
+    return fleet.FleetInput(store_ids=[s[1] for s in stores], schedules=schedules, polls=polls, history=DbHistory(pks))
 
 
 def _hours_rows(pk_first: int, pk_last: int):
@@ -174,8 +174,8 @@ def polls_read(*, pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> PollAr
     rows = Poll.objects.filter(
         store_id__gte=pk_first,
         store_id__lte=pk_last,
-        observed_at_utc__gte=engine.from_us(lo_us),
-        observed_at_utc__lte=engine.from_us(hi_us),
+        observed_at_utc__gte=fleet.from_us(lo_us),
+        observed_at_utc__lte=fleet.from_us(hi_us),
     ).order_by("store_id", "observed_at_utc")
     return _rows_to_arrays(rows.values_list("store_id", "observed_at_utc", "active"))
 
@@ -186,8 +186,8 @@ def polls_copy_statement(*, pk_first: int, pk_last: int, lo_us: int, hi_us: int)
     return _PG_POLLS_BY_STORE, {
         "first": pk_first,
         "last": pk_last,
-        "lo": engine.from_us(lo_us),
-        "hi": engine.from_us(hi_us),
+        "lo": fleet.from_us(lo_us),
+        "hi": fleet.from_us(hi_us),
     }
 
 
@@ -243,20 +243,20 @@ def _rows_to_arrays(rows) -> PollArrays:
     store, ts, active = [], [], []
     for s, t, a in rows.iterator(chunk_size=50_000):
         store.append(s)
-        ts.append(engine.to_us(t))
+        ts.append(fleet.to_us(t))
         active.append(a)
     return np.array(store, np.int64), np.array(ts, np.int64), np.array(active, bool)
 
 
 class DbHistory:
-    """`engine.History` over the polls table, for the stores at `pks` (engine index -> pk)."""
+    """`fleet.History` over the polls table, for the stores at `pks` (engine index -> pk)."""
 
     def __init__(self, pks: np.ndarray):
         self.pks = pks
 
     def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
-        latest = np.full(len(stores), engine.NO_POLL, np.int64)
-        pairs = [(int(pk), engine.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
+        latest = np.full(len(stores), fleet.NO_POLL, np.int64)
+        pairs = [(int(pk), fleet.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
         if connection.vendor == "postgresql":
             # One index probe per store, each with its own cutoff.
             query = (
@@ -274,23 +274,23 @@ class DbHistory:
             ]
         for i, value in enumerate(rows):
             if value is not None:
-                latest[i] = engine.to_us(value)
+                latest[i] = fleet.to_us(value)
         return latest
 
-    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> engine.Polls:
+    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> fleet.Polls:
         index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores)}
         store, ts, active = [], [], []
         for chunk in _chunks(list(index), 5_000):
             rows = Poll.objects.filter(
                 store_id__in=chunk,
-                observed_at_utc__gte=engine.from_us(start_us),
-                observed_at_utc__lt=engine.from_us(end_us),
+                observed_at_utc__gte=fleet.from_us(start_us),
+                observed_at_utc__lt=fleet.from_us(end_us),
             ).values_list("store_id", "observed_at_utc", "active")
             for pk, t, a in rows.iterator(chunk_size=20_000):
                 store.append(index[pk])
-                ts.append(engine.to_us(t))
+                ts.append(fleet.to_us(t))
                 active.append(a)
-        return engine.Polls(store, ts, active)
+        return fleet.Polls(store, ts, active)
 
 
 def _chunks(items: list, size: int):
@@ -318,13 +318,13 @@ class StoreNotInReport(Exception):
         )
 
 
-def store_fleet_input(store: Store, *, as_of: dt.datetime) -> engine.FleetInput:
+def store_fleet_input(store: Store, *, as_of: dt.datetime) -> fleet.FleetInput:
     """The engine's input for this one store as of `as_of`: the very reader a report uses
     (`fleet_input` over the primary-key range [pk, pk]), history included.
 
     Raises StoreNotInReport when a report as of `as_of` would have no row for the store.
     """
-    fleet = fleet_input(as_of=as_of, pk_first=store.pk, pk_last=store.pk)
-    if len(fleet.store_ids) != 1:
+    one_store = fleet_input(as_of=as_of, pk_first=store.pk, pk_last=store.pk)
+    if len(one_store.store_ids) != 1:
         raise StoreNotInReport(store, as_of)
-    return fleet
+    return one_store

@@ -37,6 +37,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reports import engine, selectors
+from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def shard_csv_compute(
 ) -> tuple[str, int, int]:
     """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores, with row and poll counts."""
     fleet = selectors.fleet_input(as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids)
-    result = engine.compute_fleet(fleet, as_of_us=engine.to_us(as_of))
+    result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
     out = io.StringIO()
     rows = engine.write_csv(result, out, header=False)
     return out.getvalue(), rows, result.polls_read
@@ -222,7 +223,7 @@ def _store_id_of_line(line: str) -> str:
 
 def report_csv_merge(parts: Iterable[str], out: TextIO) -> None:
     """Write a report's CSV to `out`: the header, then the shards' rows (`parts`, each sorted) merged by store_id."""
-    out.write(engine.CSV_HEADER + "\n")
+    out.write(CSV_HEADER + "\n")
     out.writelines(shard_rows_merge(parts))
 
 

@@ -1,8 +1,8 @@
 """How a store's stored timezone and hours rows read, for showing a store (SEMANTICS.md rules 4 and 5).
 
-Pure functions of the stored values, without Django or the engine. The engine
-(`reports.engine.resolve_timezone`, `reports.timeline.weekly_open_intervals`) reads
-the same rules; reports/tests/test_store_schedule.py holds the two readings equal.
+Pure functions of the stored values (the standard library only, no Django), so that
+the store API and the report engine read rule 4 from one definition: `reports.engine`
+imports `resolve_timezone` from here (`reports` may import `stores`, never the reverse).
 """
 
 import functools

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports.conftest import EXAMPLE_A_ROW
-from reports.engine import CSV_HEADER
+from reports.fleet import CSV_HEADER
 
 pytestmark = pytest.mark.django_db
 
