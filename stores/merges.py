@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from stores.csv_rows import HOURS, POLLS, TIMEZONES
+from stores.models import Store
 from stores.staging import Backend
+
+TIMEZONE_MAX_LENGTH: int = Store._meta.get_field("timezone_str").max_length
 
 
 @dataclass
@@ -164,12 +167,16 @@ def timezones_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     counts stores that had none, `updated` stores whose timezone changed. With
     `replace`, stores not in the file get NULL (`deleted` counts them)."""
     counts = stores_create(backend, "lm_stage_tz")
+    # A name longer than the column is never cut (a changed value) nor refused
+    # with its row (rule 1: the store gets a row; rule 4: an unusable name reads
+    # as America/Chicago): the store is kept with "", mentioned but without a
+    # zone, and the reader's warning names the value.
     backend.table_create_as(
         "lm_new_tz",
-        """
-        SELECT store_ext, tz FROM (
+        f"""
+        SELECT store_ext, CASE WHEN length(tz) > {TIMEZONE_MAX_LENGTH} THEN '' ELSE tz END AS tz FROM (
             SELECT store_ext, tz, row_number() OVER (PARTITION BY store_ext ORDER BY line DESC) AS rn
-            FROM {t}lm_stage_tz
+            FROM {{t}}lm_stage_tz
         ) AS ranked WHERE rn = 1
         """,
     )

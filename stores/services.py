@@ -21,6 +21,10 @@ What a load means (idempotent, so it can be repeated freely):
 Bad rows are skipped and counted (`on_reject` gets each one); with
 `strict=True` any bad row aborts the whole load with nothing stored
 (`RowsRejected`). A file that is not a CSV of its kind raises `BadFile`.
+Every value is stored exactly as given, or its row is a bad row (a timezone
+name holding a NUL, which no PostgreSQL text can hold); a bad row never fails
+the load (`stores.staging` escapes for COPY; `stores.merges` keeps the store
+of a timezone name too long for the column, without a zone).
 
 The staging tables and what differs between the databases live in
 `stores.staging`, the set-based SQL of each merge in `stores.merges`; this
@@ -288,13 +292,65 @@ def _file_load(
             halt.halted = True
 
     with _opened(source) as stream:
-        chunks: Iterable[Chunk] = csv_rows.rows_read(stream, kind, file=file, on_error=rejected)
+        chunks: Iterable[Chunk]
+        if kind == TIMEZONES:
+            unstorable = _UnstorableTimezones(file, rejected)
+            chunks = unstorable.dropped(csv_rows.rows_read(stream, kind, file=file, on_error=unstorable.on_error))
+        else:
+            chunks = csv_rows.rows_read(stream, kind, file=file, on_error=rejected)
         if progress is not None:
             chunks = _reporting(chunks, stream, file, progress)
         _rows_store(kind, chunks, result, replace=replace, halt=halt)
     result.rows_read += result.rejected
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _UnstorableTimezones:
+    """Makes a timezones row whose name holds a NUL a bad row: no PostgreSQL text can hold
+    one, and any other stored value would not be the value given.
+
+    The reader has already warned about such a row (no zone has a NUL in its name: an
+    unknown name, "stored"). Each warning is held until its row comes by in a chunk, then
+    passed on, or replaced by the bad row: every row is reported once, in line order.
+    Store ids need no such check: the reader refuses control characters in them.
+    What is held is the reports of at most one chunk (timezones files are small).
+    """
+
+    REASON = "contains a NUL character, which the database cannot store"
+
+    def __init__(self, file: str, report: OnReject):
+        self.file = file
+        self.report = report
+        self.held: list[RowError] = []
+
+    def on_error(self, error: RowError) -> None:
+        # Once a warning waits, the reports after it wait too (line order).
+        if self.held or isinstance(error, csv_rows.RowWarning):
+            self.held.append(error)
+        else:
+            self.report(error)
+
+    def dropped(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+        """The chunks without the rows (line, store_id, timezone_str) whose name holds a NUL."""
+        for chunk in chunks:
+            bad = {line for line, _, name in chunk if staging.UNSTORABLE in name}
+            if bad:
+                chunk = [row for row in chunk if row[0] not in bad]
+            self._release(bad)
+            yield chunk
+        self._release(set())
+
+    def _release(self, bad: set[int]) -> None:
+        warned = {e.line: e for e in self.held if isinstance(e, csv_rows.RowWarning)}
+        reports = [e for e in self.held if not (e.line in bad and e is warned.get(e.line))]
+        for line in bad:
+            field = warned[line].field if line in warned else "timezone_str"
+            reports.append(RowError(self.file, line, field, self.REASON))
+        reports.sort(key=lambda e: e.line)  # stable: one line's reports keep their order
+        self.held = []
+        for error in reports:
+            self.report(error)
 
 
 def _source_name(source: Source) -> str:
