@@ -379,7 +379,7 @@ class Store:
         polls: Iterable[tuple[dt.datetime, bool]],
         as_of: dt.datetime,
         specials: Iterable[SpecialRow] = (),
-    ):
+    ) -> None:
         self.as_of_us = to_us(as_of)
         self.zone = resolve_timezone(timezone_str)
         self.hours = tuple(hours)
@@ -411,6 +411,7 @@ class Store:
         self.observations = sorted(observations.items())
 
     def is_open(self, instant_us: float) -> bool:
+        """Whether some business-hours period (rules 5, 10, 11) holds the instant."""
         for start, end in self.intervals:
             if start <= instant_us < end:
                 return True
