@@ -2,17 +2,29 @@
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.utils import humanize_datetime
 
 from reports import services
 from reports.models import Report
+from stores.csv_rows import NotAnInstant, instant_parse
 
 
 class AsOfField(serializers.DateTimeField):
-    """An ISO 8601 instant (UTC when it has no offset) that can be a report's T: after 1971, not in the future."""
+    """An ISO 8601 instant (UTC when it has no offset; stores.csv_rows.instant_parse) that can be a
+    report's T: after 1971, not in the future."""
 
     def to_internal_value(self, value):
-        instant = super().to_internal_value(value)
+        # The parser of the input files, so an instant reads the same everywhere (DRF's
+        # own takes other scripts' digits and any year); DRF's message for a non-instant.
+        try:
+            if not isinstance(value, str):
+                raise NotAnInstant()
+            instant = self.enforce_timezone(instant_parse(value, iso_only=True))
+        except NotAnInstant:
+            self.fail("invalid", format=humanize_datetime.datetime_formats([ISO_8601]))
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
         if problem := services.as_of_problem(instant):
             raise serializers.ValidationError(problem)
         return instant
