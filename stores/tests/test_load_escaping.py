@@ -112,10 +112,6 @@ def test_a_timezone_longer_than_the_column_reaching_the_merge_keeps_its_store_wi
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs stores/csv_rows.timezone_clean to keep a long unknown name (KeptValue) instead of rejecting the row",
-)
 def test_an_unknown_timezone_longer_than_the_column_keeps_its_store_with_the_warning(write_csv):
     long_name = "Not/A_Zone" * 20
     reported: list[RowError] = []
