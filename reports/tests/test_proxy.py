@@ -231,16 +231,6 @@ def proxied(django_db_setup, tmp_path_factory) -> Iterator[Proxied]:
     cert, key = _self_signed(tmp)
     web_port, http_port, https_port = _free_port(), _free_port(), _free_port()
 
-    gunicorn = _start_gunicorn(
-        tmp,
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "loopmonitor.wsgi:application"],
-        web_port,
-        "gunicorn",
-        # Fewer request slots (1 process x 2 threads) than slow clients: were nginx to pass a
-        # request on before its body is complete, the slow clients would take every slot.
-        WEB_CONCURRENCY="1",
-        GUNICORN_THREADS="2",
-    )
     site = tmp / "conf.d" / "default.conf"
     site.parent.mkdir()
     site.write_text(
@@ -260,9 +250,24 @@ def proxied(django_db_setup, tmp_path_factory) -> Iterator[Proxied]:
     assert "${LOOPMONITOR_" not in site.read_text()
     main = tmp / "nginx.conf"
     main.write_text(_nginx_main_conf(tmp, site))
-    proxy = Process("nginx", [nginx, "-p", f"{tmp}/", "-e", str(tmp / "nginx.log"), "-c", str(main)], tmp / "nginx.log")
-    tls = ssl.create_default_context(cafile=str(cert))
-    running = Proxied(http_port, https_port, tls, gunicorn, proxy)
+    gunicorn = _start_gunicorn(
+        tmp,
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "loopmonitor.wsgi:application"],
+        web_port,
+        "gunicorn",
+        # Fewer request slots (1 process x 2 threads) than slow clients: were nginx to pass a
+        # request on before its body is complete, the slow clients would take every slot.
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="2",
+    )
+    try:
+        proxy = Process(
+            "nginx", [nginx, "-p", f"{tmp}/", "-e", str(tmp / "nginx.log"), "-c", str(main)], tmp / "nginx.log"
+        )
+    except BaseException:
+        gunicorn.stop()
+        raise
+    running = Proxied(http_port, https_port, ssl.create_default_context(cafile=str(cert)), gunicorn, proxy)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -425,7 +430,8 @@ def test_without_the_proxy_the_same_slow_clients_block_the_formerly_shipped_guni
 
     try:
         with SlowClients(port, tls=None):
-            time.sleep(3)  # every worker (all booted by now) has taken one slow client
+            # Each worker takes one slow client as it comes; the fourth and /healthz queue behind them.
+            time.sleep(1)
             blocked = _healthz_seconds(plain, budget=2.0)
         freed = _healthz_seconds(plain, budget=10.0)
     finally:
