@@ -12,7 +12,7 @@ WORKERS ?= 2
 CHROMIUM     ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: run test install browser-deps migrate seed bench golden clean compose-check help
+.PHONY: run test install browser-deps proxy-deps migrate seed bench golden clean compose-check help
 
 help:
 	@echo "make run    - install, migrate, load data/, start web + worker on http://$(HOST):$(PORT)/"
@@ -54,7 +54,17 @@ browser-deps:
 	  echo "browser-deps: run as root (sudo make browser-deps) to apt-get install chromium chromium-driver" >&2; exit 1; \
 	fi
 
-test: install browser-deps
+# The proxy test (reports/tests/test_proxy.py) runs Debian's nginx with deploy/nginx/ and an openssl certificate.
+proxy-deps:
+	@if { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then \
+	  echo "proxy-deps: nginx and openssl already installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl; \
+	else \
+	  echo "proxy-deps: run as root (sudo make proxy-deps) to apt-get install nginx openssl" >&2; exit 1; \
+	fi
+
+test: install browser-deps proxy-deps
 	$(PY) -m pytest
 
 bench: install
