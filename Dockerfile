@@ -23,4 +23,4 @@ RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
 USER loopmonitor
 
 EXPOSE 8000
-CMD ["gunicorn", "loopmonitor.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "loopmonitor.wsgi:application"]

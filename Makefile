@@ -17,7 +17,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(VENV)/bin/pip-compile --quiet --strip-extras \
 	--allow-unsafe --no-emit-index-url --no-emit-find-links
 
-.PHONY: help install run migrate seed test test-fast lint format typecheck pre-commit browser-deps \
+.PHONY: help install run migrate seed test test-fast lint format typecheck pre-commit browser-deps proxy-deps \
 	requirements upgrade bench golden compose-check clean
 
 help: ## list the targets
@@ -49,14 +49,18 @@ run: seed ## install, migrate, load data/, start web + worker (HOST=127.0.0.1 PO
 	@echo
 	@$(PY) -m loopmonitor.devstack --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# As root, `make test` installs Chromium for the browser test; without root and without
-# Chromium the browser test is skipped with a message (under LOOPMONITOR_REQUIRE_SERVICES=1,
-# as in CI, it fails instead: reports/tests/test_page.py).
+# As root, `make test` installs Chromium and nginx for the browser and proxy tests; without
+# root and without them those tests are skipped with a message (under
+# LOOPMONITOR_REQUIRE_SERVICES=1, as in CI, they fail instead: reports/tests/test_page.py,
+# reports/tests/test_proxy.py).
 test: install ## the whole suite (PostgreSQL + Redis when DATABASE_URL / CELERY_BROKER_URL are set)
 	@if [ "$$(id -u)" = 0 ]; then \
-	  $(MAKE) --no-print-directory browser-deps; \
-	elif ! [ -x $(CHROMIUM) ] || ! [ -x $(CHROMEDRIVER) ]; then \
-	  echo "make test: no Chromium here, so the browser test will be skipped (sudo make browser-deps installs it)"; \
+	  $(MAKE) --no-print-directory browser-deps proxy-deps; \
+	else \
+	  { [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; } || \
+	    echo "make test: no Chromium here, so the browser tests will be skipped (sudo make browser-deps installs it)"; \
+	  { { command -v nginx || [ -x /usr/sbin/nginx ]; } && command -v openssl; } >/dev/null 2>&1 || \
+	    echo "make test: no nginx here, so the proxy test will be skipped (sudo make proxy-deps installs it)"; \
 	fi
 	$(PY) -m pytest
 
@@ -85,6 +89,16 @@ browser-deps: ## install Debian's chromium and chromium-driver (as root) for the
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	else \
 	  echo "browser-deps: run as root (sudo make browser-deps) to apt-get install chromium chromium-driver" >&2; exit 1; \
+	fi
+
+# The proxy test (reports/tests/test_proxy.py) runs Debian's nginx with deploy/nginx/ and an openssl certificate.
+proxy-deps: ## install Debian's nginx and openssl (as root) for the proxy test
+	@if { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then \
+	  echo "proxy-deps: nginx and openssl already installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl; \
+	else \
+	  echo "proxy-deps: run as root (sudo make proxy-deps) to apt-get install nginx openssl" >&2; exit 1; \
 	fi
 
 requirements: install ## compile requirements*.in into requirements*.txt, keeping the current pins

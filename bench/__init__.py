@@ -17,5 +17,6 @@ ask for and rewrites BENCHMARKS.md (``--quick``: bench/out/BENCHMARKS-quick.md):
 Modules: ``infra`` (data sets, databases, the web server and worker
 subprocesses), ``measure`` (the timed steps), ``inproc`` (run in a child
 process with Django set up: the in-process report and its profile),
+``readers`` (the poll readers of the before/after),
 ``markdown`` (BENCHMARKS.md).
 """

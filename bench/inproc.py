@@ -1,17 +1,19 @@
 """In-process reports (`services.report_write_csv`), run as a child of the benchmark with Django set up.
 
     python -m bench.inproc --as-of ISO --readers by_row,by_store --runs 5
-        times each poll reader (selectors.POLL_READER) `runs` times, alternating,
-        and checks that every reader writes the same bytes;
+        times the report with each poll reader (bench.readers.READERS) `runs`
+        times, alternating, and checks that every reader writes the bytes of
+        `services.report_write_csv`;
     python -m bench.inproc --as-of ISO --profile [--top 25]
-        one report under cProfile: the top costs;
+        one report (`services.report_write_csv`) under cProfile: the top costs;
     python -m bench.inproc --as-of ISO --service-sql
-        the service's own bulk poll read (the statement selectors passes to
-        _pg_copy with POLL_READER "by_store") for every store, parameters bound,
-        so that the benchmark can time it with psql as it times the floor;
+        the service's own bulk poll read (`selectors.polls_copy_statement`)
+        for every store, parameters bound, so that the benchmark can time it
+        with psql as it times the floor;
     python -m bench.inproc --as-of ISO --phases --runs 3
-        wall time per step of the report (selectors and engine functions
-        wrapped with timers in this process only), medians over the runs.
+        wall time per step of the report (the polls read through a timed
+        `selectors.polls_read`; other selectors and engine functions wrapped
+        with timers in this process only), medians over the runs.
 
 The answer is one JSON line, the last line of stdout. DATABASE_URL etc. come
 from the environment the benchmark gives (bench.infra.service_env).
@@ -47,15 +49,15 @@ def main() -> None:
     import django
 
     django.setup()
-    from reports import selectors, services
+    from bench import readers
+    from reports import services
 
-    def one(reader: str) -> tuple[float, str, int, int]:
-        selectors.POLL_READER = reader
+    def one(polls_reader) -> tuple[float, str, int, int]:
         out = io.StringIO()
         began = time.perf_counter()
-        rows, polls = services.report_write_csv(as_of=args.as_of, out=out)
+        rows, polls = readers.report_write_csv(as_of=args.as_of, out=out, polls_reader=polls_reader)
         seconds = time.perf_counter() - began
-        return seconds, hashlib.sha256(out.getvalue().encode()).hexdigest(), rows, polls
+        return seconds, _digest(out), rows, polls
 
     if args.service_sql:
         print(json.dumps({"sql": _service_sql(args.as_of)}))
@@ -69,7 +71,6 @@ def main() -> None:
         profiler = cProfile.Profile()
         began = time.perf_counter()
         profiler.enable()
-        selectors.POLL_READER = "by_store"
         rows, polls = services.report_write_csv(as_of=args.as_of, out=io.StringIO())
         profiler.disable()
         seconds = time.perf_counter() - began
@@ -97,15 +98,18 @@ def main() -> None:
         )
         return
 
-    readers = args.readers.split(",")
-    times = {r: [] for r in readers}
-    digests, rows, polls = {}, None, None
+    names = args.readers.split(",")
+    times = {name: [] for name in names}
+    digests, rows, polls = set(), None, None
     for _ in range(args.runs):
-        for reader in readers:
-            seconds, digest, rows, polls = one(reader)
-            times[reader].append(seconds)
-            digests.setdefault(reader, set()).add(digest)
-    same = len({d for ds in digests.values() for d in ds}) == 1
+        for name in names:
+            seconds, digest, rows, polls = one(readers.READERS[name])
+            times[name].append(seconds)
+            digests.add(digest)
+    # The service itself once, untimed: the readers' report must be its bytes, not only each other's.
+    service_out = io.StringIO()
+    services.report_write_csv(as_of=args.as_of, out=service_out)
+    same = digests == {_digest(service_out)}
     print(
         json.dumps(
             {
@@ -119,22 +123,28 @@ def main() -> None:
     )
 
 
+def _digest(out: io.StringIO) -> str:
+    return hashlib.sha256(out.getvalue().encode()).hexdigest()
+
+
 # Steps timed by --phases: (label, module, attribute); a class attribute is "Class.method".
+# The polls' read and parse are not among them: they are timed through the reader (_phases).
+POLLS_COPY_READ, POLLS_PARSE = "  polls: COPY read", "  polls: parse"
 _STEPS = [
     ("plan shards (report_shards)", "reports.selectors", "report_shards"),
     ("fleet_input, total", "reports.selectors", "fleet_input"),
     ("  business hours query", "reports.selectors", "_hours_rows"),
-    ("  polls: COPY read", "reports.selectors", "_pg_copy"),
-    ("  polls: parse", "reports.selectors", "_parse_polls_by_store"),
     ("compute_fleet, total", "reports.engine", "compute_fleet"),
-    ("  schedules to UTC (_PreparedFleet)", "reports.engine", "_PreparedFleet.__init__"),
-    ("  open spans", "reports.engine", "_PreparedFleet.open_spans"),
+    ("  schedules to UTC (_Schedules)", "reports.engine", "_Schedules.__init__"),
+    ("  open spans", "reports.engine", "_Schedules.open_spans"),
     ("  observations", "reports.engine", "_observations"),
     ("  prior observations", "reports.engine", "_with_prior_observations"),
     ("  window values", "reports.engine", "_window_values"),
     ("write_csv (shard rows)", "reports.engine", "write_csv"),
-    ("merge + header (write_report_csv)", "reports.services", "write_report_csv"),
+    ("merge + header (report_csv_merge)", "reports.services", "report_csv_merge"),
 ]
+# Where the two polls steps appear in the table: after the business hours query.
+_POLLS_AT = 3
 
 
 def _phases(args, one) -> dict:
@@ -155,18 +165,28 @@ def _phases(args, one) -> dict:
 
         return wrapper
 
+    from reports import selectors
+
     for label, module, attr in _STEPS:
         owner = importlib.import_module(module)
         *path, name = attr.split(".")
         for part in path:
             owner = getattr(owner, part)
         setattr(owner, name, timed(label, getattr(owner, name)))
+    copy_read = timed(POLLS_COPY_READ, selectors.pg_copy_read)
+    parse = timed(POLLS_PARSE, selectors.polls_copy_parse)
+
+    def polls_read(**bounds) -> selectors.PollArrays:
+        """selectors.polls_read on PostgreSQL, step by step, each step timed."""
+        return parse(copy_read(*selectors.polls_copy_statement(**bounds)))
+
     runs = []
     for _ in range(args.runs):
         spent.clear()
-        seconds, _, rows, polls = one("by_store")
+        seconds, _, rows, polls = one(polls_read)
         runs.append({"total": seconds, **spent})
-    labels = ["total"] + [label for label, _, _ in _STEPS]
+    labels = [label for label, _, _ in _STEPS]
+    labels = ["total", *labels[:_POLLS_AT], POLLS_COPY_READ, POLLS_PARSE, *labels[_POLLS_AT:]]
     return {
         "phases": [[label, statistics.median(r.get(label, 0.0) for r in runs)] for label in labels],
         "runs": args.runs,
@@ -181,22 +201,16 @@ def _service_sql(as_of: dt.datetime) -> str:
     from django.db import connection
     from django.db.models import Max, Min
 
-    from reports import engine, selectors
+    from reports import selectors
+    from reports.fleet import poll_range, to_us
     from stores.models import Store
 
-    captured = []
-    real = selectors._pg_copy
-
-    def capture(query, params):
-        captured.append((query, params))
-        return real(query, params)
-
-    selectors._pg_copy = capture
-    selectors.POLL_READER = "by_store"
     bounds = Store.objects.aggregate(first=Min("pk"), last=Max("pk"))
-    lo, hi = engine.poll_range(engine.to_us(as_of))
-    selectors._polls(bounds["first"], bounds["last"], lo, hi)
-    query, params = captured[0]
+    lo_us, hi_us = poll_range(to_us(as_of))
+    query, params = selectors.polls_copy_statement(
+        pk_first=bounds["first"], pk_last=bounds["last"], lo_us=lo_us, hi_us=hi_us
+    )
+    # (the aggregate above opened the connection)
     return psycopg.ClientCursor(connection.connection).mogrify(query, params)
 
 

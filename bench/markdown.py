@@ -261,7 +261,7 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
             "interleaved with the reports: with `psql -c \"\\copy (...) to '/dev/null' with (format binary)\"` "
             "(process start to exit) and with psycopg 3 in the benchmark's process (connect, `cursor.copy`, blocks "
             "discarded). Both with `jit = off`, as the service reads. For comparison, the statement the service "
-            'itself runs to read the polls (captured from `selectors._pg_copy` with `POLL_READER = "by_store"`: '
+            "itself runs to read the polls (`selectors.polls_copy_statement`, the COPY of `selectors.polls_read`: "
             "one row per store, its polls as arrays), for all stores at once, through psql the same way."
         )
         out.append("")
@@ -345,10 +345,11 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         out.append("## Before / after: the poll reader")
         out.append("")
         out.append(
-            "The same in-process report (`services.report_write_csv`, all shards in one process, as the `report` "
-            "command runs it) on the 1x set, in the same run, alternating the reader: `selectors.POLL_READER = "
-            '"by_row"` (one binary COPY row per poll, the old reader) and `"by_store"` (one row per store with '
-            "its polls as arrays, the current one)."
+            "The same in-process report (`services.report_write_csv`'s steps, all shards in one process, as the "
+            "`report` command runs it: `bench.readers.report_write_csv`) on the 1x set, in the same run, "
+            "alternating the poll reader handed to `selectors.fleet_input`: `by_row` (`bench.readers."
+            "polls_read_by_row`, one binary COPY row per poll, the old reader) and `by_store` (`selectors.polls_read`, "
+            "one row per store with its polls as arrays, the current one)."
         )
         out.append("")
         speed = ba["by_row"]["median"] / ba["by_store"]["median"]
@@ -363,7 +364,8 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         )
         out.append("")
         out.append(
-            f"`by_store` is {speed:.2f}× as fast; both wrote byte-identical CSVs: {'yes' if ba['same_bytes'] else '**no**'}. "
+            f"`by_store` is {speed:.2f}× as fast; both wrote the CSV of `services.report_write_csv`, byte for byte: "
+            f"{'yes' if ba['same_bytes'] else '**no**'}. "
             f"Peak RSS of that process: {_mb(ba['peak_rss'])}."
         )
     phases = report.get("phases")

@@ -16,7 +16,7 @@ import psycopg
 
 from bench import infra
 
-LOOKBACK = dt.timedelta(days=8)  # reports.engine.poll_range: a report reads polls in [T - 8 days, T]
+LOOKBACK = dt.timedelta(days=8)  # reports.fleet.poll_range: a report reads polls in [T - 8 days, T]
 
 
 def stats(values: list[float]) -> dict:
@@ -55,7 +55,7 @@ def floor_psql(db: str, as_of: dt.datetime, statement: str | None = None) -> flo
     `statement`: another COPY ... TO STDOUT to time the same way instead (its output goes to /dev/null).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["PGOPTIONS"] = "-c jit=off"  # as the service reads (selectors._pg_copy): no JIT compile of a plain scan
+    env["PGOPTIONS"] = "-c jit=off"  # as the service reads (selectors.pg_copy_read): no JIT compile of a plain scan
     argv = [
         "psql",
         "-X",

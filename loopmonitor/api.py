@@ -1,7 +1,80 @@
-"""Project-wide API conventions: every error is JSON, never an HTML page."""
+"""Project-wide API plumbing shared by the `stores` and `reports` apps: every error is JSON, never an
+HTML page; the Error shape; the body parsers; the `as_of` field. Imports neither app."""
+
+import datetime as dt
+from collections.abc import Callable
 
 from django.http import JsonResponse
+from rest_framework import ISO_8601, serializers
+from rest_framework.utils import humanize_datetime
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
+
+
+# The body of every error answer, component `Error` of the schema: a readable `detail`. (A comment,
+# not a docstring: drf-spectacular would publish a docstring as the component's description.)
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class AsOfField(serializers.DateTimeField):
+    """An ISO 8601 instant (UTC when it has no offset), refused with the reason `problem(instant)` gives.
+
+    `problem` returns None for an acceptable instant; the reports app passes the bounds of a
+    report's T (after 1971, not in the future), so this module needs neither app.
+    """
+
+    def __init__(
+        self,
+        *,
+        problem: Callable[[dt.datetime], str | None],
+        parse: Callable[[str], dt.datetime | None] | None = None,
+        **kwargs,
+    ):
+        self.problem = problem
+        self.parse = parse
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value) -> dt.datetime:
+        if self.parse is None:
+            instant = super().to_internal_value(value)
+        else:
+            # The caller's parser (the input files' one, for reports): None means "no instant at
+            # all" and gets DRF's own message; a ValueError carries the reason it is refused.
+            try:
+                parsed = self.parse(value) if isinstance(value, str) else None
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+            if parsed is None:
+                self.fail("invalid", format=humanize_datetime.datetime_formats([ISO_8601]))
+            instant = self.enforce_timezone(parsed)
+        if reason := self.problem(instant):
+            raise serializers.ValidationError(reason)
+        return instant
+
+
+class CsvTextParser(BaseParser):
+    """`text/csv` bodies, handed on as text (UTF-8, a BOM allowed)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> str:
+        body = stream.read() if stream is not None else b""
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ParseError("The CSV body is not UTF-8 text.") from None
+
+
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, with a deeply nested body a 400 rather than a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
 
 
 def exception_handler(exc, context):

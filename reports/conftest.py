@@ -15,28 +15,13 @@ from django.conf import settings
 from django.db import connection
 
 from loopmonitor.celery import app as celery_app
-from stores.models import BusinessHours, Poll, Store
+from reports.tests import worker_faults
+from stores.conftest import make_store  # one builder for both apps' tests (reports may import stores)
 
 UTC = dt.UTC
 # SEMANTICS.md example A: T = Monday 2023-01-23 12:00 New York = 17:00 UTC.
 EXAMPLE_A_AS_OF = dt.datetime(2023, 1, 23, 17, 0, tzinfo=UTC)
 EXAMPLE_A_ROW = "1481966498820158979,0.0,1.74,1.74,60.0,1.26,1.26"
-
-
-def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store:
-    """A store with hours rows (day, "HH:MM", "HH:MM") and polls (aware datetime, active)."""
-    store = Store.objects.create(store_id=store_id, timezone_str=timezone_str)
-    BusinessHours.objects.bulk_create(
-        BusinessHours(
-            store=store,
-            day_of_week=d,
-            start_time_local=dt.time.fromisoformat(s),
-            end_time_local=dt.time.fromisoformat(e),
-        )
-        for d, s, e in hours
-    )
-    Poll.objects.bulk_create(Poll(store=store, observed_at_utc=t, active=a) for t, a in polls)
-    return store
 
 
 @pytest.fixture
@@ -78,38 +63,57 @@ def _database_url(db: dict) -> str:
 
 
 class WorkerProcess:
-    """A real `celery worker` process on the test database and the configured broker."""
+    """A real `celery worker` process on the test database (or `env`'s DATABASE_URL) and the configured broker.
 
-    def __init__(self, log_dir: Path, *, name: str, concurrency: int = 1, beat: bool = False, env: dict | None = None):
+    `shard_delay`: every shard task waits that many seconds before it runs
+    (reports/tests/worker_faults.py, loaded into this worker only), so that a
+    test can kill the worker or the database while a shard is in its hands.
+    """
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        name: str,
+        concurrency: int = 1,
+        beat: bool = False,
+        env: dict | None = None,
+        shard_delay: float | None = None,
+    ):
         self.log_path = log_dir / f"worker-{name}.log"
         # The session's LOOPMONITOR_VAR_DIR (inherited), hence the broker folder of the embedded
-        # default; the test's MEDIA_ROOT (under its tmp_path), where the test reads report files.
+        # default; the test's MEDIA_ROOT (in its temporary folder), where the test reads report files.
         env = {
             **os.environ,
             "DATABASE_URL": _database_url(connection.settings_dict),
             "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             **(env or {}),
         }
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "loopmonitor",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}-{uuid.uuid4().hex[:6]}@%h",
+        ]
+        if beat:
+            argv += ["--beat", "--schedule", str(log_dir / f"beat-{name}")]
+        if shard_delay is not None:
+            argv += ["--include", worker_faults.__name__]
+            env[worker_faults.SHARD_DELAY_ENV] = str(shard_delay)
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "loopmonitor",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{name}-{uuid.uuid4().hex[:6]}@%h",
-            ]
-            + (["--beat", "--schedule", str(log_dir / f"beat-{name}")] if beat else []),
+            argv,
             cwd=settings.BASE_DIR,
             env=env,
             stdout=self.log,
@@ -152,8 +156,16 @@ def start_worker(tmp_path):
     celery_app.control.purge()
     workers: list[WorkerProcess] = []
 
-    def start(name: str = "worker", concurrency: int = 1, beat: bool = False, env: dict | None = None) -> WorkerProcess:
-        workers.append(WorkerProcess(tmp_path, name=name, concurrency=concurrency, beat=beat, env=env))
+    def start(
+        name: str = "worker",
+        concurrency: int = 1,
+        beat: bool = False,
+        env: dict | None = None,
+        shard_delay: float | None = None,
+    ) -> WorkerProcess:
+        workers.append(
+            WorkerProcess(tmp_path, name=name, concurrency=concurrency, beat=beat, env=env, shard_delay=shard_delay)
+        )
         return workers[-1]
 
     yield start

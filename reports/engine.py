@@ -49,10 +49,13 @@ observation or runs out of polls. The work follows the polls, never the length
 of a gap without any (a report as of today over polls from years ago is as
 cheap as any other).
 
-Internal steps (`_PreparedFleet`, `_observations`, `_with_prior_observations`,
-`_window_values`) are also driven by reports/timeline.py, which explains one
-store's numbers segment by segment; its tests require exact equality, so a
-change here that breaks it shows up there.
+Entry points: `PreparedFleet(fleet, as_of_us=T)` does steps 1-3 for every
+store at once; its `values()` is step 4 for every store (what `compute_fleet`
+returns), its `explain(i)` one store's spans, observations and switch points
+with its row, which reports/timeline.py cuts into segments (its tests require
+the segments to add up to the row exactly). `offset_changes` gives
+reports/svg.py the UTC offset changes step 1 reads wall times with. The input
+and output types live in reports/fleet.py.
 """
 
 from __future__ import annotations
@@ -60,147 +63,37 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
-from typing import Protocol, TextIO
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-US = 1_000_000
-HOUR_US = 3600 * US
-DAY_US = 24 * HOUR_US
-WEEK_US = 7 * DAY_US
-WINDOWS_US = (HOUR_US, DAY_US, WEEK_US)
-# The bulk read: polls in [T - LOOKBACK_US, T]. One day more than the week, so
-# that almost every store's observation before the week is in the bulk read.
-LOOKBACK_US = WEEK_US + DAY_US
-DEFAULT_TIMEZONE = "America/Chicago"
-NO_POLL = np.iinfo(np.int64).max
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-CSV_COLUMNS = (
-    "store_id",
-    "uptime_last_hour(in minutes)",
-    "uptime_last_day(in hours)",
-    "uptime_last_week(in hours)",
-    "downtime_last_hour(in minutes)",
-    "downtime_last_day(in hours)",
-    "downtime_last_week(in hours)",
+from reports.fleet import (
+    COLUMN_UNITS_US,
+    CSV_COLUMNS,
+    DAY_US,
+    NO_POLL,
+    US,
+    WEEK_US,
+    WINDOWS_US,
+    ArrayHistory,
+    FleetInput,
+    FleetResult,
+    FloatArray,
+    History,
+    Int64Array,
+    Polls,
+    Schedule,
+    StoreExplanation,
+    StoreValues,
+    poll_range,
+    to_us,
 )
-CSV_HEADER = ",".join(CSV_COLUMNS)
-# Divisors from microseconds to each output column's unit (rule 8).
-_UNITS = np.array([60 * US, 3600 * US, 3600 * US] * 2, dtype=np.float64)
+from stores.schedule import resolve_timezone
 
-
-# --- Inputs -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A store's timezone and weekly business hours, as given.
-
-    `hours` rows are (day_of_week 0=Monday..6=Sunday, start, end), with start
-    and end in seconds after local midnight (0..86399). No rows: open 24x7.
-    """
-
-    timezone_str: str | None
-    hours: tuple[tuple[int, int, int], ...] = ()
-
-
-@dataclass
-class Polls:
-    """Polls as parallel arrays, in any order: store index, instant (us UTC), active."""
-
-    store: np.ndarray
-    ts_us: np.ndarray
-    active: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.store = np.asarray(self.store, dtype=np.int64)
-        self.ts_us = np.asarray(self.ts_us, dtype=np.int64)
-        self.active = np.asarray(self.active, dtype=bool)
-
-    def __len__(self) -> int:
-        return len(self.ts_us)
-
-    def take(self, index: np.ndarray) -> Polls:
-        return Polls(self.store[index], self.ts_us[index], self.active[index])
-
-    @classmethod
-    def empty(cls) -> Polls:
-        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, bool))
-
-
-class History(Protocol):
-    """Where the engine finds polls older than the bulk read (see module doc)."""
-
-    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
-        """For each store index, its latest poll earlier than its `before_us` (us), or NO_POLL."""
-
-    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
-        """The polls of these stores with start_us <= ts < end_us, any order."""
-
-
-@dataclass
-class FleetInput:
-    """Everything a report reads: stores, their schedules and polls.
-
-    `polls` must hold every poll of these stores in poll_range(as_of); more is
-    fine. Older polls come from `history`; without one, `polls` is taken to
-    be everything known (tests, small inputs).
-    """
-
-    store_ids: Sequence[str]
-    schedules: Sequence[Schedule]
-    polls: Polls
-    history: History | None = None
-
-
-@dataclass
-class FleetResult:
-    """Per store (input order), the six values in CSV column order, unrounded.
-
-    Columns: uptime hour (minutes), day (hours), week (hours), then downtime
-    in the same units. `observations` counts the observations used (rule 6).
-    """
-
-    store_ids: Sequence[str]
-    values: np.ndarray
-    observations: int = 0
-    polls_read: int = 0
-
-
-@dataclass(frozen=True)
-class StoreValues:
-    """One store's row: hour values in minutes, day and week values in hours."""
-
-    uptime_last_hour: float
-    uptime_last_day: float
-    uptime_last_week: float
-    downtime_last_hour: float
-    downtime_last_day: float
-    downtime_last_week: float
-
-    def rounded(self) -> StoreValues:
-        """The values as written to the CSV: Python's round(x, 2) (rule 8)."""
-        return StoreValues(*(round(getattr(self, f.name), 2) for f in fields(self)))
-
-
-def poll_range(as_of_us: int) -> tuple[int, int]:
-    """The instants [lo, hi] (inclusive, us) whose polls a report reads in bulk."""
-    return as_of_us - LOOKBACK_US, as_of_us
-
-
-def to_us(instant: dt.datetime) -> int:
-    """An aware datetime as integer microseconds since the Unix epoch."""
-    if instant.tzinfo is None:
-        raise ValueError(f"naive datetime {instant!r}: instants must be timezone-aware")
-    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def from_us(us: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(microseconds=int(us))
+_UNITS = np.array(COLUMN_UNITS_US, dtype=np.float64)
 
 
 @functools.lru_cache(maxsize=1)
@@ -221,49 +114,79 @@ def tz_database_version() -> str:
         if first.startswith("# version "):
             return first.split()[-1]
     try:
-        import tzdata
+        import tzdata  # type: ignore[import-untyped]
 
-        return tzdata.IANA_VERSION
+        return str(tzdata.IANA_VERSION)
     except ImportError:
         return ""
-
-
-@functools.lru_cache(maxsize=4096)
-def resolve_timezone(name: str | None) -> str:
-    """The zone a store's hours are read in (rule 4): the trimmed name if
-    `zoneinfo` loads it, else America/Chicago."""
-    key = (name or "").strip()
-    if key:
-        try:
-            ZoneInfo(key)
-            return key
-        except Exception:  # any failure to load means "not a valid name" (rule 4)
-            pass
-    return DEFAULT_TIMEZONE
 
 
 # --- Public entry points ------------------------------------------------------
 
 
-def compute_fleet(fleet: FleetInput, *, as_of_us: int) -> FleetResult:
-    """The six values for every store of `fleet`, as of T = `as_of_us`."""
-    prepared = _PreparedFleet(fleet.schedules)
-    lo, hi = poll_range(as_of_us)
-    polls = fleet.polls
-    history = fleet.history
-    if history is None:
-        older = polls.ts_us < lo
-        history = _ArrayHistory(polls.take(older))
-    in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
-    bulk = polls if in_range.all() else polls.take(in_range)
+class PreparedFleet:
+    """A fleet as of T = `as_of_us` with steps 1-3 of the module doc done for every store.
 
-    n = len(fleet.store_ids)
-    end = as_of_us + 1  # spans are clipped to [lo, end): a poll at T is inside
-    spans = prepared.open_spans(np.arange(n), lo, end)
-    obs = _observations(bulk, spans, n, lo, end)
-    obs = _with_prior_observations(obs, prepared, history, n, lo=lo, week_start=as_of_us - WEEK_US)
-    values = _window_values(obs, spans, n, lo, end, as_of_us)
-    return FleetResult(fleet.store_ids, values, observations=len(obs.ts_us), polls_read=len(polls))
+    Building it reads the bulk polls in poll_range(T), turns every schedule into
+    merged open spans over [T - 8 days, T + 1 us) (rule 5), keeps the
+    observations (rules 6, 7) and asks the fleet's history for older ones where
+    the week's start needs them. `values()` and `explain()` only read that state.
+    """
+
+    def __init__(self, fleet: FleetInput, *, as_of_us: int) -> None:
+        self.fleet = fleet
+        self.as_of_us = as_of_us
+        self.n = len(fleet.store_ids)
+        lo, hi = poll_range(as_of_us)
+        self._lo = lo
+        self._end = as_of_us + 1  # spans are clipped to [lo, end): a poll at T is inside
+        polls = fleet.polls
+        history = fleet.history
+        if history is None:
+            history = ArrayHistory(polls.take(polls.ts_us < lo))
+        in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
+        self._bulk = polls if in_range.all() else polls.take(in_range)
+        schedules = _Schedules(fleet.schedules)
+        self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
+        obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
+        self._obs = _with_prior_observations(obs, schedules, history, self.n, lo=lo, week_start=as_of_us - WEEK_US)
+        self._result: FleetResult | None = None
+
+    def values(self) -> FleetResult:
+        """The six values of every store, in input order, unrounded, in output units (rules 3, 8)."""
+        if self._result is None:
+            values = _window_values(self._obs, self._spans, self.n, self._lo, self._end, self.as_of_us)
+            self._result = FleetResult(
+                self.fleet.store_ids, values, observations=len(self._obs), polls_read=len(self.fleet.polls)
+            )
+        return self._result
+
+    def explain(self, index: int) -> StoreExplanation:
+        """The spans, observations and status switches behind the row of the store at `index` (rules 5-8)."""
+        spans, obs = self._spans, self._obs
+        s0, s1 = np.searchsorted(spans.store, [index, index + 1]).tolist()
+        o0, o1 = np.searchsorted(obs.store, [index, index + 1]).tolist()
+        mine = self._bulk.take(np.flatnonzero(self._bulk.store == index))
+        order = np.lexsort((mine.active, mine.ts_us))
+        observed_us = obs.ts_us[o0:o1]
+        return StoreExplanation(
+            store_id=self.fleet.store_ids[index],
+            timezone=resolve_timezone(self.fleet.schedules[index].timezone_str),
+            as_of_us=self.as_of_us,
+            span_start_us=spans.start[s0:s1],
+            span_end_us=spans.end[s0:s1],
+            observed_us=observed_us,
+            observed_active=obs.active[o0:o1],
+            switch_us=midpoints(observed_us),
+            poll_us=mine.ts_us[order],
+            poll_active=mine.active[order],
+            values=StoreValues(*self.values().values[index].tolist()),
+        )
+
+
+def compute_fleet(fleet: FleetInput, *, as_of_us: int) -> FleetResult:
+    """The six values for every store of `fleet`, as of T = `as_of_us` (`PreparedFleet.values`)."""
+    return PreparedFleet(fleet, as_of_us=as_of_us).values()
 
 
 def store_values(schedule: Schedule, polls: Iterable[tuple[dt.datetime, bool]], *, as_of: dt.datetime) -> StoreValues:
@@ -277,8 +200,9 @@ def store_values(schedule: Schedule, polls: Iterable[tuple[dt.datetime, bool]], 
     return StoreValues(*compute_fleet(fleet, as_of_us=to_us(as_of)).values[0].tolist())
 
 
-def csv_rows(result: FleetResult) -> Iterable[list]:
-    """The report's rows without header, sorted by store_id as a string (rules 1, 9)."""
+def report_rows(result: FleetResult) -> Iterator[list[str | float]]:
+    """The report's rows without header, sorted by store_id as a string (rules 1, 9): the id,
+    then the six values rounded with round(x, 2) (rule 8)."""
     order = sorted(range(len(result.store_ids)), key=result.store_ids.__getitem__)
     values = result.values.tolist()
     for i in order:
@@ -291,10 +215,60 @@ def write_csv(result: FleetResult, out: TextIO, *, header: bool = True) -> int:
     if header:
         writer.writerow(CSV_COLUMNS)
     count = 0
-    for row in csv_rows(result):
+    for row in report_rows(result):
         writer.writerow(row)
         count += 1
     return count
+
+
+@dataclass(frozen=True)
+class OffsetChange:
+    """A zone's UTC offset changing at UTC second `at_s` from `before_s` to `after_s` (seconds east of UTC)."""
+
+    at_s: int
+    before_s: int
+    after_s: int
+
+
+@dataclass(frozen=True)
+class ZoneOffsets:
+    """A zone's UTC offset over a range of UTC seconds: `first_s` at its start, then each change in order."""
+
+    first_s: int
+    changes: tuple[OffsetChange, ...]
+
+
+@functools.lru_cache(maxsize=1024)
+def offset_changes(zone_name: str, lo_s: int, hi_s: int) -> ZoneOffsets:
+    """The offsets of `zone_name` from lo_s (rounded down to the hour) to hi_s, in UTC seconds.
+
+    These are the offsets step 1 reads wall times with (rule 5); each change's
+    `at_s` is exact to the second. Assumes no zone changes its offset twice
+    within an hour.
+    """
+    zone = ZoneInfo(zone_name)
+
+    def offset(t: int) -> int:
+        utcoffset = dt.datetime.fromtimestamp(t, zone).utcoffset()
+        assert utcoffset is not None  # a ZoneInfo always has one
+        return int(utcoffset.total_seconds())
+
+    step = 3600
+    samples = list(range(lo_s - lo_s % step, hi_s + step, step))
+    values = [offset(t) for t in samples]
+    changes = []
+    for t, before, after in zip(samples, values, values[1:], strict=False):
+        if before == after:
+            continue
+        a, b = t, t + step  # offset(a) == before, offset(b) != before: find the first changed second
+        while b - a > 1:
+            mid = (a + b) // 2
+            if offset(mid) == before:
+                a = mid
+            else:
+                b = mid
+        changes.append(OffsetChange(b, before, after))
+    return ZoneOffsets(values[0], tuple(changes))
 
 
 # --- Open spans (rule 5) --------------------------------------------------------
@@ -304,15 +278,15 @@ def write_csv(result: FleetResult, out: TextIO, *, header: bool = True) -> int:
 class _Spans:
     """Merged open spans [start, end) per store, sorted by (store, start), clipped to a range."""
 
-    store: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
+    store: Int64Array
+    start: Int64Array
+    end: Int64Array
 
 
-class _PreparedFleet:
+class _Schedules:
     """Schedules flattened into arrays, ready to be turned into UTC spans for any range."""
 
-    def __init__(self, schedules: Sequence[Schedule]):
+    def __init__(self, schedules: Sequence[Schedule]) -> None:
         self.n = len(schedules)
         zone_names = [resolve_timezone(s.timezone_str) for s in schedules]
         self.zones = sorted(set(zone_names))
@@ -325,7 +299,7 @@ class _PreparedFleet:
         self.row_store = np.repeat(np.arange(self.n), counts)
         self.row_dow, self.row_start, self.row_end = rows[:, 0], rows[:, 1], rows[:, 2]
 
-    def open_spans(self, stores: np.ndarray, lo_us: int, hi_us: int) -> _Spans:
+    def open_spans(self, stores: Int64Array, lo_us: int, hi_us: int) -> _Spans:
         """Merged open spans of `stores` (sorted store indices), clipped to [lo_us, hi_us)."""
         wanted = np.zeros(self.n, bool)
         wanted[stores] = True
@@ -336,11 +310,12 @@ class _PreparedFleet:
         last_day = -(-hi_us // DAY_US) + 1
         days = np.arange(first_day, last_day + 1)
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (3)
-        row_idx, day = [], []
-        for d, wd in zip(days.tolist(), weekday.tolist()):
+        row_idx: list[Int64Array] = []
+        day: list[Int64Array] = []
+        for date, wd in zip(days.tolist(), weekday.tolist(), strict=True):
             match = rows[self.row_dow[rows] == wd]
             row_idx.append(match)
-            day.append(np.full(len(match), d, np.int64))
+            day.append(np.full(len(match), date, np.int64))
         r = np.concatenate(row_idx) if row_idx else np.empty(0, np.int64)
         d = np.concatenate(day) if day else np.empty(0, np.int64)
         start_s, end_s = self.row_start[r], self.row_end[r]
@@ -364,7 +339,7 @@ class _PreparedFleet:
         keep = utc_end > utc_start  # empty after conversion (e.g. DST gap) or outside the range
         return _merge(store[keep], utc_start[keep], utc_end[keep])
 
-    def _wall_to_utc(self, zone: np.ndarray, wall_s: np.ndarray, lo_s: int, hi_s: int) -> np.ndarray:
+    def _wall_to_utc(self, zone: Int64Array, wall_s: Int64Array, lo_s: int, hi_s: int) -> Int64Array:
         """UTC seconds for local wall-clock seconds, per zone, as zoneinfo does with fold=0."""
         utc = np.empty_like(wall_s)
         order = np.argsort(zone, kind="stable")
@@ -380,7 +355,7 @@ class _PreparedFleet:
 
 
 @functools.lru_cache(maxsize=1024)
-def _wall_offsets(zone_name: str, lo_s: int, hi_s: int) -> tuple[np.ndarray, np.ndarray]:
+def _wall_offsets(zone_name: str, lo_s: int, hi_s: int) -> tuple[Int64Array, Int64Array]:
     """Breakpoints and UTC offsets to read wall-clock seconds in a zone (fold=0).
 
     offsets[i] applies to wall times w with breaks[i-1] <= w < breaks[i]
@@ -389,31 +364,13 @@ def _wall_offsets(zone_name: str, lo_s: int, hi_s: int) -> tuple[np.ndarray, np.
     wall times in a gap (b > a) or an overlap (b < a) keep the earlier offset,
     which is what zoneinfo does for fold=0 (rule 5).
     """
-    zone = ZoneInfo(zone_name)
-
-    def offset(t: int) -> int:
-        return int(dt.datetime.fromtimestamp(t, zone).utcoffset().total_seconds())
-
-    step = 3600  # no zone changes its offset twice within an hour
-    samples = list(range(lo_s - lo_s % step, hi_s + step, step))
-    values = [offset(t) for t in samples]
-    breaks, offsets = [], [values[0]]
-    for t, before, after in zip(samples, values, values[1:]):
-        if before == after:
-            continue
-        a, b = t, t + step  # offset(a) == before, offset(b) != before: find the first changed second
-        while b - a > 1:
-            mid = (a + b) // 2
-            if offset(mid) == before:
-                a = mid
-            else:
-                b = mid
-        breaks.append(b + max(before, after))
-        offsets.append(after)
+    zone = offset_changes(zone_name, lo_s, hi_s)
+    breaks = [c.at_s + max(c.before_s, c.after_s) for c in zone.changes]
+    offsets = [zone.first_s, *(c.after_s for c in zone.changes)]
     return np.array(breaks, np.int64), np.array(offsets, np.int64)
 
 
-def _merge(store: np.ndarray, start: np.ndarray, end: np.ndarray) -> _Spans:
+def _merge(store: Int64Array, start: Int64Array, end: Int64Array) -> _Spans:
     """Union of intervals per store: sweep +1 at each start and -1 at each end.
 
     Events sort by (store, instant, starts before ends); a merged span opens
@@ -436,7 +393,7 @@ def _merge(store: np.ndarray, start: np.ndarray, end: np.ndarray) -> _Spans:
 # --- Observations (rules 6, 7) -------------------------------------------------
 
 
-def _keys(store: np.ndarray, t: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def _keys(store: Int64Array, t: Int64Array, lo: int, hi: int) -> Int64Array:
     """Order-preserving keys for (store, instant in [lo, hi]): store * R + (t - lo)."""
     width = hi - lo + 1
     if (int(store.max(initial=0)) + 1) * width >= 2**62:
@@ -461,7 +418,7 @@ def _observations(polls: Polls, spans: _Spans, n: int, lo: int, end: int) -> Pol
     return _one_per_instant(obs, keys)
 
 
-def _one_per_instant(obs: Polls, keys: np.ndarray) -> Polls:
+def _one_per_instant(obs: Polls, keys: Int64Array) -> Polls:
     """Collapse polls of one store at one instant: inactive unless all are active (rule 7)."""
     if len(keys) < 2:
         return obs
@@ -476,7 +433,7 @@ def _one_per_instant(obs: Polls, keys: np.ndarray) -> Polls:
 
 
 def _with_prior_observations(
-    obs: Polls, prepared: _PreparedFleet, history: History, n: int, *, lo: int, week_start: int
+    obs: Polls, schedules: _Schedules, history: History, n: int, *, lo: int, week_start: int
 ) -> Polls:
     """Add, for stores with no observation in [lo, week_start], their latest earlier one.
 
@@ -496,7 +453,7 @@ def _with_prior_observations(
     while len(pending):
         latest = np.asarray(history.latest_before(pending, cursor[pending]), np.int64)
         pending, latest = pending[latest != NO_POLL], latest[latest != NO_POLL]
-        unresolved: list[np.ndarray] = []
+        unresolved: list[Int64Array] = []
         week = latest // WEEK_US
         for w in np.unique(week):
             members, their_latest = pending[week == w], latest[week == w]
@@ -504,7 +461,7 @@ def _with_prior_observations(
             end = int(their_latest.max()) + 1
             chunk = history.polls_between(members, start, end)
             chunk = chunk.take(chunk.ts_us < cursor[chunk.store])
-            spans = prepared.open_spans(members, start, end)
+            spans = schedules.open_spans(members, start, end)
             older = _observations(chunk, spans, n, start, end)
             resolved = np.zeros(n, bool)
             if len(older.ts_us):
@@ -519,7 +476,7 @@ def _with_prior_observations(
         pending = np.sort(np.concatenate(unresolved)) if unresolved else np.empty(0, np.int64)
     if not found:
         return obs
-    prior = Polls(*(np.concatenate(a) for a in zip(*((p.store, p.ts_us, p.active) for p in found))))
+    prior = Polls(*(np.concatenate(a) for a in zip(*((p.store, p.ts_us, p.active) for p in found), strict=True)))
     prior = prior.take(np.argsort(prior.store, kind="stable"))
     # A prior observation precedes every observation of its store: insert it
     # before the store's first row, keeping (store, instant) order.
@@ -534,7 +491,7 @@ def _with_prior_observations(
 # --- Windows (rules 3, 8) -------------------------------------------------------
 
 
-def midpoints(t: np.ndarray) -> np.ndarray:
+def midpoints(t: Int64Array) -> Int64Array:
     """Where the status switches between consecutive observations (rule 7), in integer us.
 
     Floor of the true midpoint: at most half a microsecond early, far below the
@@ -544,7 +501,7 @@ def midpoints(t: np.ndarray) -> np.ndarray:
     return t[:-1] + (t[1:] - t[:-1]) // 2
 
 
-def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: int) -> np.ndarray:
+def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: int) -> FloatArray:
     """(n, 6) array: uptime and downtime in each window, in output units (rule 8)."""
     if len(spans.start) == 0:  # closed throughout: no open time, no uptime
         return np.zeros((n, 6))
@@ -552,7 +509,7 @@ def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: 
     span_hi = _keys(spans.store, spans.end, lo, end)
     before = np.concatenate([[0], np.cumsum(span_hi - span_lo)])  # open time before span j
 
-    def open_before(keys: np.ndarray) -> np.ndarray:
+    def open_before(keys: Int64Array) -> Int64Array:
         """G: open time of the key's store before the key's instant (us)."""
         j = np.searchsorted(span_lo, keys, side="right") - 1
         jj = np.maximum(j, 0)
@@ -581,24 +538,3 @@ def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: 
         values[:, w] = uptime
         values[:, 3 + w] = open_time - uptime
     return values / _UNITS
-
-
-class _ArrayHistory:
-    """History over polls held in memory (tests, small inputs, the CLI without a DB)."""
-
-    def __init__(self, polls: Polls):
-        self.polls = polls
-
-    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
-        size = max(int(stores.max(initial=-1)), int(self.polls.store.max(initial=-1))) + 1
-        cutoff = np.full(size, np.iinfo(np.int64).min, np.int64)
-        cutoff[stores] = before_us
-        earlier = self.polls.ts_us < cutoff[self.polls.store]
-        latest = np.full(size, np.iinfo(np.int64).min, np.int64)
-        np.maximum.at(latest, self.polls.store[earlier], self.polls.ts_us[earlier])
-        latest = latest[stores]
-        return np.where(latest == np.iinfo(np.int64).min, NO_POLL, latest)
-
-    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
-        member = np.isin(self.polls.store, stores)
-        return self.polls.take(member & (self.polls.ts_us >= start_us) & (self.polls.ts_us < end_us))

@@ -1,16 +1,18 @@
 """Database rows -> engine input (`FleetInput`). Never computes uptime.
 
 A report reads, for its stores, the schedules and the polls in
-`engine.poll_range(T)` in bulk; the engine asks `DbHistory` for older polls
+`fleet.poll_range(T)` in bulk; the engine asks `DbHistory` for older polls
 of the few stores that need them. On PostgreSQL the bulk read is a binary
 COPY parsed by numpy without a Python loop per poll; elsewhere (SQLite) it is
-a plain query.
+a plain query. `fleet_input(polls_reader=...)` takes another bulk reader: the
+benchmark (bench/readers.py) times its old per-row reader against `polls_read`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,11 +20,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from reports import engine
+from reports import fleet
 from stores.models import BusinessHours, Poll, Store
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
-_PG_EPOCH_US = 946_684_800 * engine.US
+_PG_EPOCH_US = 946_684_800 * fleet.US
 _PG_COPY_HEADER = 19  # binary COPY: signature (11) + flags (4) + header extension length (4)
 
 # One row per store, its polls as two arrays. psycopg 3 spends ~1.2 us of
@@ -44,20 +46,8 @@ COPY (
     ORDER BY s.id
 ) TO STDOUT (FORMAT binary)
 """
-# The straightforward form, one COPY row per poll: kept as the benchmark's
-# "before" (POLL_READER=by_row), 2.2 s for 1.85 M polls against 0.6 s.
-_PG_POLLS_BY_ROW = """
-COPY (
-    SELECT store_id, observed_at_utc, active FROM stores_poll
-    WHERE store_id BETWEEN %s AND %s AND observed_at_utc BETWEEN %s AND %s
-    ORDER BY store_id, observed_at_utc
-) TO STDOUT (FORMAT binary)
-"""
-_PG_POLL_ROW = np.dtype(
-    [("n", ">i2"), ("l1", ">i4"), ("store", ">i8"), ("l2", ">i4"), ("ts", ">i8"), ("l3", ">i4"), ("active", "u1")]
-)
-# Which reader fleet_input uses on PostgreSQL ("by_store" or "by_row").
-POLL_READER = "by_store"
+# The straightforward form, one COPY row per poll, lives on as the benchmark's
+# "before" (bench/readers.py).
 
 # Binary array header: ndim, has-null flag, element type oid, then (size,
 # lower bound) for the one dimension; each element is (length int4, value).
@@ -109,10 +99,25 @@ def report_shards(
     return [ShardStores(pks[a], pks[b - 1], b - a) for a, b in zip(bounds, bounds[1:])]
 
 
+# (store pk, instant us, active): one entry per poll, sorted by (store, instant).
+PollArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+# A bulk poll reader, called as reader(pk_first=, pk_last=, lo_us=, hi_us=): see `polls_read`.
+PollsReader = Callable[..., PollArrays]
+
+
 def fleet_input(
-    *, as_of: dt.datetime, pk_first: int, pk_last: int, store_ids: list[str] | None = None
-) -> engine.FleetInput:
-    """The engine's input for the report's stores with primary keys in [pk_first, pk_last]."""
+    *,
+    as_of: dt.datetime,
+    pk_first: int,
+    pk_last: int,
+    store_ids: list[str] | None = None,
+    polls_reader: PollsReader | None = None,
+) -> fleet.FleetInput:
+    """The engine's input for the report's stores with primary keys in [pk_first, pk_last].
+
+    The polls in `fleet.poll_range(as_of)` are read by `polls_reader` (default `polls_read`,
+    what every report uses); any reader returning the same arrays gives the same report.
+    """
     stores = list(
         report_stores(as_of=as_of, store_ids=store_ids)
         .filter(pk__gte=pk_first, pk__lte=pk_last)
@@ -122,15 +127,15 @@ def fleet_input(
     hours: dict[int, list[tuple[int, int, int]]] = {}
     for store_pk, day, start_s, end_s in _hours_rows(pk_first, pk_last):
         hours.setdefault(store_pk, []).append((day, start_s, end_s))
-    schedules = [engine.Schedule(tz, tuple(hours.get(pk, ()))) for pk, _, tz in stores]
+    schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ()))) for pk, _, tz in stores]
 
-    lo_us, hi_us = engine.poll_range(engine.to_us(as_of))
-    store_pk, ts_us, active = _polls(pk_first, pk_last, lo_us, hi_us)
+    lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
+    store_pk, ts_us, active = (polls_reader or polls_read)(pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us)
     # Polls of stores outside the report (filtered by scope) are dropped here.
     index = np.searchsorted(pks, store_pk)
     known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == store_pk) if len(pks) else index < 0
-    polls = engine.Polls(index[known], ts_us[known], active[known])
-    return engine.FleetInput(store_ids=[s[1] for s in stores], schedules=schedules, polls=polls, history=DbHistory(pks))
+    polls = fleet.Polls(index[known], ts_us[known], active[known])
+    return fleet.FleetInput(store_ids=[s[1] for s in stores], schedules=schedules, polls=polls, history=DbHistory(pks))
 
 
 def _hours_rows(pk_first: int, pk_last: int):
@@ -155,20 +160,39 @@ def _seconds(t: dt.time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
-def _polls(pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(store pk, instant us, active) of the polls in [lo_us, hi_us], sorted by (store, instant)."""
-    lo, hi = engine.from_us(lo_us), engine.from_us(hi_us)
+def polls_read(*, pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> PollArrays:
+    """(store pk, instant us, active) of the polls of stores with primary keys in [pk_first, pk_last]
+    observed in [lo_us, hi_us] (UTC microseconds), sorted by (store, instant).
+
+    PostgreSQL: the COPY of `polls_copy_statement` read by `pg_copy_read`, parsed by
+    `polls_copy_parse`; elsewhere a plain query.
+    """
     if connection.vendor == "postgresql":
-        if POLL_READER == "by_row":
-            return _pg_polls_by_row(pk_first, pk_last, lo, hi)
-        return _pg_polls_by_store(pk_first, pk_last, lo, hi)
+        return polls_copy_parse(
+            pg_copy_read(*polls_copy_statement(pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us))
+        )
     rows = Poll.objects.filter(
-        store_id__gte=pk_first, store_id__lte=pk_last, observed_at_utc__gte=lo, observed_at_utc__lte=hi
+        store_id__gte=pk_first,
+        store_id__lte=pk_last,
+        observed_at_utc__gte=fleet.from_us(lo_us),
+        observed_at_utc__lte=fleet.from_us(hi_us),
     ).order_by("store_id", "observed_at_utc")
     return _rows_to_arrays(rows.values_list("store_id", "observed_at_utc", "active"))
 
 
-def _pg_copy(query: str, params: tuple) -> bytearray:
+def polls_copy_statement(*, pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> tuple[str, dict]:
+    """The binary COPY statement `polls_read` runs on PostgreSQL, and its parameters: one row per
+    store with primary key in [pk_first, pk_last], its polls in [lo_us, hi_us] as two arrays."""
+    return _PG_POLLS_BY_STORE, {
+        "first": pk_first,
+        "last": pk_last,
+        "lo": fleet.from_us(lo_us),
+        "hi": fleet.from_us(hi_us),
+    }
+
+
+def pg_copy_read(query: str, params: tuple | dict) -> bytearray:
+    """The whole output of a `COPY (...) TO STDOUT` statement on PostgreSQL, as bytes, run with JIT off."""
     buffer = bytearray()
     with transaction.atomic(), connection.cursor() as cursor:  # the transaction scopes SET LOCAL
         raw = cursor.cursor
@@ -179,20 +203,9 @@ def _pg_copy(query: str, params: tuple) -> bytearray:
     return buffer
 
 
-def _pg_polls_by_store(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
-    params = {"first": pk_first, "last": pk_last, "lo": lo, "hi": hi}
-    return _parse_polls_by_store(_pg_copy(_PG_POLLS_BY_STORE, params))
-
-
-def _pg_polls_by_row(pk_first: int, pk_last: int, lo: dt.datetime, hi: dt.datetime):
-    buffer = _pg_copy(_PG_POLLS_BY_ROW, (pk_first, pk_last, lo, hi))
-    rows = (len(buffer) - _PG_COPY_HEADER - 2) // _PG_POLL_ROW.itemsize
-    table = np.frombuffer(buffer, dtype=_PG_POLL_ROW, count=rows, offset=_PG_COPY_HEADER)
-    return table["store"].astype(np.int64), table["ts"].astype(np.int64) + _PG_EPOCH_US, table["active"].astype(bool)
-
-
-def _parse_polls_by_store(buffer: bytearray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(store pk, instant us, active) arrays from the binary COPY of _PG_POLLS_BY_STORE.
+def polls_copy_parse(buffer: bytearray) -> PollArrays:
+    """(store pk, instant us, active) arrays, sorted by (store, instant), from the output of
+    `polls_copy_statement`'s binary COPY.
 
     A short Python loop per *store* finds where each array's elements start;
     numpy then gathers every element of every store in one step.
@@ -226,24 +239,24 @@ def _parse_polls_by_store(buffer: bytearray) -> tuple[np.ndarray, np.ndarray, np
     return np.repeat(np.array(stores, np.int64), counts_a), ts, active
 
 
-def _rows_to_arrays(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rows_to_arrays(rows) -> PollArrays:
     store, ts, active = [], [], []
     for s, t, a in rows.iterator(chunk_size=50_000):
         store.append(s)
-        ts.append(engine.to_us(t))
+        ts.append(fleet.to_us(t))
         active.append(a)
     return np.array(store, np.int64), np.array(ts, np.int64), np.array(active, bool)
 
 
 class DbHistory:
-    """`engine.History` over the polls table, for the stores at `pks` (engine index -> pk)."""
+    """`fleet.History` over the polls table, for the stores at `pks` (engine index -> pk)."""
 
     def __init__(self, pks: np.ndarray):
         self.pks = pks
 
     def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
-        latest = np.full(len(stores), engine.NO_POLL, np.int64)
-        pairs = [(int(pk), engine.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
+        latest = np.full(len(stores), fleet.NO_POLL, np.int64)
+        pairs = [(int(pk), fleet.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
         if connection.vendor == "postgresql":
             # One index probe per store, each with its own cutoff.
             query = (
@@ -261,23 +274,23 @@ class DbHistory:
             ]
         for i, value in enumerate(rows):
             if value is not None:
-                latest[i] = engine.to_us(value)
+                latest[i] = fleet.to_us(value)
         return latest
 
-    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> engine.Polls:
+    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> fleet.Polls:
         index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores)}
         store, ts, active = [], [], []
         for chunk in _chunks(list(index), 5_000):
             rows = Poll.objects.filter(
                 store_id__in=chunk,
-                observed_at_utc__gte=engine.from_us(start_us),
-                observed_at_utc__lt=engine.from_us(end_us),
+                observed_at_utc__gte=fleet.from_us(start_us),
+                observed_at_utc__lt=fleet.from_us(end_us),
             ).values_list("store_id", "observed_at_utc", "active")
             for pk, t, a in rows.iterator(chunk_size=20_000):
                 store.append(index[pk])
-                ts.append(engine.to_us(t))
+                ts.append(fleet.to_us(t))
                 active.append(a)
-        return engine.Polls(store, ts, active)
+        return fleet.Polls(store, ts, active)
 
 
 def _chunks(items: list, size: int):
@@ -289,3 +302,29 @@ def report_list():
     from reports.models import Report
 
     return Report.objects.order_by("-created_at")
+
+
+# --- One store (the per-store uptime, timeline and SVG) ---------------------------------
+
+
+class StoreNotInReport(Exception):
+    """The store has no row in a report as of T (SEMANTICS.md rule 1): it is known only from later polls."""
+
+    def __init__(self, store: Store, as_of: dt.datetime):
+        self.store, self.as_of = store, as_of
+        super().__init__(
+            f"Store {store.store_id} has no timezone, no business hours and no poll at or before "
+            f"{as_of.isoformat()}: a report as of then has no row for it (SEMANTICS.md rule 1)."
+        )
+
+
+def store_fleet_input(store: Store, *, as_of: dt.datetime) -> fleet.FleetInput:
+    """The engine's input for this one store as of `as_of`: the very reader a report uses
+    (`fleet_input` over the primary-key range [pk, pk]), history included.
+
+    Raises StoreNotInReport when a report as of `as_of` would have no row for the store.
+    """
+    one_store = fleet_input(as_of=as_of, pk_first=store.pk, pk_last=store.pk)
+    if len(one_store.store_ids) != 1:
+        raise StoreNotInReport(store, as_of)
+    return one_store

@@ -1,25 +1,30 @@
-"""Shapes of the reports API. Serializers shape data; they never query."""
+"""Shapes of the reports API, the per-store uptime included. Serializers shape data; they never query."""
+
+import datetime as dt
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reports import services
+from loopmonitor.api import AsOfField
+from reports import services, timeline
 from reports.models import Report
+from stores.csv_rows import NotAnInstant, instant_parse
 
 
-class AsOfField(serializers.DateTimeField):
-    """An ISO 8601 instant (UTC when it has no offset) that can be a report's T: after 1971, not in the future."""
-
-    def to_internal_value(self, value):
-        instant = super().to_internal_value(value)
-        if problem := services.as_of_problem(instant):
-            raise serializers.ValidationError(problem)
-        return instant
+def _instant_read(text: str) -> dt.datetime | None:
+    """An as_of text read by the input files' parser (stores.csv_rows.instant_parse, ISO forms), so an
+    instant reads the same everywhere; None when it is no instant at all (DRF's own message then)."""
+    try:
+        return instant_parse(text, iso_only=True)
+    except NotAnInstant:
+        return None
 
 
 class TriggerSerializer(serializers.Serializer):
     as_of = AsOfField(
+        problem=services.as_of_problem,
+        parse=_instant_read,
         required=False,
         allow_null=True,
         help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll",
@@ -81,11 +86,54 @@ class ReportStatusSerializer(serializers.Serializer):
     error = serializers.CharField(required=False, help_text="why a Failed report failed")
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     database = serializers.CharField()
     broker = serializers.CharField()
+
+
+# --- One store's uptime and week (issue 7) ------------------------------------------------
+
+
+class RoundedFloatField(serializers.FloatField):
+    """A report value as the CSV writes it: Python's round(x, 2) (SEMANTICS.md rule 8)."""
+
+    def to_representation(self, value):
+        return round(float(value), 2)
+
+
+class SegmentSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="UTC, inclusive")
+    end = serializers.DateTimeField(help_text="UTC, exclusive (the last segment ends at as_of)")
+    state = serializers.ChoiceField(choices=list(timeline.STATES))
+
+
+class PollPointSerializer(serializers.Serializer):
+    observed_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["active", "inactive"])
+
+
+class StoreUptimeSerializer(serializers.Serializer):
+    """One store's six report values as of T (rounded like the CSV) and the week that explains them."""
+
+    store_id = serializers.CharField()
+    as_of = serializers.DateTimeField()
+    timezone = serializers.CharField(help_text="the zone used (SEMANTICS.md rule 4)")
+    uptime_last_hour_minutes = RoundedFloatField(source="values.uptime_last_hour")
+    uptime_last_day_hours = RoundedFloatField(source="values.uptime_last_day")
+    uptime_last_week_hours = RoundedFloatField(source="values.uptime_last_week")
+    downtime_last_hour_minutes = RoundedFloatField(source="values.downtime_last_hour")
+    downtime_last_day_hours = RoundedFloatField(source="values.downtime_last_day")
+    downtime_last_week_hours = RoundedFloatField(source="values.downtime_last_week")
+    timeline = SegmentSerializer(many=True, source="segments")
+    observations = PollPointSerializer(many=True)
+    ignored_polls = PollPointSerializer(many=True)
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = AsOfField(
+        problem=services.as_of_problem,
+        parse=_instant_read,
+        required=False,
+        help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll (rule 2)",
+    )

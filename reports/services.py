@@ -4,11 +4,14 @@ The flow of one report:
 
     report_create   -> Report(Pending), then report_generate_task on the queue
     report_generate -> ReportShard rows (slices of stores), status Running,
-                       one report_shard_task per shard (a Celery group)
+                       then queues one report_shard_task per shard (a Celery group)
     report_shard_run-> engine over the shard's stores; its CSV rows are stored
                        on the shard and the report's shard counter goes up
     report_finalize -> (by whichever shard finishes last) merges the shards'
                        rows into one CSV file, status Complete
+
+The services queue the work; the tasks (reports/tasks.py) only fetch by id,
+call one service and adapt to the queue (acknowledgement, retries).
 
 Every step may run twice (a worker killed after doing the work but before
 acknowledging its message): planning happens once under a row lock, a shard
@@ -34,13 +37,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from reports import engine, selectors
+from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard
 
 log = logging.getLogger(__name__)
 
 
 class BrokerUnavailable(Exception):
-    """The task queue could not take the report; nothing was left Pending."""
+    """The task queue could not take the work: a new report was marked Failed (nothing left
+    Pending), a planned report's shards were left to `reports_reap_stale`."""
 
 
 class UnknownStores(ValueError):
@@ -91,6 +96,8 @@ def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | No
         tzdata_version=engine.tz_database_version(),
         code_version=settings.CODE_VERSION,
     )
+    # Sent now rather than on commit: the row above is already committed (autocommit, no
+    # transaction around it), and the caller's 503 needs the broker's answer here and now.
     try:
         report_generate_task.apply_async(args=[str(report.id)], retry=False)
     except Exception as exc:  # kombu raises many kinds: all mean "not queued"
@@ -113,8 +120,17 @@ def report_get(*, report_id) -> Report:
 
 
 def report_generate(*, report: Report) -> list[int]:
-    """Plan the report's shards (once) and mark it Running; returns the shard numbers still to compute."""
-    with transaction.atomic():
+    """Plan the report's shards (once), mark it Running and queue its unfinished shards.
+
+    Returns the numbers of the shards queued; none for a finished report, and none
+    once every shard is done (the report is then merged here). Raises BrokerUnavailable
+    if the queue cannot take the shards: they are planned and committed, and
+    `reports_reap_stale` queues them again once the report stalls.
+    """
+    # durable: the shards must be committed before their tasks are queued, or a worker
+    # could look for a shard that it cannot see yet; so this never runs inside a caller's
+    # transaction (the same guarantee as on_commit, but checked).
+    with transaction.atomic(durable=True):
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.status in (Report.Status.COMPLETE, Report.Status.FAILED):
             return []
@@ -136,18 +152,39 @@ def report_generate(*, report: Report) -> list[int]:
         pending = list(report.shards.filter(done=False).values_list("number", flat=True))
     if not pending:
         report_finalize(report_id=report.pk)
+        return []
+    report_shards_enqueue(report_id=report.pk, numbers=pending)
     return pending
 
 
-def report_shard_run(*, report_id, number: int) -> None:
+def report_shards_enqueue(*, report_id, numbers: list[int]) -> None:
+    """Queue one report_shard_task per shard number, as one Celery group.
+
+    Raises BrokerUnavailable if the queue cannot take them.
+    """
+    from celery import group
+
+    from reports.tasks import report_shard_task
+
+    try:
+        group(report_shard_task.s(str(report_id), n) for n in numbers).apply_async()
+    except Exception as exc:  # kombu raises many kinds: all mean "not queued"
+        raise BrokerUnavailable(str(exc)) from exc
+
+
+def report_shard_get(*, report_id, number: int) -> ReportShard:
+    """Shard `number` of the report, its report fetched with it."""
+    return ReportShard.objects.select_related("report").get(report_id=report_id, number=number)
+
+
+def report_shard_run(*, shard: ReportShard) -> None:
     """Compute one shard and store its rows; the last shard to finish merges the report."""
-    shard = ReportShard.objects.select_related("report").get(report_id=report_id, number=number)
     report = shard.report
     if report.status != Report.Status.RUNNING:
         return
     if not shard.done:
         ReportShard.objects.filter(pk=shard.pk).update(attempts=F("attempts") + 1)
-        text, rows, polls = shard_csv(
+        text, rows, polls = shard_csv_compute(
             as_of=report.as_of, pk_first=shard.store_pk_first, pk_last=shard.store_pk_last, store_ids=report.store_ids
         )
         with transaction.atomic():
@@ -156,20 +193,22 @@ def report_shard_run(*, report_id, number: int) -> None:
             )
             if flipped:
                 Report.objects.filter(pk=report.pk).update(shards_done=F("shards_done") + 1)
-    if not ReportShard.objects.filter(report_id=report_id, done=False).exists():
-        report_finalize(report_id=report_id)
+    if not ReportShard.objects.filter(report_id=report.pk, done=False).exists():
+        report_finalize(report_id=report.pk)
 
 
-def shard_csv(*, as_of: dt.datetime, pk_first: int, pk_last: int, store_ids: list[str] | None) -> tuple[str, int, int]:
-    """The CSV rows (no header, sorted by store_id) of one slice of stores, with row and poll counts."""
+def shard_csv_compute(
+    *, as_of: dt.datetime, pk_first: int, pk_last: int, store_ids: list[str] | None
+) -> tuple[str, int, int]:
+    """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores, with row and poll counts."""
     fleet = selectors.fleet_input(as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids)
-    result = engine.compute_fleet(fleet, as_of_us=engine.to_us(as_of))
+    result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
     out = io.StringIO()
     rows = engine.write_csv(result, out, header=False)
     return out.getvalue(), rows, result.polls_read
 
 
-def merge_shard_rows(parts: Iterable[str]) -> Iterator[str]:
+def shard_rows_merge(parts: Iterable[str]) -> Iterator[str]:
     """One stream of CSV lines sorted by store_id, from shards that are each sorted (rule 1)."""
     return heapq.merge(*(part.splitlines(keepends=True) for part in parts), key=_store_id_of_line)
 
@@ -182,9 +221,10 @@ def _store_id_of_line(line: str) -> str:
     return line.split(",", 1)[0]
 
 
-def write_report_csv(parts: Iterable[str], out: TextIO) -> None:
-    out.write(engine.CSV_HEADER + "\n")
-    out.writelines(merge_shard_rows(parts))
+def report_csv_merge(parts: Iterable[str], out: TextIO) -> None:
+    """Write a report's CSV to `out`: the header, then the shards' rows (`parts`, each sorted) merged by store_id."""
+    out.write(CSV_HEADER + "\n")
+    out.writelines(shard_rows_merge(parts))
 
 
 def report_write_csv(*, as_of: dt.datetime | None, out: TextIO, store_ids: list[str] | None = None) -> tuple[int, int]:
@@ -200,10 +240,10 @@ def report_write_csv(*, as_of: dt.datetime | None, out: TextIO, store_ids: list[
     shards = selectors.report_shards(as_of=as_of, store_ids=store_ids, shard_size=settings.REPORT_SHARD_STORES)
     parts, rows, polls = [], 0, 0
     for s in shards:
-        text, n, p = shard_csv(as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, store_ids=store_ids)
+        text, n, p = shard_csv_compute(as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, store_ids=store_ids)
         parts.append(text)
         rows, polls = rows + n, polls + p
-    write_report_csv(parts, out)
+    report_csv_merge(parts, out)
     return rows, polls
 
 
@@ -217,7 +257,7 @@ def report_finalize(*, report_id) -> None:
     with tempfile.NamedTemporaryFile(
         "w+", suffix=".csv", dir=_tmp_dir(), delete=False, encoding="utf-8", newline=""
     ) as tmp:
-        write_report_csv(parts, tmp)
+        report_csv_merge(parts, tmp)
     try:
         with transaction.atomic():
             report = Report.objects.select_for_update().get(pk=report_id)
@@ -254,7 +294,7 @@ def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, 
     idempotent, so re-queueing one that was merely slow costs time only.
     Returns counts of what was done.
     """
-    from reports.tasks import report_generate_task, report_shard_task
+    from reports.tasks import report_generate_task
 
     cutoff = timezone.now() - dt.timedelta(seconds=stall_seconds)
     done = {"requeued_reports": 0, "requeued_shards": 0, "failed": 0}
@@ -278,11 +318,10 @@ def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, 
             )
             done["failed"] += 1
             continue
-        for shard in stuck:
-            # Touch the shard so that the next sweep waits a full stall period again.
-            ReportShard.objects.filter(pk=shard.pk).update(updated_at=timezone.now())
-            report_shard_task.apply_async(args=[str(report.id), shard.number])
-            done["requeued_shards"] += 1
+        # Touch the shards so that the next sweep waits a full stall period again.
+        ReportShard.objects.filter(pk__in=[s.pk for s in stuck]).update(updated_at=timezone.now())
+        report_shards_enqueue(report_id=report.id, numbers=[s.number for s in stuck])
+        done["requeued_shards"] += len(stuck)
     return done
 
 

@@ -1,6 +1,6 @@
 """A store's week drawn as SVG, one row per local calendar date (issue 7).
 
-Pure rendering: the standard library and `reports.engine`/`reports.timeline`,
+Pure rendering: the standard library and `reports.engine`/`fleet`/`timeline`,
 never Django. Input is a `timeline.StoreTimeline`; output is an SVG document
 as text, valid XML.
 
@@ -30,11 +30,13 @@ What the picture shows
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reports.engine import DAY_US, US, _wall_offsets, from_us
+from reports.engine import offset_changes
+from reports.fleet import DAY_US, US, from_us
 from reports.timeline import ACTIVE, CLOSED, INACTIVE, StoreTimeline
 
 WIDTH = 980
@@ -88,12 +90,11 @@ class DayRow:
 class _LocalClock:
     """UTC microseconds -> (local date number, wall microseconds after local midnight, second pass)."""
 
-    def __init__(self, zone: str, lo_us: int, hi_us: int):
-        breaks, offsets = _wall_offsets(zone, lo_us // US - 2 * 86_400, hi_us // US + 2 * 86_400)
-        offsets = offsets.tolist()
-        # _wall_offsets gives wall-clock breakpoints u + max(before, after); back to UTC instants u.
-        self.changes = [(int(b) - max(a, c), a, c) for b, a, c in zip(breaks.tolist(), offsets, offsets[1:])]
-        self.first_offset = offsets[0]
+    def __init__(self, zone: str, lo_us: int, hi_us: int) -> None:
+        # The very offsets the engine reads the store's hours with (rule 5): (UTC second, before, after).
+        offsets = offset_changes(zone, lo_us // US - 2 * 86_400, hi_us // US + 2 * 86_400)
+        self.changes = [(c.at_s, c.before_s, c.after_s) for c in offsets.changes]
+        self.first_offset = offsets.first_s
 
     def offset_s(self, t_us: int) -> int:
         off = self.first_offset
@@ -107,7 +108,7 @@ class _LocalClock:
 
     def cuts(self, a_us: int, b_us: int) -> list[int]:
         """Instants in (a, b) where the offset changes or a repeated hour's second pass ends."""
-        points = set()
+        points: set[int] = set()
         for u, before, after in self.changes:
             points.add(u * US)
             if before > after:
@@ -118,10 +119,10 @@ class _LocalClock:
         wall = t_us + self.offset_s(t_us) * US
         return wall // DAY_US, wall % DAY_US
 
-    def pieces(self, a_us: int, b_us: int, state: str):
+    def pieces(self, a_us: int, b_us: int, state: str) -> Iterator[tuple[int, Piece]]:
         """(date number, Piece) for [a, b): cut where the offset changes and at local midnights."""
         bounds = [a_us, *self.cuts(a_us, b_us), b_us]
-        for c0, c1 in zip(bounds, bounds[1:]):
+        for c0, c1 in zip(bounds, bounds[1:], strict=False):
             off = self.offset_s(c0) * US
             second = self.second_pass(c0)
             w0, w1 = c0 + off, c1 + off
@@ -130,7 +131,7 @@ class _LocalClock:
                 if p1 > p0:
                     yield day, Piece(p0 - day * DAY_US, p1 - day * DAY_US, state, second)
 
-    def wall_spans(self, w0_us: int, w1_us: int):
+    def wall_spans(self, w0_us: int, w1_us: int) -> Iterator[tuple[int, int, int]]:
         """(date number, x0, x1) for a wall-clock interval, cut at local midnights."""
         for day in range(w0_us // DAY_US, (w1_us - 1) // DAY_US + 1):
             p0, p1 = max(w0_us, day * DAY_US), min(w1_us, (day + 1) * DAY_US)
@@ -238,13 +239,15 @@ def _row_svg(row: DayRow, y: int) -> str:
     for x0_us, x1_us in row.skipped:
         x0, x1 = _x(x0_us), _x(x1_us)
         parts.append(
-            f'<rect class="skipped" x="{x0:.3f}" y="0" width="{x1 - x0:.3f}" height="{ROW_H}" fill="url(#no-such-time)">'
+            f'<rect class="skipped" x="{x0:.3f}" y="0" width="{x1 - x0:.3f}" height="{ROW_H}" '
+            'fill="url(#no-such-time)">'
             f"<title>{_clock(x0_us)}-{_clock(x1_us)} does not exist on this date (DST starts)</title></rect>"
         )
     for x0_us, x1_us in row.repeated:
         x0, x1 = _x(x0_us), _x(x1_us)
         parts.append(
-            f'<line x1="{x0:.3f}" y1="{ROW_H / 2:g}" x2="{x1:.3f}" y2="{ROW_H / 2:g}" stroke="#000000" stroke-dasharray="2,2">'
+            f'<line x1="{x0:.3f}" y1="{ROW_H / 2:g}" x2="{x1:.3f}" y2="{ROW_H / 2:g}" '
+            'stroke="#000000" stroke-dasharray="2,2">'
             f"<title>{_clock(x0_us)}-{_clock(x1_us)} happens twice on this date (DST ends): "
             "first pass above, second pass below</title></line>"
         )
@@ -265,7 +268,8 @@ def _tick_svg(tick: Tick) -> str:
     kind = "observation" if tick.observation else "ignored"
     status = ACTIVE if tick.active else INACTIVE
     return (
-        f'<g class="poll {kind} {status}"><line x1="{x:.3f}" y1="{base}" x2="{x:.3f}" y2="{tip}" stroke="#000000" stroke-width="1"/>'
+        f'<g class="poll {kind} {status}">'
+        f'<line x1="{x:.3f}" y1="{base}" x2="{x:.3f}" y2="{tip}" stroke="#000000" stroke-width="1"/>'
         f"{_marker(x, marker_y, active=tick.active, filled=tick.observation)}"
         f"<title>{'observation' if tick.observation else 'ignored poll (closed)'}: {status} at "
         f"{_clock(tick.x_us)} local</title></g>"
@@ -295,7 +299,8 @@ def _legend(y: int, timeline: StoreTimeline) -> str:
     x = 0
     for name, fill, text in swatches:
         parts.append(
-            f'<rect class="legend-{name}" x="{x}" y="0" width="18" height="12" fill="{fill}" stroke="#888888" stroke-width="0.6"/>'
+            f'<rect class="legend-{name}" x="{x}" y="0" width="18" height="12" fill="{fill}" '
+            'stroke="#888888" stroke-width="0.6"/>'
             f'<text x="{x + 23}" y="10">{escape(text)}</text>'
         )
         x += 34 + 6 * len(text)

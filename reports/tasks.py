@@ -1,15 +1,14 @@
-"""Celery tasks: each adapts the queue to one service call.
+"""Celery tasks: each fetches by id, calls one service and adapts it to the queue.
 
 acks_late: a task's message is acknowledged only after it finished, so a
 worker that dies mid-shard leaves the message to be delivered again to another
 worker (Redis: after the visibility timeout). Every service here is safe to
-run twice.
+run twice. What a task adds to its service is the queue's side only: retries
+on a lost database connection, and a report marked Failed when its task
+fails, so that it never stays Running.
 """
 
-import os
-import time
-
-from celery import group, shared_task
+from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
@@ -18,14 +17,14 @@ from reports import services
 
 @shared_task(acks_late=True, ignore_result=True)
 def report_generate_task(report_id: str) -> None:
-    """Plan the report and fan its shards out over the workers."""
+    """Plan the report; the service fans its shards out over the workers."""
     try:
-        pending = services.report_generate(report=services.report_get(report_id=report_id))
+        services.report_generate(report=services.report_get(report_id=report_id))
+    except services.BrokerUnavailable:
+        raise  # planned, not queued: the stalled-report sweeper queues the shards again
     except Exception as exc:
         services.report_fail(report_id=report_id, reason=f"Planning the report failed: {exc!r}")
         raise
-    if pending:
-        group(report_shard_task.s(report_id, n) for n in pending).apply_async()
 
 
 # A database that went away for a moment (failover, restart) should cost
@@ -39,14 +38,12 @@ DB_RETRIES = 5
 @shared_task(acks_late=True, ignore_result=True, bind=True, max_retries=DB_RETRIES)
 def report_shard_task(self, report_id: str, number: int) -> None:
     """Compute one shard of a report (and merge the report if it is the last)."""
-    # Fault injection for the tests that kill a worker mid-shard: never set in production.
-    time.sleep(float(os.environ.get("LOOPMONITOR_FAULT_SHARD_DELAY", 0)))
     try:
-        services.report_shard_run(report_id=report_id, number=number)
+        services.report_shard_run(shard=services.report_shard_get(report_id=report_id, number=number))
     except (OperationalError, InterfaceError) as exc:
         close_old_connections()
         if self.request.retries < DB_RETRIES:
-            raise self.retry(exc=exc, countdown=DB_RETRY_COUNTDOWN_SECONDS)
+            raise self.retry(exc=exc, countdown=DB_RETRY_COUNTDOWN_SECONDS) from exc
         services.report_fail(report_id=report_id, reason=f"Shard {number}: the database did not answer: {exc}")
         raise
     except Exception as exc:

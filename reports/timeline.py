@@ -5,15 +5,15 @@ Django, the clock or the database. Rule numbers refer to ../shared/SEMANTICS.md.
 
 How the segments are derived
 ----------------------------
-The timeline is built from the engine's own steps, called the way
-`engine.compute_fleet` calls them, so it cannot drift from a report:
+The timeline is the engine's own explanation of the store's row
+(`engine.PreparedFleet.explain`, the state a report computes), so it cannot
+drift from a report:
 
-1. *Open spans* (rule 5): `_PreparedFleet.open_spans` over the report's range
-   [T - 8 days, T + 1 us): the store's business hours in UTC, merged.
-2. *Observations* (rules 6, 7): `_observations` keeps the polls inside open
-   spans (one per instant), and `_with_prior_observations` adds the latest
-   older observation from `FleetInput.history` when none lies in
-   [T - 8 days, T - 7 days].
+1. *Open spans* (rule 5) over the report's range [T - 8 days, T + 1 us): the
+   store's business hours in UTC, merged.
+2. *Observations* (rules 6, 7): the polls inside open spans (one per instant),
+   first the latest older observation from `FleetInput.history` when none lies
+   in [T - 8 days, T - 7 days].
 3. *Status* (rule 7): observation i holds from the midpoint with its
    predecessor, m(i-1) = t(i-1) + (t(i) - t(i-1)) // 2 in integer
    microseconds exactly as the engine rounds it, to the midpoint with its
@@ -27,37 +27,17 @@ The timeline is built from the engine's own steps, called the way
 Everything is integer microseconds, so for each window (T - L, T] the
 `active` segments clipped to it add up to exactly the engine's uptime, and the
 `inactive` ones to its downtime (`StoreTimeline.state_us`). The six values
-themselves come from the engine's `_window_values` on the same spans and
-observations: they are the store's row of a report as of the same T.
+themselves are the store's row of a report as of the same T.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from reports.engine import (
-    DAY_US,
-    HOUR_US,
-    WEEK_US,
-    FleetInput,
-    History,
-    Polls,
-    StoreValues,
-    _ArrayHistory,
-    _observations,
-    _PreparedFleet,
-    _window_values,
-    _with_prior_observations,
-    from_us,
-    midpoints,
-    poll_range,
-    resolve_timezone,
-)
+from reports.engine import PreparedFleet
+from reports.fleet import DAY_US, HOUR_US, WEEK_US, FleetInput, StoreExplanation, StoreValues, from_us
 
 CLOSED, ACTIVE, INACTIVE = "closed", "active", "inactive"
 STATES = (CLOSED, ACTIVE, INACTIVE)
@@ -141,47 +121,36 @@ class StoreTimeline:
 def store_timeline(fleet: FleetInput, *, as_of_us: int, index: int = 0) -> StoreTimeline:
     """The timeline of the store at `index` of `fleet`, as of T = `as_of_us`.
 
-    `fleet` is what a report reads (`reports.selectors.fleet_input`); only the
-    store at `index` is computed, with its own polls and history.
+    `fleet` is what a report reads (`reports.selectors.fleet_input`); the whole
+    fleet is prepared, so to explain one store pass a fleet of that store alone
+    (`stores.selectors.store_fleet_input`), or explain many stores of one
+    `PreparedFleet` with `timeline_of`.
     """
-    lo, hi = poll_range(as_of_us)
-    end = as_of_us + 1  # as in compute_fleet: spans are clipped to [lo, end), a poll at T is inside
+    return timeline_of(PreparedFleet(fleet, as_of_us=as_of_us).explain(index))
+
+
+def timeline_of(explanation: StoreExplanation) -> StoreTimeline:
+    """The week (T - 7 days, T] of the explained store, cut into segments (module doc, step 4)."""
+    as_of_us = explanation.as_of_us
     week_start = as_of_us - WEEK_US
-    schedule = fleet.schedules[index]
-    prepared = _PreparedFleet([schedule])
-
-    mine = fleet.polls.take(np.flatnonzero(fleet.polls.store == index))
-    polls = Polls(np.zeros(len(mine), np.int64), mine.ts_us, mine.active)
-    if fleet.history is None:
-        history: History = _ArrayHistory(polls.take(polls.ts_us < lo))
-    else:
-        history = _OneStoreHistory(fleet.history, index)
-    bulk = polls.take((polls.ts_us >= lo) & (polls.ts_us <= hi))
-
-    one = np.zeros(1, np.int64)
-    spans = prepared.open_spans(one, lo, end)
-    obs = _observations(bulk, spans, 1, lo, end)
-    obs = _with_prior_observations(obs, prepared, history, 1, lo=lo, week_start=week_start)
-    values = StoreValues(*_window_values(obs, spans, 1, lo, end, as_of_us)[0].tolist())
-
-    span_start, span_end = spans.start.tolist(), spans.end.tolist()
-    obs_t, obs_active = obs.ts_us.tolist(), obs.active.tolist()
-    mids = midpoints(obs.ts_us).tolist()  # the engine's own switch points
+    span_start, span_end = explanation.span_start_us.tolist(), explanation.span_end_us.tolist()
+    obs_t, obs_active = explanation.observed_us.tolist(), explanation.observed_active.tolist()
+    mids = explanation.switch_us.tolist()  # the engine's own switch points
     segments = _segments(week_start, as_of_us, span_start, span_end, mids, obs_active)
 
     # The observation holding the week's start, if older than the week, then those in the week.
     holder = bisect.bisect_right(mids, week_start)
     first = holder if holder < len(obs_t) and obs_t[holder] <= week_start else bisect.bisect_right(obs_t, week_start)
-    observations = [PollPoint(t, a) for t, a in zip(obs_t[first:], obs_active[first:])]
-    in_week = (bulk.ts_us > week_start) & (bulk.ts_us <= as_of_us)
-    week_polls = sorted(zip(bulk.ts_us[in_week].tolist(), bulk.active[in_week].tolist()))
+    observations = [PollPoint(t, a) for t, a in zip(obs_t[first:], obs_active[first:], strict=True)]
+    in_week = (explanation.poll_us > week_start) & (explanation.poll_us <= as_of_us)
+    week_polls = zip(explanation.poll_us[in_week].tolist(), explanation.poll_active[in_week].tolist(), strict=True)
     ignored = [PollPoint(t, a) for t, a in week_polls if not _inside(t, span_start, span_end)]
 
     return StoreTimeline(
-        store_id=fleet.store_ids[index],
-        timezone=resolve_timezone(schedule.timezone_str),
+        store_id=explanation.store_id,
+        timezone=explanation.timezone,
         as_of_us=as_of_us,
-        values=values,
+        values=explanation.values,
         segments=segments,
         observations=observations,
         ignored_polls=ignored,
@@ -204,7 +173,7 @@ def _segments(
     cuts.update(x for x in mids if lo < x < hi)
     points = sorted(cuts)
     segments: list[Segment] = []
-    for a, b in zip(points, points[1:]):
+    for a, b in zip(points, points[1:], strict=False):
         if not _inside(a, span_start, span_end):
             state = CLOSED
         elif not active:
@@ -216,57 +185,3 @@ def _segments(
         else:
             segments.append(Segment(a, b, state))
     return segments
-
-
-class _OneStoreHistory:
-    """The fleet's `History`, seen as the history of a fleet holding only store `index` (as index 0)."""
-
-    def __init__(self, history: History, index: int):
-        self.history = history
-        self.index = index
-
-    def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
-        return self.history.latest_before(np.full(len(stores), self.index, np.int64), before_us)
-
-    def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> Polls:
-        polls = self.history.polls_between(np.array([self.index], np.int64), start_us, end_us)
-        mine = polls.take(np.flatnonzero(polls.store == self.index))
-        return Polls(np.zeros(len(mine), np.int64), mine.ts_us, mine.active)
-
-
-# --- The weekly schedule, in local time ----------------------------------------------
-
-
-def weekly_open_intervals(hours: Sequence[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
-    """Per weekday 0 (Monday)..6, the merged local intervals [start_s, end_s) the store is open that day.
-
-    The schedule as written, in seconds after local midnight (0..86400), before
-    any timezone is applied (rule 5): a row with start < end gives [start, end)
-    on its day; a row with start > end gives [start, 86400) on its day and
-    [0, end) on the next (Sunday's goes to Monday); start = end is the whole
-    day [0, 86400); overlapping or touching intervals are merged; a store with
-    no rows at all is open [0, 86400) every day. On a DST day the UTC length
-    differs (rule 5 converts each wall time); these are the wall times.
-    """
-    if not hours:
-        return {day: [(0, DAY_S)] for day in range(7)}
-    raw: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
-    for day, start, end in hours:
-        if start == end:
-            raw[day].append((0, DAY_S))
-        elif start < end:
-            raw[day].append((start, end))
-        else:
-            raw[day].append((start, DAY_S))
-            if end > 0:
-                raw[(day + 1) % 7].append((0, end))
-    merged: dict[int, list[tuple[int, int]]] = {}
-    for day, intervals in raw.items():
-        out: list[tuple[int, int]] = []
-        for start, end in sorted(intervals):
-            if out and start <= out[-1][1]:
-                out[-1] = (out[-1][0], max(out[-1][1], end))
-            else:
-                out.append((start, end))
-        merged[day] = out
-    return merged

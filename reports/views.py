@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
 from reports import selectors, services
 from reports.models import Report
 from reports.serializers import (
-    ErrorSerializer,
     HealthSerializer,
     ReportSerializer,
     ReportStatusSerializer,

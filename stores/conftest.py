@@ -1,5 +1,7 @@
-"""Fixtures for the stores tests: input files as they come in the wild, and a full dump of the tables."""
+"""Fixtures for the stores tests: input files as they come in the wild, a full dump of the tables,
+and stores built row by row (`make_store`, also used by the reports tests: reports may import stores)."""
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,3 +86,39 @@ def hours_of(store_id: str) -> list[tuple[int, str, str]]:
 
 def timezone_of(store_id: str) -> str | None:
     return Store.objects.get(store_id=store_id).timezone_str
+
+
+def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store:
+    """A store with hours rows (day, "HH:MM", "HH:MM") and polls (aware datetime, active)."""
+    store = Store.objects.create(store_id=store_id, timezone_str=timezone_str)
+    BusinessHours.objects.bulk_create(
+        BusinessHours(
+            store=store,
+            day_of_week=d,
+            start_time_local=dt.time.fromisoformat(s),
+            end_time_local=dt.time.fromisoformat(e),
+        )
+        for d, s, e in hours
+    )
+    Poll.objects.bulk_create(Poll(store=store, observed_at_utc=t, active=a) for t, a in polls)
+    return store
+
+
+def make_example_b_store() -> Store:
+    """SEMANTICS.md example B: example A plus a poll at 08:30 local, before opening."""
+    return make_store(
+        "1481966498820158979",
+        timezone_str="America/New_York",
+        hours=[(0, "09:00", "12:00")],
+        polls=[
+            (dt.datetime(2023, 1, 23, 15, 14, tzinfo=dt.UTC), True),
+            (dt.datetime(2023, 1, 23, 16, 15, tzinfo=dt.UTC), False),
+            (dt.datetime(2023, 1, 23, 13, 30, tzinfo=dt.UTC), False),
+        ],
+    )
+
+
+@pytest.fixture
+def example_a(db) -> Store:
+    """The store of SEMANTICS.md example B (`make_example_b_store`)."""
+    return make_example_b_store()

@@ -31,7 +31,11 @@ class Store(models.Model):
 
 
 class BusinessHours(models.Model):
-    """One row of a store's local weekly schedule (SEMANTICS.md rule 5)."""
+    """One row of a store's local weekly schedule (SEMANTICS.md rules 5 and 10).
+
+    The rows of one store with the same `effective_from` are one *version* of
+    its weekly schedule; NULL is the version effective since always (rule 10).
+    """
 
     class Day(models.IntegerChoices):
         MONDAY = 0
@@ -46,9 +50,12 @@ class BusinessHours(models.Model):
     day_of_week = models.PositiveSmallIntegerField(choices=Day.choices)
     start_time_local = models.TimeField()
     end_time_local = models.TimeField()
+    # A local calendar date; NULL, not a sentinel date, for the undated version,
+    # so "since always" can never collide with a real date (rule 10).
+    effective_from = models.DateField(null=True, blank=True)
 
     class Meta:
-        ordering = ["store", "day_of_week", "start_time_local"]
+        ordering = ["store", "effective_from", "day_of_week", "start_time_local"]
         verbose_name_plural = "business hours"
         constraints = [
             models.CheckConstraint(condition=models.Q(day_of_week__lte=6), name="business_hours_day_0_6"),
@@ -56,6 +63,44 @@ class BusinessHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_day_of_week_display()} {self.start_time_local}-{self.end_time_local}"
+
+
+class SpecialHours(models.Model):
+    """One row of a store's special hours for one local date (SEMANTICS.md rule 11).
+
+    Both times NULL: closed that date. The rows of a (store, date) replace every
+    weekly period that starts on that date; a date may have several rows.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="special_hours", db_index=False)
+    date = models.DateField()
+    start_time_local = models.TimeField(null=True, blank=True)
+    end_time_local = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["store", "date", "start_time_local"]
+        verbose_name_plural = "special hours"
+        constraints = [
+            # Exactly one of the two times empty is invalid (rule 11): loading rejects it.
+            models.CheckConstraint(
+                condition=models.Q(start_time_local__isnull=True, end_time_local__isnull=True)
+                | models.Q(start_time_local__isnull=False, end_time_local__isnull=False),
+                name="special_hours_both_times_or_none",
+            ),
+        ]
+        indexes = [
+            # The report reads a store range's special days for a date range.
+            models.Index(fields=["store", "date"], name="special_hours_store_date_idx"),
+        ]
+
+    @property
+    def closed(self) -> bool:
+        return self.start_time_local is None
+
+    def __str__(self) -> str:
+        if self.closed:
+            return f"{self.date} closed"
+        return f"{self.date} {self.start_time_local}-{self.end_time_local}"
 
 
 class Poll(models.Model):

@@ -1,4 +1,4 @@
-"""Database reads for the per-store API and admin (issue 7). Never computes uptime.
+"""Database reads for the stores API and admin (issue 7). Never computes uptime (that is the reports app).
 
 A page of stores costs three queries whatever the fleet's size: the count,
 the page's primary keys (an index scan on store_id with LIMIT/OFFSET), and
@@ -8,26 +8,12 @@ the (store, observed_at_utc) index evaluated for those 50 stores only.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from reports import engine
-from reports import selectors as report_selectors
 from stores.models import BusinessHours, Poll, Store
-
-
-class StoreNotInReport(Exception):
-    """The store has no row in a report as of T (SEMANTICS.md rule 1): it is known only from later polls."""
-
-    def __init__(self, store: Store, as_of: dt.datetime):
-        self.store, self.as_of = store, as_of
-        super().__init__(
-            f"Store {store.store_id} has no timezone, no business hours and no poll at or before "
-            f"{as_of.isoformat()}: a report as of then has no row for it (SEMANTICS.md rule 1)."
-        )
 
 
 def store_list(*, search: str | None = None) -> QuerySet[Store]:
@@ -83,20 +69,3 @@ def store_detail(*, store_id: str) -> Store:
 def store_get(*, store_id: str) -> Store:
     """One store by its external id. Raises Store.DoesNotExist."""
     return Store.objects.get(store_id=store_id)
-
-
-def store_fleet_input(store: Store, *, as_of: dt.datetime) -> engine.FleetInput:
-    """The engine's input for this one store as of `as_of`: the very reader a report uses
-    (`reports.selectors.fleet_input` over the primary-key range [pk, pk]), history included.
-
-    Raises StoreNotInReport when a report as of `as_of` would have no row for the store.
-    """
-    fleet = report_selectors.fleet_input(as_of=as_of, pk_first=store.pk, pk_last=store.pk)
-    if len(fleet.store_ids) != 1:
-        raise StoreNotInReport(store, as_of)
-    return fleet
-
-
-def default_as_of() -> dt.datetime:
-    """T when the request names none: the same default as a report (SEMANTICS.md rule 2)."""
-    return report_selectors.default_as_of()

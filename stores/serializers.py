@@ -3,8 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reports import engine, timeline
-from reports.serializers import AsOfField
+from stores import schedule
 
 
 class PollPushResultSerializer(serializers.Serializer):
@@ -45,13 +44,6 @@ class PollPushErrorSerializer(serializers.Serializer):
 # --- Stores (issue 7) -----------------------------------------------------------------
 
 
-class RoundedFloatField(serializers.FloatField):
-    """A report value as the CSV writes it: Python's round(x, 2) (SEMANTICS.md rule 8)."""
-
-    def to_representation(self, value):
-        return round(float(value), 2)
-
-
 class StoreSerializer(serializers.Serializer):
     """A store as listed: its timezone as stored and as used (rule 4), and a summary of its polls."""
 
@@ -67,10 +59,10 @@ class StoreSerializer(serializers.Serializer):
     last_poll_status = serializers.SerializerMethodField()
 
     def get_timezone(self, store) -> str:
-        return engine.resolve_timezone(store.timezone_str)
+        return schedule.resolve_timezone(store.timezone_str)
 
     def get_timezone_defaulted(self, store) -> bool:
-        return (store.timezone_str or "").strip() != engine.resolve_timezone(store.timezone_str)
+        return (store.timezone_str or "").strip() != schedule.resolve_timezone(store.timezone_str)
 
     # Labelled choices: a choice set of its own in the schema, apart from an observation's status.
     @extend_schema_field(
@@ -120,45 +112,11 @@ class StoreDetailSerializer(StoreSerializer):
             (h.day_of_week, _seconds(h.start_time_local), _seconds(h.end_time_local))
             for h in store.business_hours.all()
         ]
-        merged = timeline.weekly_open_intervals(rows)
+        merged = schedule.weekly_open_intervals(rows)
         return [
             {"day_of_week": day, "intervals": [{"start": _clock(a), "end": _clock(b)} for a, b in merged[day]]}
             for day in range(7)
         ]
-
-
-class SegmentSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="UTC, inclusive")
-    end = serializers.DateTimeField(help_text="UTC, exclusive (the last segment ends at as_of)")
-    state = serializers.ChoiceField(choices=list(timeline.STATES))
-
-
-class PollPointSerializer(serializers.Serializer):
-    observed_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=["active", "inactive"])
-
-
-class StoreUptimeSerializer(serializers.Serializer):
-    """One store's six report values as of T (rounded like the CSV) and the week that explains them."""
-
-    store_id = serializers.CharField()
-    as_of = serializers.DateTimeField()
-    timezone = serializers.CharField(help_text="the zone used (SEMANTICS.md rule 4)")
-    uptime_last_hour_minutes = RoundedFloatField(source="values.uptime_last_hour")
-    uptime_last_day_hours = RoundedFloatField(source="values.uptime_last_day")
-    uptime_last_week_hours = RoundedFloatField(source="values.uptime_last_week")
-    downtime_last_hour_minutes = RoundedFloatField(source="values.downtime_last_hour")
-    downtime_last_day_hours = RoundedFloatField(source="values.downtime_last_day")
-    downtime_last_week_hours = RoundedFloatField(source="values.downtime_last_week")
-    timeline = SegmentSerializer(many=True, source="segments")
-    observations = PollPointSerializer(many=True)
-    ignored_polls = PollPointSerializer(many=True)
-
-
-class AsOfQuerySerializer(serializers.Serializer):
-    as_of = AsOfField(
-        required=False, help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll (rule 2)"
-    )
 
 
 class StoreListQuerySerializer(serializers.Serializer):

@@ -1,22 +1,20 @@
-"""HTTP adapters of the stores services and selectors: polls in, per-store drill-down out."""
+"""HTTP adapters of the stores services and selectors: polls in, stores and their hours out.
+
+The per-store uptime, timeline and SVG are a reports feature (reports/store_views.py)."""
 
 from django.conf import settings
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports import engine, svg, timeline
-from reports.serializers import ErrorSerializer
+from loopmonitor.api import CsvTextParser, ErrorSerializer, SafeJSONParser
 from stores import selectors
 from stores.csv_rows import BadFile
 from stores.models import Store
 from stores.serializers import (
-    AsOfQuerySerializer,
     PollPushErrorSerializer,
     PollPushItemSerializer,
     PollPushResultSerializer,
@@ -24,34 +22,10 @@ from stores.serializers import (
     StoreDetailSerializer,
     StoreListQuerySerializer,
     StoreSerializer,
-    StoreUptimeSerializer,
 )
 from stores.services import RowsRejected, polls_push
 
 # A pushed batch is parsed in memory; bigger sets go through `manage.py load_data`.
-
-
-class CsvTextParser(BaseParser):
-    """`text/csv` bodies, handed on as text (UTF-8, a BOM allowed)."""
-
-    media_type = "text/csv"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        body = stream.read() if stream is not None else b""
-        try:
-            return body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ParseError("The CSV body is not UTF-8 text.") from None
-
-
-class SafeJSONParser(JSONParser):
-    """DRF's JSON parser, with a deeply nested body a 400 rather than a RecursionError (500)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
 
 
 class PollPushView(APIView):
@@ -120,7 +94,8 @@ class PollPushView(APIView):
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.POLLS_PUSH_MAX_BYTES:
             return Response(
                 {
-                    "detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it or use manage.py load_data."
+                    "detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; "
+                    "split it or use manage.py load_data."
                 },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
@@ -150,16 +125,8 @@ class PollPushView(APIView):
 
 # --- Per-store drill-down (issue 7) ------------------------------------------------------
 
-_STORE_ID = OpenApiParameter(
+STORE_ID_PARAMETER = OpenApiParameter(
     "store_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="the store's external id (19 digits or a UUID)"
-)
-_AS_OF = OpenApiParameter(
-    "as_of",
-    OpenApiTypes.DATETIME,
-    OpenApiParameter.QUERY,
-    required=False,
-    description="the instant T, ISO 8601 (UTC if no offset is given); default: the latest poll, as for a report "
-    "(SEMANTICS.md rule 2)",
 )
 _EXAMPLE_STORE = {
     "store_id": "1481966498820158979",
@@ -180,27 +147,6 @@ _HOURS_MERGED_DOC = (
     "with no interval is closed; a store with no rows at all is open [00:00:00, 24:00:00) every day "
     "(SEMANTICS.md rule 5). These are wall times: on a DST date the open time in UTC is longer or shorter."
 )
-
-
-def _store_or_404(store_id: str) -> Store:
-    try:
-        return selectors.store_get(store_id=store_id)
-    except Store.DoesNotExist:
-        raise NotFound(f"No store with store_id {store_id!r}.") from None
-
-
-def _store_timeline(request, store_id: str) -> timeline.StoreTimeline:
-    """The store's week as of the request's `as_of` (or the default): 404 unknown store, 400 bad as_of."""
-    store = _store_or_404(store_id)
-    params = AsOfQuerySerializer(data=request.query_params)
-    if not params.is_valid():
-        raise ParseError(f"as_of: {' '.join(str(e) for e in params.errors['as_of'])}")
-    as_of = params.validated_data.get("as_of") or selectors.default_as_of()
-    try:
-        fleet = selectors.store_fleet_input(store, as_of=as_of)
-    except selectors.StoreNotInReport as exc:
-        raise NotFound(str(exc)) from None
-    return timeline.store_timeline(fleet, as_of_us=engine.to_us(as_of))
 
 
 class StoreListView(generics.ListAPIView):
@@ -249,7 +195,7 @@ class StoreDetailView(APIView):
     @extend_schema(
         summary="One store, with its business hours",
         description="The fields of the list, plus the store's business hours. " + _HOURS_MERGED_DOC,
-        parameters=[_STORE_ID],
+        parameters=[STORE_ID_PARAMETER],
         responses={200: StoreDetailSerializer, 404: ErrorSerializer},
         examples=[
             OpenApiExample(
@@ -287,100 +233,3 @@ class StoreDetailView(APIView):
         except Store.DoesNotExist:
             raise NotFound(f"No store with store_id {store_id!r}.") from None
         return Response(StoreDetailSerializer(store).data)
-
-
-class StoreUptimeView(APIView):
-    """GET /api/stores/{store_id}/uptime?as_of=: the store's six values and the week behind them."""
-
-    @extend_schema(
-        summary="One store's uptime and downtime, with the week that explains them",
-        description=(
-            "The store's six report values as of T (`as_of`), rounded as in the CSV; they equal the store's row "
-            "of a report as of the same T (same reader, same engine). `timeline` covers exactly the last week "
-            "(T - 7 days, T] in UTC with consecutive segments, each `closed` (outside business hours), `active` or "
-            "`inactive` (open, status of the nearest observation, switching at midpoints: SEMANTICS.md rules 5-7). "
-            "The active (inactive) segments clipped to a window add up to its uptime (downtime) before rounding. "
-            "`observations` are the polls taken while open that the status comes from, the first possibly "
-            "older than the week when it decides the status at the week's start; `ignored_polls` are the week's "
-            "polls taken while closed (rule 6). Unknown store or a store with no row as of T (rule 1): 404; an "
-            "as_of that is not an ISO 8601 instant: 400."
-        ),
-        parameters=[_STORE_ID, _AS_OF],
-        responses={200: StoreUptimeSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
-        examples=[
-            OpenApiExample(
-                "SEMANTICS.md example A",
-                value={
-                    "store_id": "1481966498820158979",
-                    "as_of": "2023-01-23T17:00:00Z",
-                    "timezone": "America/New_York",
-                    "uptime_last_hour_minutes": 0.0,
-                    "uptime_last_day_hours": 1.74,
-                    "uptime_last_week_hours": 1.74,
-                    "downtime_last_hour_minutes": 60.0,
-                    "downtime_last_day_hours": 1.26,
-                    "downtime_last_week_hours": 1.26,
-                    "timeline": [
-                        {"start": "2023-01-16T17:00:00Z", "end": "2023-01-23T14:00:00Z", "state": "closed"},
-                        {"start": "2023-01-23T14:00:00Z", "end": "2023-01-23T15:44:30Z", "state": "active"},
-                        {"start": "2023-01-23T15:44:30Z", "end": "2023-01-23T17:00:00Z", "state": "inactive"},
-                    ],
-                    "observations": [
-                        {"observed_at": "2023-01-23T15:14:00Z", "status": "active"},
-                        {"observed_at": "2023-01-23T16:15:00Z", "status": "inactive"},
-                    ],
-                    "ignored_polls": [{"observed_at": "2023-01-23T13:30:00Z", "status": "inactive"}],
-                },
-                response_only=True,
-                status_codes=["200"],
-            ),
-            OpenApiExample(
-                "Bad as_of",
-                value={
-                    "detail": "as_of: Datetime has wrong format. Use one of these formats instead: "
-                    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
-        ],
-    )
-    def get(self, request, store_id: str):
-        return Response(StoreUptimeSerializer(_store_timeline(request, store_id)).data)
-
-
-class StoreTimelineSvgView(APIView):
-    """GET /api/stores/{store_id}/timeline.svg?as_of=: the week as a picture."""
-
-    @extend_schema(
-        operation_id="api_stores_timeline_svg_retrieve",
-        summary="One store's week as an SVG picture",
-        description=(
-            "The week (T - 7 days, T] drawn in the store's local time (`image/svg+xml`). Each row is one local "
-            "calendar date the week touches, oldest first: 8 rows, the first and last partial (grey outside the "
-            "week); 7 when T is exactly local midnight. The x axis is local wall time 00:00-24:00 on every row. "
-            "Closed time is white, active green, inactive vermillion with a hatch pattern (a legend explains every "
-            "mark, so colour is never the only cue). Each poll is a tick at its local time: filled for an "
-            "observation, hollow for a poll ignored because the store was closed; pointing up when active, down "
-            "when inactive. A DST date keeps its 24-hour axis and segments sit at their local wall time: a "
-            "skipped hour (spring forward) is cross-hatched as 'no such local time'; a repeated hour (fall back) "
-            "is drawn twice, its second pass over the lower half of the row. The title names the store, its "
-            "timezone and as_of. Same 404 and 400 as the uptime endpoint (as JSON)."
-        ),
-        parameters=[_STORE_ID, _AS_OF],
-        responses={
-            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR, description="the SVG document"),
-            400: ErrorSerializer,
-            404: ErrorSerializer,
-        },
-        examples=[
-            OpenApiExample(
-                "Unknown store",
-                value={"detail": "No store with store_id '42'."},
-                response_only=True,
-                status_codes=["404"],
-            ),
-        ],
-    )
-    def get(self, request, store_id: str):
-        return HttpResponse(svg.week_svg(_store_timeline(request, store_id)), content_type="image/svg+xml")

@@ -1,11 +1,10 @@
 """manage.py report: the same CSV as the API, clear errors on bad input."""
 
-
 import pytest
 from django.core.management import CommandError, call_command
 
 from reports.conftest import EXAMPLE_A_ROW
-from reports.engine import CSV_HEADER
+from reports.fleet import CSV_HEADER
 
 pytestmark = pytest.mark.django_db
 

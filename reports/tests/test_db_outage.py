@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,42 +145,6 @@ def throwaway_postgres():
         shutil.rmtree(root, ignore_errors=True)
 
 
-class ThrowawayWorker(WorkerProcess):
-    """A real worker (with beat) on the throwaway database: WorkerProcess always uses the test database."""
-
-    def __init__(self, log_dir: Path, *, name: str, database_url: str, env: dict[str, str], concurrency: int):
-        self.log_path = log_dir / f"worker-{name}.log"
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "loopmonitor",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                str(concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{name}-{uuid.uuid4().hex[:6]}@%h",
-                "--beat",
-                "--schedule",
-                str(log_dir / f"beat-{name}"),
-            ],
-            cwd=settings.BASE_DIR,
-            env=_app_env(database_url, **env),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.wait_for("ready.", timeout=60)
-
-
 def _report_row(url: str, report_id: str) -> dict:
     import psycopg
     from psycopg.rows import dict_row
@@ -198,17 +161,14 @@ def _report_row(url: str, report_id: str) -> dict:
 def test_a_report_survives_the_database_going_away_mid_report(throwaway_postgres, tmp_path):
     pg = throwaway_postgres
     celery_app.control.purge()  # no stale messages from earlier tests on this broker
-    worker = ThrowawayWorker(
+    # a real worker (with beat) on the throwaway database, not the test database
+    worker = WorkerProcess(
         tmp_path,
         name="outage",
-        database_url=pg.url,
         concurrency=2,
-        env={
-            "LOOPMONITOR_FAULT_SHARD_DELAY": str(SHARD_DELAY_SECONDS),
-            "REPORT_STALL_SECONDS": "3",
-            "REPORT_REAP_EVERY_SECONDS": "1",
-            "CELERY_VISIBILITY_TIMEOUT": "30",
-        },
+        beat=True,
+        shard_delay=SHARD_DELAY_SECONDS,
+        env=_app_env(pg.url, REPORT_STALL_SECONDS="3", REPORT_REAP_EVERY_SECONDS="1", CELERY_VISIBILITY_TIMEOUT="30"),
     )
     try:
         # given a report whose shards are in a worker's hands

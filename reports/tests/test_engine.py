@@ -21,16 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports.engine import (
-    CSV_HEADER,
-    FleetInput,
-    Polls,
-    Schedule,
-    StoreValues,
-    compute_fleet,
-    store_values,
-    write_csv,
-)
+from reports.engine import compute_fleet, store_values, write_csv
+from reports.fleet import CSV_HEADER, FleetInput, Polls, Schedule, StoreValues
 from reports.tests.bruteforce import brute_last_hour, brute_store_values, to_us
 
 UTC = dt.UTC
@@ -918,9 +910,9 @@ def assert_engine_agrees_with_bruteforce(timezone_str, hours, polls, as_of) -> N
     # uptime + downtime = open time, computed by merging intervals rather than sampling (rule 8)
     opens = (brute.open_last_hour, brute.open_last_day, brute.open_last_week)
     assert [got[i] + got[i + 3] for i in range(3)] == pytest.approx(opens, abs=1e-6)
-    for value, length in zip(got, WINDOW_LENGTHS):
+    for value, length in zip(got, WINDOW_LENGTHS, strict=True):
         assert -1e-9 <= value <= length + 1e-9
-    for uptime, downtime, length in zip(got[:3], got[3:], WINDOW_LENGTHS):
+    for uptime, downtime, length in zip(got[:3], got[3:], WINDOW_LENGTHS, strict=False):
         assert uptime + downtime <= length + 1e-9
     # polls after T never change the result (rule 2)
     assert without_later_polls == pytest.approx(got, abs=1e-9)
@@ -1065,7 +1057,7 @@ def test_fleet_matches_each_store_on_its_own():
     # then: same order as the input, and each row equals store_values and the brute force
     assert list(result.store_ids) == store_ids
     assert result.values.shape == (len(store_ids), 6)
-    for row, store_id in zip(result.values, store_ids):
+    for row, store_id in zip(result.values, store_ids, strict=True):
         schedule, polls = FLEET[store_id]
         alone = six(store_values(schedule, polls, as_of=FLEET_AS_OF))
         brute = brute_store_values(schedule.timezone_str, schedule.hours, polls, as_of=FLEET_AS_OF, step_seconds=30)
@@ -1104,7 +1096,7 @@ def test_fleet_of_random_stores_matches_store_values_and_bruteforce(seed):
 
     # then
     assert list(result.store_ids) == store_ids
-    for row, store_id, (timezone_str, hours, polls, _) in zip(result.values, store_ids, stores):
+    for row, store_id, (timezone_str, hours, polls, _) in zip(result.values, store_ids, stores, strict=True):
         alone = six(store_values(Schedule(timezone_str, hours), polls, as_of=as_of))
         brute = brute_store_values(timezone_str, hours, polls, as_of=as_of, step_seconds=30)
         assert tuple(row) == pytest.approx(alone, abs=1e-9), store_id
@@ -1163,7 +1155,7 @@ def assert_csv_matches(text: str, result, *, written: int) -> list[list[str]]:
     rows = list(csv.reader(lines[1:]))
     assert written == len(rows) == len(result.store_ids)
     assert [row[0] for row in rows] == sorted(result.store_ids)
-    by_id = dict(zip(result.store_ids, result.values))
+    by_id = dict(zip(result.store_ids, result.values, strict=True))
     for row in rows:
         assert len(row) == 7
         assert [float(cell) for cell in row[1:]] == [round(float(value), 2) for value in by_id[row[0]]], row[0]
@@ -1175,9 +1167,9 @@ def assert_csv_matches(text: str, result, *, written: int) -> list[list[str]]:
 def test_an_observation_years_before_the_report_decides_it_and_the_work_follows_the_polls():
     """A report as of 2026 over polls that stopped in 2023: the latest observation, years old, holds
     (rule 7), and the engine never builds business hours across the empty years between."""
-    from reports.engine import DAY_US, _ArrayHistory
+    from reports.fleet import DAY_US, ArrayHistory
 
-    class SpyHistory(_ArrayHistory):
+    class SpyHistory(ArrayHistory):
         windows: list[int] = []
 
         def polls_between(self, stores, start_us, end_us):

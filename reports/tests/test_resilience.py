@@ -82,7 +82,7 @@ def test_a_stalled_report_is_failed_after_its_shards_used_up_their_attempts():
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_shard_leaves_the_report_to_another_worker(start_worker, sample_data, settings):
     # given a worker that takes its time over every shard
-    slow = start_worker("slow", env={"LOOPMONITOR_FAULT_SHARD_DELAY": "30"})
+    slow = start_worker("slow", shard_delay=30)
     report = services.report_create()
 
     # when it is SIGKILLed while a shard is in its hands

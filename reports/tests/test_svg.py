@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from reports.engine import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, to_us
+from reports.fleet import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, to_us
 from reports.svg import day_rows, week_svg
 from reports.timeline import StoreTimeline, store_timeline
 

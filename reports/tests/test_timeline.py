@@ -12,17 +12,8 @@ import uuid
 import numpy as np
 import pytest
 
-from reports.engine import (
-    DAY_US,
-    US,
-    WEEK_US,
-    FleetInput,
-    Polls,
-    Schedule,
-    _ArrayHistory,
-    compute_fleet,
-    to_us,
-)
+from reports.engine import PreparedFleet, compute_fleet
+from reports.fleet import DAY_US, US, WEEK_US, ArrayHistory, FleetInput, Polls, Schedule, to_us
 from reports.tests.test_engine import (
     CHICAGO_CHANGES,
     EXAMPLE_A_AS_OF,
@@ -34,7 +25,16 @@ from reports.tests.test_engine import (
     ny,
     random_store_on_minutes,
 )
-from reports.timeline import ACTIVE, CLOSED, INACTIVE, WINDOWS_US, StoreTimeline, store_timeline, weekly_open_intervals
+from reports.timeline import (
+    ACTIVE,
+    CLOSED,
+    INACTIVE,
+    WINDOWS_US,
+    StoreTimeline,
+    store_timeline,
+    timeline_of,
+)
+from stores.schedule import weekly_open_intervals
 
 UTC = dt.UTC
 UNITS_US = {"hour": 60 * US, "day": 3600 * US, "week": 3600 * US}  # minutes, hours, hours (rule 8)
@@ -46,6 +46,12 @@ def one_store(schedule: Schedule, polls: list[tuple[dt.datetime, bool]], store_i
         schedules=[schedule],
         polls=Polls(np.zeros(len(polls), np.int64), [to_us(t) for t, _ in polls], [a for _, a in polls]),
     )
+
+
+def store_polls(polls: Polls, index: int) -> Polls:
+    """The polls of the store at `index`, as the polls of store 0."""
+    mine = polls.take(np.flatnonzero(polls.store == index))
+    return Polls(np.zeros(len(mine), np.int64), mine.ts_us, mine.active)
 
 
 def six(line: StoreTimeline) -> list[float]:
@@ -68,7 +74,7 @@ def assert_segments_explain_values(line: StoreTimeline) -> None:
     for segment in segments:
         assert segment.start_us < segment.end_us
         assert segment.state in (CLOSED, ACTIVE, INACTIVE)
-    for before, after in zip(segments, segments[1:]):
+    for before, after in zip(segments, segments[1:], strict=False):
         assert before.end_us == after.start_us  # no gap, no overlap
         assert before.state != after.state  # neighbours in one state are joined
     values = six(line)
@@ -103,15 +109,22 @@ def test_timeline_values_are_the_engines_row_and_segments_add_up_to_them(seed):
     fleet, as_of = random_fleet(seed)
     as_of_us = to_us(as_of)
 
-    # when
+    # when: the fleet explained store by store, and each store as a fleet of its own (as the store API reads it)
     report = compute_fleet(fleet, as_of_us=as_of_us)
-    lines = [store_timeline(fleet, as_of_us=as_of_us, index=i) for i in range(len(fleet.store_ids))]
+    prepared = PreparedFleet(fleet, as_of_us=as_of_us)
+    lines = [timeline_of(prepared.explain(i)) for i in range(len(fleet.store_ids))]
+    alone = [
+        store_timeline(FleetInput([store_id], [schedule], store_polls(fleet.polls, i)), as_of_us=as_of_us, index=0)
+        for i, (store_id, schedule) in enumerate(zip(fleet.store_ids, fleet.schedules, strict=True))
+    ]
 
-    # then: bit for bit the report's row, and the segments explain it
+    # then: bit for bit the report's row, and the segments explain it; the same timeline either way
     for i, line in enumerate(lines):
         assert line.store_id == fleet.store_ids[i]
         assert six(line) == report.values[i].tolist(), line.store_id
         assert_segments_explain_values(line)
+        assert alone[i] == line, line.store_id
+    assert store_timeline(fleet, as_of_us=as_of_us, index=len(lines) - 1) == lines[-1]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -122,18 +135,26 @@ def test_timeline_reads_older_observations_through_the_fleets_history(seed):
     lo = as_of_us - WEEK_US - DAY_US
     polls = fleet.polls
     bulk = polls.take(np.flatnonzero((polls.ts_us >= lo) & (polls.ts_us <= as_of_us)))
-    with_history = FleetInput(
-        fleet.store_ids, fleet.schedules, bulk, history=_ArrayHistory(polls.take(np.flatnonzero(polls.ts_us < lo)))
-    )
+    older = polls.take(np.flatnonzero(polls.ts_us < lo))
+    with_history = FleetInput(fleet.store_ids, fleet.schedules, bulk, history=ArrayHistory(older))
 
     # when
     report = compute_fleet(fleet, as_of_us=as_of_us)
-    lines = [store_timeline(with_history, as_of_us=as_of_us, index=i) for i in range(len(fleet.store_ids))]
+    prepared = PreparedFleet(with_history, as_of_us=as_of_us)
+    lines = [timeline_of(prepared.explain(i)) for i in range(len(fleet.store_ids))]
+    alone = [
+        store_timeline(
+            FleetInput([store_id], [schedule], store_polls(bulk, i), history=ArrayHistory(store_polls(older, i))),
+            as_of_us=as_of_us,
+        )
+        for i, (store_id, schedule) in enumerate(zip(fleet.store_ids, fleet.schedules, strict=True))
+    ]
 
     # then
     for i, line in enumerate(lines):
         assert six(line) == report.values[i].tolist(), line.store_id
         assert_segments_explain_values(line)
+        assert alone[i] == line, line.store_id
 
 
 def test_example_a_segments_observations_and_ignored_poll():

@@ -168,3 +168,40 @@ def test_a_batch_over_the_size_limit_is_413(api, settings):
     assert response.status_code == 413
     assert "load_data" in response.json()["detail"]
     assert Poll.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("store_id", ["=HYPERLINK(1)", "+1", "-1", "@A1", "\t1", "\r1", " =1", " "])
+def test_an_unsafe_store_id_is_a_bad_row_in_json_and_csv_bodies(api, store_id):
+    # given: the id a spreadsheet would read as a formula, pushed both ways
+    item = {"store_id": store_id, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}
+    quoted = '"' + store_id + '"'
+    # when
+    from_json = post_json(api, [{**item, "store_id": A}, item])
+    from_csv = post_csv(api, f"{POLLS_HEADER}\n{A},active,2024-10-07T10:14:42Z\n{quoted},active,2024-10-07T10:14:42Z\n")
+    # then
+    assert from_json.status_code == from_csv.status_code == 400
+    assert [(e["index"], e["field"]) for e in from_json.json()["errors"]] == [(1, "store_id")]
+    assert [(e["index"], e["field"]) for e in from_csv.json()["errors"]] == [(3, "store_id")]
+    assert Store.objects.count() == Poll.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timestamp", ["0001-01-01T05:00+05:00", "1970-12-31 23:59:59 UTC", "٢٠٢٤-10-07T10:14:42Z"])
+def test_an_impossible_instant_is_a_named_bad_row(api, timestamp):
+    response = post_json(api, [{"store_id": A, "timestamp_utc": timestamp, "status": "active"}])
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["index"], error["field"]) == (0, "timestamp_utc")
+    assert "1971" in error["reason"] or "ASCII" in error["reason"]
+    assert Poll.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_csv_body_with_a_quote_that_never_closes_is_400_naming_its_line(api):
+    rows = [f"{A},active,2024-10-07T10:14:42Z", f'{B},"active,2024-10-07T10:14:42Z', f"{A},active,2024-10-07T11:14:42Z"]
+    body = "\n".join([POLLS_HEADER, *rows]) + "\n"
+    response = post_csv(api, body)
+    assert response.status_code == 400
+    assert "opened on line 3 " in response.json()["detail"]
+    assert Poll.objects.count() == 0

@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from stores import services
+from stores import services, staging
 from stores.conftest import HOURS_HEADER, POLLS_HEADER, TIMEZONES_HEADER, hours_of, polls_of, tables_dump, timezone_of
-from stores.csv_rows import BadFile
+from stores.csv_rows import BadFile, RowError
 from stores.models import BusinessHours, Poll, Store
 
 A = "1481966498820158979"
@@ -68,7 +68,7 @@ def test_the_repository_sample_loads_idempotently_with_only_timezone_names_rejec
     folder = Path(settings.BASE_DIR) / "data"
     if not (folder / "store_status.csv").exists():
         pytest.skip("no data/ sample in this checkout")
-    rejected = []
+    rejected: list[RowError] = []
     # when
     first = by_kind(load_dir(folder, on_reject=rejected.append))
     before = tables_dump()
@@ -198,7 +198,7 @@ def test_timezones_replace_those_of_the_stores_in_the_file_and_the_last_row_wins
     # given
     services.timezones_load(write_csv("t1.csv", TIMEZONES_HEADER, f"{A},America/New_York", f"{B},America/Denver"))
     # when
-    rejected = []
+    rejected: list[RowError] = []
     result = services.timezones_load(
         write_csv(
             "t2.csv",
@@ -215,7 +215,8 @@ def test_timezones_replace_those_of_the_stores_in_the_file_and_the_last_row_wins
     # an unknown name is reported but stored: the store keeps its report row, read as America/Chicago (rules 1, 4)
     assert timezone_of("D") == "Mars/Olympus_Mons"
     assert [str(e) for e in rejected] == [
-        f"{result.file}:5: timezone_str: unknown timezone name 'Mars/Olympus_Mons': stored; reports use America/Chicago (rule 4)"
+        f"{result.file}:5: timezone_str: unknown timezone name 'Mars/Olympus_Mons': "
+        "stored; reports use America/Chicago (rule 4)"
     ]
     assert (result.rows_read, result.rejected, result.warnings) == (4, 0, 1)
     assert (result.inserted, result.updated, result.duplicates) == (2, 1, 1)
@@ -264,7 +265,7 @@ def test_bad_rows_are_skipped_counted_and_each_reported(write_csv):
     lines = [POLLS_HEADER, f"{A},active,2023-01-22 12:00:00 UTC"]
     lines += [f"{A},maybe,2023-01-22 12:{i:02d}:00 UTC" for i in range(25)]
     lines += [f"{B},inactive,2023-01-22 12:00:00 UTC"]
-    rejected = []
+    rejected: list[RowError] = []
     # when
     result = services.polls_load(write_csv("s.csv", *lines), on_reject=rejected.append)
     # then
@@ -279,7 +280,7 @@ def test_strict_mode_stores_nothing_and_reports_every_bad_row_of_every_file(inpu
     # given
     load_dir(input_dir)
     before = tables_dump()
-    rejected = []
+    rejected: list[RowError] = []
     # when
     with pytest.raises(services.RowsRejected) as raised:
         services.data_load(
@@ -394,19 +395,19 @@ def test_a_big_load_on_postgresql_rebuilds_the_indexes_and_foreign_key_as_they_w
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
     # given: thresholds low enough for this small file to count as big
-    monkeypatch.setattr(services, "BULK_MIN_ROWS", 2)
-    monkeypatch.setattr(services, "BULK_MAX_GROWTH", 10**9)
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 2)
+    monkeypatch.setattr(staging, "BULK_MAX_GROWTH", 10**9)
     services.polls_load(write_csv("old.csv", POLLS_HEADER, f"{A},active,2023-01-22 11:00:00 UTC"))
     catalog = polls_catalog()
     dropped = []
-    real_execute = services._Postgres.execute
+    real_execute = staging.PostgresBackend.execute
 
     def spying_execute(self, sql, params=()):
         if sql.startswith(("DROP INDEX", "ALTER TABLE stores_poll DROP")):
             dropped.append(sql)
         return real_execute(self, sql, params)
 
-    monkeypatch.setattr(services._Postgres, "execute", spying_execute)
+    monkeypatch.setattr(staging.PostgresBackend, "execute", spying_execute)
     lines = [f"{s},{'active' if h % 3 else 'inactive'},2023-01-22 {h:02d}:00:00 UTC" for s in (A, B) for h in range(24)]
     # when
     result = services.polls_load(write_csv("new.csv", POLLS_HEADER, *lines))
@@ -424,17 +425,17 @@ def test_a_big_load_that_cannot_alter_the_table_inserts_row_by_row(write_csv, mo
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
     # given: bulk thresholds met, and the database refusing the DROP INDEX
-    monkeypatch.setattr(services, "BULK_MIN_ROWS", 2)
-    monkeypatch.setattr(services, "BULK_MAX_GROWTH", 10**9)
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 2)
+    monkeypatch.setattr(staging, "BULK_MAX_GROWTH", 10**9)
     catalog = polls_catalog()
-    real_execute = services._Postgres.execute
+    real_execute = staging.PostgresBackend.execute
 
     def refusing_execute(self, sql, params=()):
         if sql.startswith("DROP INDEX"):
             sql = "DROP INDEX stores_poll_no_such_index"  # fails in the database, inside the savepoint
         return real_execute(self, sql, params)
 
-    monkeypatch.setattr(services._Postgres, "execute", refusing_execute)
+    monkeypatch.setattr(staging.PostgresBackend, "execute", refusing_execute)
     lines = [f"{A},active,2023-01-22 {h:02d}:00:00 UTC" for h in range(24)]
     # when
     result = services.polls_load(write_csv("new.csv", POLLS_HEADER, *lines))

@@ -8,11 +8,12 @@ nothing stored.
 
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from stores import services
-from stores.csv_rows import BadFile, RowWarning
+from stores.csv_rows import BadFile, RowError, RowWarning
 
 # In --dir mode: the names each kind goes by in the wild (SEMANTICS.md, inputs).
 DIR_NAMES = {
@@ -26,7 +27,7 @@ REJECTS_PRINTED = 20
 class Command(BaseCommand):
     help = "Load store_status / menu_hours / timezones CSV files (one transaction; idempotent)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dir", type=Path, metavar="DIR", help="folder holding store_status.csv, menu_hours.csv, timezones.csv"
         )
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--strict", action="store_true", help="any bad row aborts the load; nothing is stored")
         parser.add_argument("--rejects", type=Path, metavar="FILE", help="write every bad row to this file")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         files = _files(opts)
         rejects_out = _open_rejects(opts["rejects"])
         # The bars write straight to the stream: OutputWrapper would end each
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         bars = _Bars(terminal) if terminal.isatty() else None
         shown = 0
 
-        def on_reject(error):
+        def on_reject(error: RowError) -> None:
             nonlocal shown
             if rejects_out is not None:
                 rejects_out.write(f"{error}\n")
@@ -92,7 +93,7 @@ class Command(BaseCommand):
                 f"{warnings} row(s) stored with a warning (unknown timezone names: reports use America/Chicago)"
             )
 
-    def _summary(self, results) -> None:
+    def _summary(self, results: list[services.FileLoadResult]) -> None:
         head = (
             "file",
             "rows read",
@@ -122,11 +123,11 @@ class Command(BaseCommand):
         ]
         widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
         for row in [head, *rows]:
-            cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:])]
+            cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
             self.stdout.write("  ".join(cells))
 
 
-def _files(opts) -> dict[str, Path]:
+def _files(opts: dict[str, Any]) -> dict[str, Path]:
     files: dict[str, Path] = {}
     if opts["dir"] is not None:
         folder: Path = opts["dir"]
@@ -156,7 +157,7 @@ def _files(opts) -> dict[str, Path]:
     return files
 
 
-def _open_rejects(path: Path | None):
+def _open_rejects(path: Path | None) -> TextIO | None:
     if path is None:
         return None
     try:
@@ -165,7 +166,7 @@ def _open_rejects(path: Path | None):
         raise CommandError(f"--rejects {path}: {exc.strerror or exc}", returncode=2) from None
 
 
-def _more(count: int, rejects_path) -> str:
+def _more(count: int, rejects_path: Path | None) -> str:
     if rejects_path is not None:
         return f", all written to {rejects_path}"
     if count > REJECTS_PRINTED:
@@ -176,10 +177,10 @@ def _more(count: int, rejects_path) -> str:
 class _Bars:
     """A tqdm bar per file in turn, in bytes read, on stderr (only when it is a terminal)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO):
         self.stream = stream
-        self.bar = None
-        self.name = None
+        self.bar: Any = None  # the tqdm bar of the file being read
+        self.name: str | None = None
 
     def update(self, name: str, done: int, total: int) -> None:
         from tqdm import tqdm

@@ -1,0 +1,216 @@
+"""Set-based merges of a staging table into the real tables (SQL shared by both databases).
+
+Each merge reads the staging table `stores.staging` filled for its kind and
+makes the stored rows what the file says, in a few statements whatever the
+number of rows (see `stores.services` for what a load means), and returns
+what it changed. Only rows that change are written, so a repeated load
+writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from stores.csv_rows import HOURS, POLLS, TIMEZONES
+from stores.models import Store
+from stores.staging import Backend
+
+TIMEZONE_MAX_LENGTH: int = Store._meta.get_field("timezone_str").max_length
+
+
+@dataclass
+class MergeCounts:
+    """What one merge did, in rows (the meanings of `services.FileLoadResult`)."""
+
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    stores_touched: int = 0
+    stores_created: int = 0
+
+
+def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
+    """Create the stores the staged rows mention (one statement); the counts carry
+    the distinct stores mentioned and how many of them are new."""
+    backend.table_create_as("lm_touched", f"SELECT DISTINCT store_ext FROM {{t}}{stage_table}")
+    counts = MergeCounts()
+    counts.stores_touched = backend.scalar("SELECT count(*) FROM {t}lm_touched")
+    counts.stores_created = backend.execute(
+        """
+        INSERT INTO stores_store (store_id, timezone_str, created_at)
+        SELECT store_ext, NULL, %s FROM {t}lm_touched WHERE true
+        ON CONFLICT (store_id) DO NOTHING
+        """,
+        [backend.now()],
+    ).rowcount
+    backend.table_drop("lm_touched")
+    return counts
+
+
+def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
+    """Add the new polls and turn stored polls inactive where the file says so
+    (rule 7: one instant with both statuses is one inactive poll); a poll already
+    stored as the file has it is not written at all, so a reload writes nothing.
+    With `replace`, stored polls not in the file are deleted."""
+    counts = stores_create(backend, "lm_stage_polls")
+    backend.polls_lock()
+    # Only what has to be written: polls not stored yet, and stored polls whose
+    # status changes (active -> inactive; with replace, either way).
+    changes = "p.active <> g.active" if replace else "p.active AND NOT g.active"
+    with backend.sorted_grouping():
+        backend.table_create_as(
+            "lm_write",
+            f"""
+            SELECT g.store_pk, g.ts, g.active, p.store_id IS NOT NULL AS present
+            FROM (SELECT s.id AS store_pk, st.ts, {backend.all_true}(st.active) AS active
+                  FROM {{t}}lm_stage_polls AS st JOIN stores_store AS s ON s.store_id = st.store_ext
+                  GROUP BY s.id, st.ts) AS g
+            LEFT JOIN stores_poll AS p ON p.store_id = g.store_pk AND p.observed_at_utc = g.ts
+            WHERE p.store_id IS NULL OR ({changes})
+            """,
+        )
+    inserted, updated = backend.execute(
+        "SELECT coalesce(sum(CASE WHEN present THEN 0 ELSE 1 END), 0),"
+        " coalesce(sum(CASE WHEN present THEN 1 ELSE 0 END), 0) FROM {t}lm_write"
+    ).fetchone()
+    counts.inserted, counts.updated = int(inserted), int(updated)
+    if counts.updated:
+        backend.temp_index("lm_write", "store_pk, ts")
+        backend.execute(
+            """
+            UPDATE stores_poll SET active = w.active FROM {t}lm_write AS w
+            WHERE w.present AND stores_poll.store_id = w.store_pk AND stores_poll.observed_at_utc = w.ts
+            """
+        )
+    if counts.inserted:
+        with backend.polls_bulk(counts.inserted):
+            # In key order: the unique index then grows at the right of each store.
+            backend.execute(
+                """
+                INSERT INTO stores_poll (store_id, observed_at_utc, active)
+                SELECT store_pk, ts, active FROM {t}lm_write WHERE NOT present ORDER BY store_pk, ts
+                """
+            )
+    backend.table_drop("lm_write")
+    if replace:
+        backend.temp_index("lm_stage_polls", "store_ext, ts")
+        counts.deleted = backend.execute(
+            """
+            DELETE FROM stores_poll
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {t}lm_stage_polls AS st JOIN stores_store AS s ON s.store_id = st.store_ext
+                WHERE s.id = stores_poll.store_id AND st.ts = stores_poll.observed_at_utc
+            )
+            """
+        ).rowcount
+    return counts
+
+
+def business_hours_merge(backend: Backend, *, replace: bool) -> MergeCounts:
+    """Make each mentioned store's rows exactly the file's distinct rows; rows that
+    stay are not rewritten, so a repeated load changes nothing (not even ids).
+    With `replace`, the hours of stores not in the file are deleted too."""
+    counts = stores_create(backend, "lm_stage_hours")
+    backend.table_create_as(
+        "lm_new_hours",
+        """
+        SELECT DISTINCT s.id AS store_pk, st.day, st.start_t, st.end_t
+        FROM {t}lm_stage_hours AS st JOIN stores_store AS s ON s.store_id = st.store_ext
+        """,
+    )
+    backend.temp_index("lm_new_hours", "store_pk, day, start_t, end_t")
+    same = """
+        SELECT 1 FROM {t}lm_new_hours AS n
+        WHERE n.store_pk = b.store_id AND n.day = b.day_of_week
+          AND n.start_t = b.start_time_local AND n.end_t = b.end_time_local
+    """
+    mentioned = "" if replace else "b.store_id IN (SELECT store_pk FROM {t}lm_new_hours) AND"
+    deleted = backend.execute(
+        f"""
+        DELETE FROM stores_businesshours WHERE id IN (
+            SELECT b.id FROM stores_businesshours AS b WHERE {mentioned} NOT EXISTS ({same})
+        )
+        """
+    ).rowcount
+    # Rows repeated in the table itself (stored by something other than this
+    # loader) would survive the diff above; keep one of each.
+    deleted += backend.execute(
+        """
+        DELETE FROM stores_businesshours
+        WHERE store_id IN (SELECT store_pk FROM {t}lm_new_hours)
+          AND id NOT IN (
+            SELECT min(id) FROM stores_businesshours
+            WHERE store_id IN (SELECT store_pk FROM {t}lm_new_hours)
+            GROUP BY store_id, day_of_week, start_time_local, end_time_local
+          )
+        """
+    ).rowcount
+    counts.deleted = deleted
+    counts.inserted = backend.execute(
+        """
+        INSERT INTO stores_businesshours (store_id, day_of_week, start_time_local, end_time_local)
+        SELECT n.store_pk, n.day, n.start_t, n.end_t FROM {t}lm_new_hours AS n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM stores_businesshours AS b
+            WHERE n.store_pk = b.store_id AND n.day = b.day_of_week
+              AND n.start_t = b.start_time_local AND n.end_t = b.end_time_local
+        )
+        """
+    ).rowcount
+    backend.table_drop("lm_new_hours")
+    return counts
+
+
+def timezones_merge(backend: Backend, *, replace: bool) -> MergeCounts:
+    """Set each mentioned store's timezone to its last row in the file: `inserted`
+    counts stores that had none, `updated` stores whose timezone changed. With
+    `replace`, stores not in the file get NULL (`deleted` counts them)."""
+    counts = stores_create(backend, "lm_stage_tz")
+    # A name longer than the column is never cut (a changed value) nor refused
+    # with its row (rule 1: the store gets a row; rule 4: an unusable name reads
+    # as America/Chicago): the store is kept with "", mentioned but without a
+    # zone, and the reader's warning names the value.
+    backend.table_create_as(
+        "lm_new_tz",
+        f"""
+        SELECT store_ext, CASE WHEN length(tz) > {TIMEZONE_MAX_LENGTH} THEN '' ELSE tz END AS tz FROM (
+            SELECT store_ext, tz, row_number() OVER (PARTITION BY store_ext ORDER BY line DESC) AS rn
+            FROM {{t}}lm_stage_tz
+        ) AS ranked WHERE rn = 1
+        """,
+    )
+    backend.temp_index("lm_new_tz", "store_ext")
+    inserted, changed = backend.execute(
+        """
+        SELECT coalesce(sum(CASE WHEN s.timezone_str IS NULL THEN 1 ELSE 0 END), 0),
+               coalesce(sum(CASE WHEN s.timezone_str <> n.tz THEN 1 ELSE 0 END), 0)
+        FROM stores_store AS s JOIN {t}lm_new_tz AS n ON n.store_ext = s.store_id
+        """
+    ).fetchone()
+    counts.inserted, counts.updated = int(inserted), int(changed)
+    backend.execute(
+        """
+        UPDATE stores_store SET timezone_str = n.tz FROM {t}lm_new_tz AS n
+        WHERE stores_store.store_id = n.store_ext
+          AND (stores_store.timezone_str IS NULL OR stores_store.timezone_str <> n.tz)
+        """
+    )
+    if replace:
+        counts.deleted = backend.execute(
+            """
+            UPDATE stores_store SET timezone_str = NULL
+            WHERE timezone_str IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM {t}lm_new_tz AS n WHERE n.store_ext = stores_store.store_id)
+            """
+        ).rowcount
+    backend.table_drop("lm_new_tz")
+    return counts
+
+
+class Merge(Protocol):
+    def __call__(self, backend: Backend, *, replace: bool) -> MergeCounts: ...
+
+
+# The merge of each kind of file (`stores.csv_rows` kinds).
+MERGES: dict[str, Merge] = {POLLS: polls_merge, HOURS: business_hours_merge, TIMEZONES: timezones_merge}
