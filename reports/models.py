@@ -87,6 +87,11 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"Report {self.id} ({self.status})"
 
+    def save(self, *args, **kwargs) -> None:
+        # Derived from store_ids, so that no way of creating a report can get it wrong.
+        self.scope_key = scope_key_of(self.store_ids)
+        super().save(*args, **kwargs)
+
     @property
     def scope(self) -> str:
         return "all stores" if self.store_ids is None else f"{len(self.store_ids)} store(s)"

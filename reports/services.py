@@ -128,7 +128,6 @@ def report_create(
                 report = Report.objects.create(
                     as_of=as_of,
                     store_ids=store_ids,
-                    scope_key=scope_key_of(store_ids),
                     received_before=received_before,
                     tzdata_version=engine.tz_database_version(),
                     code_version=settings.CODE_VERSION,

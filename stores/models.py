@@ -126,7 +126,7 @@ class Poll(models.Model):
     # poll turned inactive by a conflicting one gets the new stamp: its earlier state is
     # not kept, so a report re-run with a cutoff before that change no longer sees the
     # poll at all. Other writers (the ORM, fixtures) get the database's clock.
-    received_at = models.DateTimeField(db_default=Now())
+    received_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         constraints = [
@@ -143,6 +143,11 @@ class Poll(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id} {self.observed_at_utc:%Y-%m-%d %H:%M:%S} {'active' if self.active else 'inactive'}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A row saved one by one (the admin) takes a new value: stamped like a new row.
+        self.received_at = Now()
+        super().save(*args, **kwargs)
 
     @property
     def status(self) -> str:

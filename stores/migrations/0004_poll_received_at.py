@@ -33,7 +33,9 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("stores", "0003_calendar")]
     operations = [
-        migrations.AddField(model_name="poll", name="received_at", field=models.DateTimeField(db_default=Now())),
+        migrations.AddField(
+            model_name="poll", name="received_at", field=models.DateTimeField(db_default=Now(), editable=False)
+        ),
         # Backwards, the index loses the column before the column goes.
         migrations.RunPython(forward, backward),
     ]
