@@ -186,15 +186,14 @@ def test_trigger_with_a_bad_received_before_is_400_naming_the_field(api, example
 
 
 @pytest.mark.django_db
-def test_the_in_flight_report_of_an_as_of_and_scope_is_per_received_before(api, example_fleet):
-    cutoff = "2023-02-01T00:00:00Z"
-    ask = {"as_of": example_fleet.isoformat()}
+def test_the_in_flight_report_of_an_as_of_and_scope_is_per_received_before(example_fleet):
+    cutoff = dt.datetime(2023, 2, 1, tzinfo=UTC)
 
-    plain = [api.post("/trigger_report", ask, format="json").json()["report_id"] for _ in range(2)]
-    cut = [api.post("/trigger_report", {**ask, "received_before": cutoff}, format="json").json() for _ in range(2)]
+    plain = [services.report_create(as_of=example_fleet).id for _ in range(2)]
+    cut = [services.report_create(as_of=example_fleet, received_before=cutoff).id for _ in range(2)]
 
     assert plain[0] == plain[1]
-    assert cut[0]["report_id"] == cut[1]["report_id"] != plain[0]
+    assert cut[0] == cut[1] != plain[0]
     assert Report.objects.count() == 2
 
 
