@@ -203,12 +203,17 @@ def _service_sql(as_of: dt.datetime) -> str:
 
     from reports import selectors
     from reports.fleet import poll_range, to_us
+    from stores import staging
     from stores.models import Store
 
     bounds = Store.objects.aggregate(first=Min("pk"), last=Max("pk"))
     lo_us, hi_us = poll_range(to_us(as_of))
     query, params = selectors.polls_copy_statement(
-        pk_first=bounds["first"], pk_last=bounds["last"], lo_us=lo_us, hi_us=hi_us
+        pk_first=bounds["first"],
+        pk_last=bounds["last"],
+        lo_us=lo_us,
+        hi_us=hi_us,
+        received_before=staging.polls_received_cutoff(),  # a report's reads always have a cutoff
     )
     # (the aggregate above opened the connection)
     return psycopg.ClientCursor(connection.connection).mogrify(query, params)

@@ -29,6 +29,13 @@ class TriggerSerializer(serializers.Serializer):
         allow_null=True,
         help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll",
     )
+    received_before = AsOfField(
+        problem=services.received_before_problem,
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 instant: read only the polls received at or before it (a past report's "
+        "data_cutoff gives its CSV again); default: every poll stored when the report is planned",
+    )
     store_ids = serializers.ListField(
         child=serializers.CharField(max_length=64, allow_blank=False),
         required=False,
@@ -52,6 +59,8 @@ class ReportSerializer(serializers.ModelSerializer):
             "as_of",
             "scope",
             "store_ids",
+            "received_before",
+            "data_cutoff",
             "created_at",
             "started_at",
             "finished_at",

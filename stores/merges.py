@@ -55,6 +55,10 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     With `replace`, stored polls not in the file are deleted."""
     counts = stores_create(backend, "lm_stage_polls")
     backend.polls_lock()
+    # Every row written below, new or turned inactive, carries this one stamp (read under
+    # the loads lock: `staging.received_stamp`), so a report's cutoff sees all of this
+    # load or none of it. A changed row loses its earlier stamp and state (Poll.received_at).
+    received_at = backend.received_stamp()
     # Only what has to be written: polls not stored yet, and stored polls whose
     # status changes (active -> inactive; with replace, either way).
     changes = "p.active <> g.active" if replace else "p.active AND NOT g.active"
@@ -79,18 +83,20 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
         backend.temp_index("lm_write", "store_pk, ts")
         backend.execute(
             """
-            UPDATE stores_poll SET active = w.active FROM {t}lm_write AS w
+            UPDATE stores_poll SET active = w.active, received_at = %s FROM {t}lm_write AS w
             WHERE w.present AND stores_poll.store_id = w.store_pk AND stores_poll.observed_at_utc = w.ts
-            """
+            """,
+            [received_at],
         )
     if counts.inserted:
         with backend.polls_bulk(counts.inserted):
             # In key order: the unique index then grows at the right of each store.
             backend.execute(
                 """
-                INSERT INTO stores_poll (store_id, observed_at_utc, active)
-                SELECT store_pk, ts, active FROM {t}lm_write WHERE NOT present ORDER BY store_pk, ts
-                """
+                INSERT INTO stores_poll (store_id, observed_at_utc, active, received_at)
+                SELECT store_pk, ts, active, %s FROM {t}lm_write WHERE NOT present ORDER BY store_pk, ts
+                """,
+                [received_at],
             )
     backend.table_drop("lm_write")
     if replace:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,57 @@ def loads_serialize() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOADS_LOCK_KEY])
+
+
+# --- Received stamps and data cutoffs -------------------------------------------------
+#
+# A report's shards run one after another or side by side, for seconds, in other
+# processes, while polls keep arriving; each shard reads only the polls with
+# received_at <= the report's data cutoff, so they all read the same polls. That needs:
+# every poll stamped at or before a cutoff is committed when the cutoff is handed out,
+# and every poll committed later is stamped after it. So a load reads its stamp while
+# it holds the loads lock (exclusive), and a cutoff is read while holding the same lock
+# shared: a cutoff waits for the load in flight to commit (its rows: stamped before),
+# and the next load waits for the cutoff (its rows: stamped after). Commit and lock
+# hand-over lie between the two clock readings, so they never fall in the same
+# microsecond. One clock, the database's, reads both (PostgreSQL's clock_timestamp();
+# SQLite is in this process). The stamp is an instant, not a transaction id: it can be
+# given back (`received_before`) to re-read the same polls later.
+#
+# Why not a PostgreSQL exported snapshot: it lives only as long as the transaction
+# that exported it stays open, across every shard of every worker, retries and
+# redeliveries included, and it cannot be given again to re-run a report next week.
+
+
+def received_stamp() -> dt.datetime:
+    """The `received_at` of the polls the current load writes: now (UTC), read while holding
+    the loads lock (taken here if the caller has not yet: it is held until the transaction ends)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Re-entrant: a second hold by the same transaction costs one round trip.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOADS_LOCK_KEY])
+            cursor.execute("SELECT clock_timestamp()")
+            return cursor.fetchone()[0]
+    # SQLite: loads run in BEGIN IMMEDIATE transactions, which hold the one write lock.
+    return timezone.now()
+
+
+def polls_received_cutoff() -> dt.datetime:
+    """A data cutoff for a report, now (UTC): every poll with received_at at or before it is
+    committed, and every poll a load commits from now on is stamped later.
+
+    Waits for the load in flight, if any, to commit (PostgreSQL: the loads lock, shared, so
+    cutoffs do not wait for each other; SQLite: the write lock). Called outside a
+    transaction, the lock is let go at once; inside one, when that transaction ends.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOADS_LOCK_KEY])
+                cursor.execute("SELECT clock_timestamp()")
+                return cursor.fetchone()[0]
+        # SQLite's BEGIN IMMEDIATE waited for the write lock: no load is in flight.
+        return timezone.now()
 
 
 # --- Staging tables -------------------------------------------------------------------
@@ -167,6 +219,10 @@ class Backend(abc.ABC):
     def now(self) -> Any:
         """The current time as the database driver takes a datetime parameter."""
         return connection.ops.adapt_datetimefield_value(timezone.now())
+
+    def received_stamp(self) -> Any:
+        """`received_stamp()` as the database driver takes a datetime parameter."""
+        return connection.ops.adapt_datetimefield_value(received_stamp())
 
     @staticmethod
     @abc.abstractmethod
