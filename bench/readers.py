@@ -18,9 +18,10 @@ import numpy as np
 from django.conf import settings
 
 from reports import engine, selectors, services
+from reports.fleet import US, from_us, to_us
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
-PG_EPOCH_US = 946_684_800 * engine.US
+PG_EPOCH_US = 946_684_800 * US
 PG_COPY_HEADER = 19  # binary COPY: signature (11) + flags (4) + header extension length (4)
 PG_COPY_TRAILER = 2  # a field count of -1
 
@@ -42,7 +43,7 @@ def polls_read_by_row(
 ) -> selectors.PollArrays:
     """What `selectors.polls_read` returns, read on PostgreSQL with one COPY row per poll (the "before")."""
     cutoff = received_before or dt.datetime.max.replace(tzinfo=dt.UTC)
-    params = (pk_first, pk_last, engine.from_us(lo_us), engine.from_us(hi_us), cutoff)
+    params = (pk_first, pk_last, from_us(lo_us), from_us(hi_us), cutoff)
     buffer = selectors.pg_copy_read(POLLS_BY_ROW_COPY, params)
     rows = (len(buffer) - PG_COPY_HEADER - PG_COPY_TRAILER) // POLL_ROW.itemsize
     table = np.frombuffer(buffer, dtype=POLL_ROW, count=rows, offset=PG_COPY_HEADER)
@@ -69,7 +70,7 @@ def report_write_csv(*, as_of: dt.datetime, out: TextIO, polls_reader: selectors
         fleet = selectors.fleet_input(
             as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, polls_reader=polls_reader, received_before=cutoff
         )
-        result = engine.compute_fleet(fleet, as_of_us=engine.to_us(as_of))
+        result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
         text = io.StringIO()
         rows += engine.write_csv(result, text, header=False)
         polls += result.polls_read

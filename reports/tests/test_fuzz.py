@@ -45,7 +45,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EDGE_INSTANTS = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
 STORE_IDS = ["1481966498820158979", "99", "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"]
 # Filled per test by the `fuzz_data` fixture (generation happens inside the test, so hooks see it).
-_REAL = {"report_ids": []}
+_REAL: dict[str, list[str]] = {"report_ids": []}
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
