@@ -30,7 +30,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from stores import staging
+from stores import selectors, staging
 from stores.calendar_rows import (
     FieldError,
     SpecialRow,
@@ -286,7 +286,7 @@ def business_hours_version_replace(*, store_id: str, body: Any) -> VersionReplac
         raise RowsInvalid(errors)
     with transaction.atomic():
         staging.loads_serialize()
-        store = Store.objects.select_for_update().get(store_id=store_id)
+        store = selectors.stores_by_id(store_id).select_for_update().get()
         # effective_from=None is Django's IS NULL: the undated version.
         version = BusinessHours.objects.filter(store=store, effective_from=effective_from)
         deleted, _ = version.delete()
@@ -314,7 +314,7 @@ def special_days_replace(*, store_id: str, date: str, body: Any) -> SpecialDay:
     times = special_day_items_read(body)
     with transaction.atomic():
         staging.loads_serialize()
-        store = Store.objects.select_for_update().get(store_id=store_id)
+        store = selectors.stores_by_id(store_id).select_for_update().get()
         SpecialHours.objects.filter(store=store, date=day).delete()
         stored = SpecialHours.objects.bulk_create(
             SpecialHours(store=store, date=day, start_time_local=_time(start), end_time_local=_time(end))
@@ -330,7 +330,7 @@ def special_day_delete(*, store_id: str, date: str) -> int:
     day = date_parse(date)
     with transaction.atomic():
         staging.loads_serialize()
-        store = Store.objects.select_for_update().get(store_id=store_id)
+        store = selectors.stores_by_id(store_id).select_for_update().get()
         deleted, _ = SpecialHours.objects.filter(store=store, date=day).delete()
     return deleted
 

@@ -17,6 +17,14 @@ from django.db.models.functions import Coalesce
 from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 
+def stores_by_id(store_id: str) -> QuerySet[Store]:
+    """The store with external id `store_id` (none or one). An id holding a NUL matches none without
+    asking the database: no store can have one (PostgreSQL text cannot hold it, and would raise)."""
+    if "\x00" in store_id:
+        return Store.objects.none()
+    return Store.objects.filter(store_id=store_id)
+
+
 def store_list(*, search: str | None = None) -> QuerySet[Store]:
     """Stores ordered by store_id (as a string), those whose store_id contains `search` if given
     (case-insensitive substring). Plain rows: summarise a page with `store_summaries`."""
@@ -75,7 +83,7 @@ def store_detail(*, store_id: str, special_from: dt.date | None = None, special_
     if special_until is not None:
         special = special.filter(date__lte=special_until)
     return (
-        with_summary(Store.objects.filter(store_id=store_id))
+        with_summary(stores_by_id(store_id))
         .prefetch_related(Prefetch("business_hours", queryset=hours), Prefetch("special_hours", queryset=special))
         .get()
     )
@@ -90,10 +98,10 @@ def special_hours_ordered(rows: QuerySet[SpecialHours]) -> QuerySet[SpecialHours
 def special_day(*, store_id: str, date: dt.date) -> tuple[Store, list[SpecialHours]]:
     """A store by its external id and its special-hours rows on local date `date`, ordered as
     `special_hours_ordered` ([] when it has none: the weekly schedule applies). Raises Store.DoesNotExist."""
-    store = Store.objects.get(store_id=store_id)
+    store = stores_by_id(store_id).get()
     return store, list(special_hours_ordered(SpecialHours.objects.filter(store=store, date=date)))
 
 
 def store_get(*, store_id: str) -> Store:
     """One store by its external id. Raises Store.DoesNotExist."""
-    return Store.objects.get(store_id=store_id)
+    return stores_by_id(store_id).get()

@@ -752,3 +752,23 @@ def test_every_calendar_endpoint_is_in_the_schema_with_examples():
             )
     detail_params = {p["name"] for p in paths["/api/stores/{store_id}"]["get"]["parameters"]}
     assert {"special_from", "special_until"} <= detail_params
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/api/stores/a%00b"),
+        ("put", "/api/stores/a%00b/hours"),
+        ("get", "/api/stores/a%00b/special-days/2023-01-30"),
+        ("put", "/api/stores/a%00b/special-days/2023-01-30"),
+        ("delete", "/api/stores/a%00b/special-days/2023-01-30"),
+    ],
+)
+def test_a_store_id_no_store_can_have_is_404_not_500(api_client, example_i, method, url):
+    # PostgreSQL text cannot hold a NUL: asking the database would raise.
+    body = {"effective_from": None, "rows": []} if url.endswith("/hours") else {"closed": True}
+
+    response = getattr(api_client, method)(url, body, format="json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
