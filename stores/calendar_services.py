@@ -363,7 +363,10 @@ def special_days_push(*, items: Any = None, csv_text: str | None = None, file: s
         pks = _store_pks(list(dates))
         known = len(pks)
         missing = [store_id for store_id in dates if store_id not in pks]
-        Store.objects.bulk_create([Store(store_id=store_id) for store_id in missing], batch_size=_BATCH)
+        # ignore_conflicts: a store made meanwhile outside the loads' turn (the admin) is no error.
+        Store.objects.bulk_create(
+            [Store(store_id=store_id) for store_id in missing], batch_size=_BATCH, ignore_conflicts=True
+        )
         pks.update(_store_pks(missing))
         result.stores_created = len(pks) - known
         by_pk = [(pks[store_id], sorted(days)) for store_id, days in dates.items()]

@@ -567,6 +567,13 @@ class StoreSpecialDayView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it, so the body is then read as empty
+
+
 def _special_day_data(special: calendar_services.SpecialDay) -> dict:
     return StoreSpecialDaySerializer(
         {"store_id": special.store_id, "date": special.date, "closed": special.closed, "rows": special.rows}
@@ -642,7 +649,7 @@ class SpecialDaysPushView(APIView):
         ],
     )
     def post(self, request):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.POLLS_PUSH_MAX_BYTES:
+        if _content_length(request) > settings.POLLS_PUSH_MAX_BYTES:
             return Response(
                 {"detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it."},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
