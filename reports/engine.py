@@ -71,14 +71,19 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from reports.fleet import (
+    ALWAYS_OPEN,
     COLUMN_UNITS_US,
     CSV_COLUMNS,
     DAY_US,
     NO_POLL,
+    SPECIAL,
     US,
     WEEK_US,
+    WEEKLY,
     WINDOWS_US,
     ArrayHistory,
+    BoolArray,
+    DaySchedule,
     FleetInput,
     FleetResult,
     FloatArray,
@@ -88,6 +93,9 @@ from reports.fleet import (
     Schedule,
     StoreExplanation,
     StoreValues,
+    day_date,
+    from_us,
+    local_day,
     poll_range,
     to_us,
 )
@@ -147,6 +155,7 @@ class PreparedFleet:
         in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
         self._bulk = polls if in_range.all() else polls.take(in_range)
         schedules = _Schedules(fleet.schedules)
+        self._schedules = schedules
         self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
         obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
         self._obs = _with_prior_observations(obs, schedules, history, self.n, lo=lo, week_start=as_of_us - WEEK_US)
@@ -169,9 +178,13 @@ class PreparedFleet:
         mine = self._bulk.take(np.flatnonzero(self._bulk.store == index))
         order = np.lexsort((mine.active, mine.ts_us))
         observed_us = obs.ts_us[o0:o1]
+        zone = resolve_timezone(self.fleet.schedules[index].timezone_str)
+        # The local dates the week touches, as its timeline's segments [T - 7 days, T) do (one
+        # date fewer when T is exactly local midnight: the instant T has no measure).
+        first, last = (to_local_day(t, zone) for t in (self.as_of_us - WEEK_US, self.as_of_us - 1))
         return StoreExplanation(
             store_id=self.fleet.store_ids[index],
-            timezone=resolve_timezone(self.fleet.schedules[index].timezone_str),
+            timezone=zone,
             as_of_us=self.as_of_us,
             span_start_us=spans.start[s0:s1],
             span_end_us=spans.end[s0:s1],
@@ -181,7 +194,13 @@ class PreparedFleet:
             poll_us=mine.ts_us[order],
             poll_active=mine.active[order],
             values=StoreValues(*self.values().values[index].tolist()),
+            days=tuple(self._schedules.day_schedules(index, range(first, last + 1))),
         )
+
+
+def to_local_day(instant_us: int, zone_name: str) -> int:
+    """The local calendar date in `zone_name` at a UTC instant (us), as days since 1970-01-01."""
+    return local_day(from_us(instant_us).astimezone(ZoneInfo(zone_name)).date())
 
 
 def compute_fleet(fleet: FleetInput, *, as_of_us: int) -> FleetResult:
@@ -283,8 +302,22 @@ class _Spans:
     end: Int64Array
 
 
+# Keys (store, local date) for sorted lookups: store * _DATE_KEYS + (day - _FIRST_DAY). Days
+# since 1970-01-01 of every `datetime.date` lie in [_FIRST_DAY + 1, _FIRST_DAY + _DATE_KEYS - 1];
+# the undated version (rule 10) takes day _UNDATED = _FIRST_DAY, before every real date.
+_FIRST_DAY = (dt.date.min - dt.date(1970, 1, 1)).days - 1
+_DATE_KEYS = (dt.date.max - dt.date.min).days + 2
+_UNDATED = _FIRST_DAY
+
+
 class _Schedules:
-    """Schedules flattened into arrays, ready to be turned into UTC spans for any range."""
+    """Schedules flattened into arrays, ready to be turned into UTC spans for any range.
+
+    Weekly rows (`row_*`, in store order) point at their version (`row_version`,
+    an index into `version_key`, the sorted (store, effective_from) keys of all
+    versions); special rows (`special_*`) keep their date; `special_key` holds
+    the sorted distinct (store, date) keys of every date with special rows.
+    """
 
     def __init__(self, schedules: Sequence[Schedule]) -> None:
         self.n = len(schedules)
@@ -293,19 +326,60 @@ class _Schedules:
         zone_index = {z: i for i, z in enumerate(self.zones)}
         self.store_zone = np.fromiter((zone_index[z] for z in zone_names), np.int64, self.n)
         counts = np.fromiter((len(s.hours) for s in schedules), np.int64, self.n)
-        self.always_open = counts == 0
+        self.always_open = counts == 0  # no weekly rows in any version (rule 10)
         flat = [row for s in schedules for row in s.hours]
-        rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
         self.row_store = np.repeat(np.arange(self.n), counts)
+        if all(len(row) == 3 for row in flat):
+            rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
+            row_from = np.full(len(rows), _UNDATED, np.int64)
+        else:
+            rows = np.array([row[:3] for row in flat], dtype=np.int64).reshape(-1, 3)
+            row_from = np.array([_UNDATED if len(row) < 4 or row[3] is None else row[3] for row in flat], np.int64)
         self.row_dow, self.row_start, self.row_end = rows[:, 0], rows[:, 1], rows[:, 2]
+        # Rows of one store with one effective_from are one version (rule 10).
+        self.dated = bool((row_from != _UNDATED).any())
+        self.version_key, self.row_version = np.unique(
+            self.row_store * _DATE_KEYS + (row_from - _FIRST_DAY), return_inverse=True
+        )
+        self.version_from = self.version_key % _DATE_KEYS + _FIRST_DAY
+        self.first_version = np.searchsorted(self.version_key // _DATE_KEYS, np.arange(self.n))
+
+        special_counts = np.fromiter((len(s.special) for s in schedules), np.int64, self.n)
+        special = [row for s in schedules for row in s.special]
+        self.special_store = np.repeat(np.arange(self.n), special_counts)
+        self.special_day = np.array([row[0] for row in special], np.int64)
+        self.special_timed = np.array([row[1] is not None for row in special], bool)
+        self.special_start = np.array([-1 if row[1] is None else row[1] for row in special], np.int64)
+        self.special_end = np.array([-1 if row[2] is None else row[2] for row in special], np.int64)
+        self.special_key: Int64Array = np.unique(self.special_store * _DATE_KEYS + (self.special_day - _FIRST_DAY))
+
+    def version_on(self, store: Int64Array, day: Int64Array) -> Int64Array:
+        """The version (index into `version_key`) whose periods start on local `day` of `store` (rule 10).
+
+        The latest effective_from not after the day (the undated version counts
+        as since always); before every dated version of a store without an
+        undated one, its earliest. Only for stores with weekly rows.
+        """
+        latest = np.searchsorted(self.version_key, store * _DATE_KEYS + (day - _FIRST_DAY), side="right") - 1
+        # A key below the store's first version belongs to another store: none is in effect yet.
+        return np.maximum(latest, self.first_version[store])
+
+    def is_special(self, store: Int64Array, day: Int64Array) -> BoolArray:
+        """Whether `store` has special rows for local `day`, elementwise (rule 11)."""
+        if len(self.special_key) == 0:
+            return np.zeros(len(store), bool)
+        key = store * _DATE_KEYS + (day - _FIRST_DAY)
+        at = np.minimum(np.searchsorted(self.special_key, key), len(self.special_key) - 1)
+        found: BoolArray = self.special_key[at] == key
+        return found
 
     def open_spans(self, stores: Int64Array, lo_us: int, hi_us: int) -> _Spans:
-        """Merged open spans of `stores` (sorted store indices), clipped to [lo_us, hi_us)."""
+        """Merged open spans of `stores` (sorted store indices), clipped to [lo_us, hi_us) (rules 5, 10, 11)."""
         wanted = np.zeros(self.n, bool)
         wanted[stores] = True
         rows = np.flatnonzero(wanted[self.row_store])
-        # Every local date whose intervals can reach into the range: local dates
-        # lie within a day of UTC dates, and a row may run past midnight.
+        # Every local date whose periods can reach into the range: local dates
+        # lie within a day of UTC dates, and a period may run past midnight.
         first_day = lo_us // DAY_US - 2
         last_day = -(-hi_us // DAY_US) + 1
         days = np.arange(first_day, last_day + 1)
@@ -318,19 +392,48 @@ class _Schedules:
             day.append(np.full(len(match), date, np.int64))
         r = np.concatenate(row_idx) if row_idx else np.empty(0, np.int64)
         d = np.concatenate(day) if day else np.empty(0, np.int64)
-        start_s, end_s = self.row_start[r], self.row_end[r]
+        store = self.row_store[r]
+        # A weekly row makes a period on its weekday only under the version in
+        # effect that date (rule 10) and only on dates without special rows (rule 11).
+        keep = np.ones(len(r), bool)
+        if self.dated:
+            keep &= self.row_version[r] == self.version_on(store, d)
+        specials = np.flatnonzero(
+            wanted[self.special_store] & (self.special_day >= first_day) & (self.special_day <= last_day)
+        )
+        if len(specials):
+            keep &= ~self.is_special(store, d)
+        store, d, start_s, end_s = store[keep], d[keep], self.row_start[r[keep]], self.row_end[r[keep]]
+
+        always = stores[self.always_open[stores]]
+        if len(specials):
+            # The special dates' rows with times (rule 11) ...
+            timed = specials[self.special_timed[specials]]
+            # ... and, for 24x7 stores with a special date in reach, a whole-day
+            # period (start = end, rule 5) on every other date.
+            touched = np.zeros(self.n, bool)
+            touched[self.special_store[specials]] = True
+            daily = always[touched[always]]
+            always = always[~touched[always]]
+            daily_store, daily_day = np.repeat(daily, len(days)), np.tile(days, len(daily))
+            plain = ~self.is_special(daily_store, daily_day)
+            daily_store, daily_day = daily_store[plain], daily_day[plain]
+            zeros = np.zeros(len(daily_store), np.int64)
+            store = np.concatenate([store, self.special_store[timed], daily_store])
+            d = np.concatenate([d, self.special_day[timed], daily_day])
+            start_s = np.concatenate([start_s, self.special_start[timed], zeros])
+            end_s = np.concatenate([end_s, self.special_end[timed], zeros])
+
         midnight = d * 86_400
         whole_day = start_s == end_s
         wall_start = np.where(whole_day, midnight, midnight + start_s)
         wall_end = np.where(whole_day | (start_s > end_s), midnight + 86_400, midnight) + np.where(whole_day, 0, end_s)
-        store = self.row_store[r]
         zone = self.store_zone[store]
         span_lo_s = (first_day - 1) * 86_400
         span_hi_s = (last_day + 2) * 86_400
         utc_start = self._wall_to_utc(zone, wall_start, span_lo_s, span_hi_s) * US
         utc_end = self._wall_to_utc(zone, wall_end, span_lo_s, span_hi_s) * US
-        # Stores with no rows at all are open around the clock (rule 5).
-        always = stores[self.always_open[stores]]
+        # Stores with no weekly rows and no special date in reach are open around the clock (rule 5).
         store = np.concatenate([store, always])
         utc_start = np.concatenate([utc_start, np.full(len(always), lo_us)])
         utc_end = np.concatenate([utc_end, np.full(len(always), hi_us)])
@@ -338,6 +441,38 @@ class _Schedules:
         np.clip(utc_end, lo_us, hi_us, out=utc_end)
         keep = utc_end > utc_start  # empty after conversion (e.g. DST gap) or outside the range
         return _merge(store[keep], utc_start[keep], utc_end[keep])
+
+    def day_schedules(self, store: int, days: Sequence[int]) -> list[DaySchedule]:
+        """For local dates `days` of `store`, which rows made the periods starting on each (rules 10, 11).
+
+        Reads the same version and special-date lookups as `open_spans`.
+        """
+        day = np.array(days, np.int64)
+        stores = np.full(len(day), store, np.int64)
+        special = self.is_special(stores, day)
+        mine = np.flatnonzero(self.special_store == store)
+        timed_days = set(self.special_day[mine[self.special_timed[mine]]].tolist())
+        r0, r1 = np.searchsorted(self.row_store, [store, store + 1]).tolist()
+        version = self.version_on(stores, day) if r1 > r0 else np.full(len(day), -1, np.int64)
+        out = []
+        for date, is_special, v in zip(day.tolist(), special.tolist(), version.tolist(), strict=True):
+            if is_special:
+                out.append(DaySchedule(day_date(date), SPECIAL, None, date not in timed_days))
+            elif r1 == r0:
+                out.append(DaySchedule(day_date(date), ALWAYS_OPEN, None, False))
+            else:
+                rows = np.arange(r0, r1)
+                rows = rows[(self.row_version[rows] == v) & (self.row_dow[rows] == (date + 3) % 7)]
+                effective_from = int(self.version_from[v])
+                out.append(
+                    DaySchedule(
+                        day_date(date),
+                        WEEKLY,
+                        None if effective_from == _UNDATED else day_date(effective_from),
+                        len(rows) == 0,
+                    )
+                )
+        return out
 
     def _wall_to_utc(self, zone: Int64Array, wall_s: Int64Array, lo_s: int, hi_s: int) -> Int64Array:
         """UTC seconds for local wall-clock seconds, per zone, as zoneinfo does with fold=0."""
