@@ -10,17 +10,26 @@ All instants are integer microseconds since the Unix epoch (UTC), so no
 floating point error creeps into interval arithmetic; values are converted
 to minutes / hours only at the end.
 
-1. *Open spans* (rule 5). For every local calendar date that can touch the
-   report's range, each business-hours row of that weekday becomes a wall-clock
-   interval: [date+start, date+end) if start < end, [date+start, next
-   date+end) if start > end, the whole local day if start = end. Wall times
+1. *Open spans* (rules 5, 10, 11). For every local calendar date D that can
+   touch the report's range, the rows whose periods start on D are chosen:
+   D's special rows if the store has any for D (a closed row adds nothing);
+   else the rows of D's weekday in the version in effect on D (the latest
+   effective_from not after D, the undated version counting as since always,
+   the earliest version before every dated one); else, for a store with no
+   weekly rows at all, the whole local day. All of it is array lookups over
+   (store, date) keys, one pass per date of the range, never a loop per store.
+   Each chosen row becomes a wall-clock interval: [date+start, date+end) if
+   start < end, [date+start, next date+end) if start > end, the whole local
+   day if start = end. Wall times
    are turned into UTC the way `zoneinfo` does with fold=0: the offset in
    force just *before* a transition applies to every wall time up to the
    later of the two wall clock readings of that transition (so a wall time in
    a spring-forward gap or in a fall-back overlap uses the earlier offset).
    Intervals whose converted end is not after their start are dropped, and
    the rest are merged per store (a sweep over +1/-1 events), so overlapping
-   rows never count twice. A store with no rows at all is open all the time.
+   rows never count twice; a period of D - 1 running past midnight thus runs
+   whole into D whatever D's rows are. A store with no weekly rows and no
+   special date near the range is open all the time (one span, no dates).
    Timezones that `zoneinfo` cannot load fall back to America/Chicago (rule 4).
 
 2. *Observations* (rules 6, 7). A poll is an observation when it lies inside
@@ -45,9 +54,12 @@ the week can depend on an older observation only for stores that have none
 in [T - 8 days, T - 7 days]; for those few stores the engine asks a `History`
 for older polls: it jumps to each store's latest earlier poll and looks at a
 window before it, widening it each round, until it finds the store's latest
-observation or runs out of polls. The work follows the polls, never the length
-of a gap without any (a report as of today over polls from years ago is as
-cheap as any other).
+observation or runs out of polls. Those older ranges get their open spans from
+step 1 like the report's range, so their dates follow their own versions and
+special days. The work follows the polls, never the length of a gap without
+any (a report as of today over polls from years ago is as cheap as any other).
+`explain(i)` also says which rows made each local date of the week (rules 10,
+11), from the same lookups as step 1.
 
 Entry points: `PreparedFleet(fleet, as_of_us=T)` does steps 1-3 for every
 store at once; its `values()` is step 4 for every store (what `compute_fleet`
@@ -60,6 +72,7 @@ and output types live in reports/fleet.py.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import functools
@@ -89,8 +102,10 @@ from reports.fleet import (
     FloatArray,
     History,
     Int64Array,
+    OlderSpecials,
     Polls,
     Schedule,
+    SpecialRow,
     StoreExplanation,
     StoreValues,
     day_date,
@@ -158,7 +173,9 @@ class PreparedFleet:
         self._schedules = schedules
         self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
         obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
-        self._obs = _with_prior_observations(obs, schedules, history, self.n, lo=lo, week_start=as_of_us - WEEK_US)
+        self._obs = _with_prior_observations(
+            obs, schedules, history, fleet.older_specials, self.n, lo=lo, week_start=as_of_us - WEEK_US
+        )
         self._result: FleetResult | None = None
 
     def values(self) -> FleetResult:
@@ -345,13 +362,30 @@ class _Schedules:
         self.first_version = np.searchsorted(self.version_key // _DATE_KEYS, np.arange(self.n))
 
         special_counts = np.fromiter((len(s.special) for s in schedules), np.int64, self.n)
-        special = [row for s in schedules for row in s.special]
-        self.special_store = np.repeat(np.arange(self.n), special_counts)
-        self.special_day = np.array([row[0] for row in special], np.int64)
-        self.special_timed = np.array([row[1] is not None for row in special], bool)
-        self.special_start = np.array([-1 if row[1] is None else row[1] for row in special], np.int64)
-        self.special_end = np.array([-1 if row[2] is None else row[2] for row in special], np.int64)
+        self._set_specials(np.repeat(np.arange(self.n), special_counts), [row for s in schedules for row in s.special])
+
+    def _set_specials(self, store: Int64Array, rows: Sequence[SpecialRow]) -> None:
+        """Hold these special rows (rows[k] of store[k]) and the keys of their dates."""
+        self.special_store = store
+        self.special_day = np.array([row[0] for row in rows], np.int64)
+        self.special_timed = np.array([row[1] is not None for row in rows], bool)
+        self.special_start = np.array([-1 if row[1] is None else row[1] for row in rows], np.int64)
+        self.special_end = np.array([-1 if row[2] is None else row[2] for row in rows], np.int64)
         self.special_key: Int64Array = np.unique(self.special_store * _DATE_KEYS + (self.special_day - _FIRST_DAY))
+
+    def with_special_rows(self, rows: Sequence[tuple[int, SpecialRow]]) -> _Schedules:
+        """These schedules with more special rows, (store index, row) each (older ones, from `OlderSpecials`)."""
+        if not rows:
+            return self
+        more = copy.copy(self)
+        held = list(zip(self.special_day.tolist(), self.special_start.tolist(), self.special_end.tolist(), strict=True))
+        kept: list[SpecialRow] = [
+            (d, start, end) if timed else (d, None, None)
+            for (d, start, end), timed in zip(held, self.special_timed.tolist(), strict=True)
+        ]
+        store = np.concatenate([self.special_store, np.array([i for i, _ in rows], np.int64)])
+        more._set_specials(store, kept + [row for _, row in rows])
+        return more
 
     def version_on(self, store: Int64Array, day: Int64Array) -> Int64Array:
         """The version (index into `version_key`) whose periods start on local `day` of `store` (rule 10).
@@ -378,10 +412,7 @@ class _Schedules:
         wanted = np.zeros(self.n, bool)
         wanted[stores] = True
         rows = np.flatnonzero(wanted[self.row_store])
-        # Every local date whose periods can reach into the range: local dates
-        # lie within a day of UTC dates, and a period may run past midnight.
-        first_day = lo_us // DAY_US - 2
-        last_day = -(-hi_us // DAY_US) + 1
+        first_day, last_day = _dates_reaching(lo_us, hi_us)
         days = np.arange(first_day, last_day + 1)
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (3)
         row_idx: list[Int64Array] = []
@@ -489,6 +520,14 @@ class _Schedules:
         return utc
 
 
+def _dates_reaching(lo_us: int, hi_us: int) -> tuple[int, int]:
+    """The first and last local date (days since 1970-01-01) whose periods can reach into [lo_us, hi_us).
+
+    Local dates lie within a day of UTC dates, and a period may run past midnight.
+    """
+    return lo_us // DAY_US - 2, -(-hi_us // DAY_US) + 1
+
+
 @functools.lru_cache(maxsize=1024)
 def _wall_offsets(zone_name: str, lo_s: int, hi_s: int) -> tuple[Int64Array, Int64Array]:
     """Breakpoints and UTC offsets to read wall-clock seconds in a zone (fold=0).
@@ -568,7 +607,14 @@ def _one_per_instant(obs: Polls, keys: Int64Array) -> Polls:
 
 
 def _with_prior_observations(
-    obs: Polls, schedules: _Schedules, history: History, n: int, *, lo: int, week_start: int
+    obs: Polls,
+    schedules: _Schedules,
+    history: History,
+    older_specials: OlderSpecials | None,
+    n: int,
+    *,
+    lo: int,
+    week_start: int,
 ) -> Polls:
     """Add, for stores with no observation in [lo, week_start], their latest earlier one.
 
@@ -578,7 +624,11 @@ def _with_prior_observations(
     window of `width` before it (7 days, doubling per round); stores whose
     latest polls fall in the same week are examined together, so the open spans
     built each round cover about two weeks, whatever the gaps between polls.
+    Those spans follow rules 10 and 11 like the report's: special rows older
+    than the schedules hold are read from `older_specials` for the stores
+    still pending, before the first round that reaches their dates.
     """
+    specials_from = older_specials.from_day if older_specials is not None else None
     has_early = np.zeros(n, bool)
     has_early[obs.store[obs.ts_us <= week_start]] = True
     pending = np.flatnonzero(~has_early)
@@ -588,6 +638,13 @@ def _with_prior_observations(
     while len(pending):
         latest = np.asarray(history.latest_before(pending, cursor[pending]), np.int64)
         pending, latest = pending[latest != NO_POLL], latest[latest != NO_POLL]
+        if older_specials is not None and specials_from is not None and len(pending):
+            # The earliest date this round's spans read (each group starts at latest - width + 1).
+            needed, _ = _dates_reaching(int((latest - width[pending]).min()) + 1, int(latest.max()) + 1)
+            if needed < specials_from:
+                rows = older_specials.special_rows(pending, needed, specials_from - 1)
+                schedules = schedules.with_special_rows(rows)
+                specials_from = needed  # for every store still pending: later rounds ask only for these
         unresolved: list[Int64Array] = []
         week = latest // WEEK_US
         for w in np.unique(week):

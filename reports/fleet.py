@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
 import numpy as np
@@ -143,19 +143,65 @@ class ArrayHistory:
         return self.polls.take(member & (self.polls.ts_us >= start_us) & (self.polls.ts_us < end_us))
 
 
+class OlderSpecials(Protocol):
+    """Where the engine finds special rows (rule 11) older than those the schedules hold.
+
+    The schedules hold every special row dated `from_day` or later (local dates
+    as days since 1970-01-01); the search for older observations (engine
+    module doc) asks for older ones only for the few stores and dates it reads.
+    """
+
+    @property
+    def from_day(self) -> int: ...
+
+    def special_rows(self, stores: Int64Array, first_day: int, last_day: int) -> list[tuple[int, SpecialRow]]:
+        """(store index, row) of the special rows of these stores dated first_day..last_day (inclusive)."""
+        ...
+
+
+class ArraySpecials:
+    """`OlderSpecials` over schedules held in memory: their rows dated before `from_day`.
+
+    `ArraySpecials.split(schedules, from_day)` gives the schedules without
+    those rows and this object, as a reader of the database would.
+    """
+
+    def __init__(self, rows: Sequence[tuple[int, SpecialRow]], from_day: int) -> None:
+        self.rows = list(rows)
+        self._from_day = from_day
+
+    @property
+    def from_day(self) -> int:
+        return self._from_day
+
+    def special_rows(self, stores: Int64Array, first_day: int, last_day: int) -> list[tuple[int, SpecialRow]]:
+        wanted = set(stores.tolist())
+        return [(i, row) for i, row in self.rows if i in wanted and first_day <= row[0] <= last_day]
+
+    @classmethod
+    def split(cls, schedules: Sequence[Schedule], from_day: int) -> tuple[list[Schedule], ArraySpecials]:
+        """The schedules with only their special rows dated from_day or later, and the older rows."""
+        recent = [replace(s, special=tuple(r for r in s.special if r[0] >= from_day)) for s in schedules]
+        older = [(i, r) for i, s in enumerate(schedules) for r in s.special if r[0] < from_day]
+        return recent, cls(older, from_day)
+
+
 @dataclass
 class FleetInput:
     """Everything a report reads: stores, their schedules and polls.
 
     `polls` must hold every poll of these stores in poll_range(as_of); more is
     fine. Older polls come from `history`; without one, `polls` is taken to
-    be everything known (tests, small inputs).
+    be everything known (tests, small inputs). Likewise the schedules' special
+    rows older than `older_specials.from_day` come from `older_specials`;
+    without one, the schedules hold them all.
     """
 
     store_ids: Sequence[str]
     schedules: Sequence[Schedule]
     polls: Polls
     history: History | None = None
+    older_specials: OlderSpecials | None = None
 
 
 # --- Outputs ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from reports.fleet import (
     WEEK_US,
     WEEKLY,
     ArrayHistory,
+    ArraySpecials,
     DaySchedule,
     FleetInput,
     Polls,
@@ -363,13 +364,37 @@ def test_an_undated_only_schedule_without_specials_reads_as_before() -> None:
 # --- The history search follows rules 10 and 11 ------------------------------------------------
 
 
-def history_fleet(schedule: Schedule, polls: PollList, as_of: dt.datetime) -> FleetInput:
-    """One store whose polls older than the bulk read are behind a History, as from the database."""
+class CountingSpecials(ArraySpecials):
+    """`ArraySpecials` that records what the engine asked for."""
+
+    def __init__(self, rows: list[tuple[int, SpecialRow]], from_day: int) -> None:
+        super().__init__(rows, from_day)
+        self.asked: list[tuple[list[int], int, int]] = []
+
+    def special_rows(self, stores: np.ndarray, first_day: int, last_day: int) -> list[tuple[int, SpecialRow]]:
+        self.asked.append((stores.tolist(), first_day, last_day))
+        return super().special_rows(stores, first_day, last_day)
+
+
+def history_fleet(
+    schedules: list[Schedule], polls: list[PollList], as_of: dt.datetime, *, specials_from: dt.date | None = None
+) -> FleetInput:
+    """Stores whose polls older than the bulk read are behind a History, as from the database, and with
+    `specials_from` their special rows dated before it behind `OlderSpecials`."""
     as_of_us = to_us(as_of)
     lo = as_of_us - WEEK_US - DAY_US
-    every = Polls(np.zeros(len(polls), np.int64), [to_us(t) for t, _ in polls], [a for _, a in polls])
+    rows = [(i, to_us(t), a) for i, store_polls in enumerate(polls) for t, a in store_polls]
+    every = Polls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    older_specials = None
+    if specials_from is not None:
+        schedules, split = ArraySpecials.split(schedules, local_day(specials_from))
+        older_specials = CountingSpecials(split.rows, split.from_day)
     return FleetInput(
-        ["s"], [schedule], every.take(every.ts_us >= lo), history=ArrayHistory(every.take(every.ts_us < lo))
+        [f"s{i}" for i in range(len(schedules))],
+        schedules,
+        every.take(every.ts_us >= lo),
+        history=ArrayHistory(every.take(every.ts_us < lo)),
+        older_specials=older_specials,
     )
 
 
@@ -398,14 +423,40 @@ def test_the_history_search_reads_older_dates_by_their_own_calendar(
     # the week's open time, whatever the status
     open_week = 168.0 if not hours else 24.0
 
-    # when
-    got = compute_fleet(history_fleet(schedule, polls, as_of), as_of_us=to_us(as_of)).values[0]
+    # when: every special row in the schedule, and only those from 2023-01-12 on (the older ones read
+    # on demand, as from the database)
+    got = compute_fleet(history_fleet([schedule], [polls], as_of), as_of_us=to_us(as_of)).values[0]
+    split = history_fleet([schedule], [polls], as_of, specials_from=day(2023, 1, 12))
+    got_split = compute_fleet(split, as_of_us=to_us(as_of)).values[0]
 
-    # then: the week's uptime follows the older observation's status; the same with every poll in memory
+    # then: the week's uptime follows the older observation's status, as the brute force says
     assert got[2] == pytest.approx(expected_uptime)
     assert got[2] + got[5] == pytest.approx(open_week)
     brute = brute_store_values(NY, hours, polls, as_of=as_of, step_seconds=30, specials=specials)
     assert got.tolist() == pytest.approx(brute.six(), abs=1e-9)
+    assert got_split.tolist() == got.tolist()
+    # then: the older special rows were asked for once, for the dates the search reads, before 01-12
+    assert isinstance(split.older_specials, CountingSpecials)
+    assert len(split.older_specials.asked) == 1
+    stores, first, last = split.older_specials.asked[0]
+    assert stores == [0] and first <= local_day(day(2023, 1, 3)) and last == local_day(day(2023, 1, 11))
+
+
+def test_older_special_rows_are_not_read_when_the_bulk_read_decides() -> None:
+    # given: example F's store with an older closed day, and an observation in the bulk read before the week
+    case = WORKED_EXAMPLES["F"]
+    specials = case.specials + ((day(2022, 12, 26), None, None),)
+    polls = case.polls + [(ny(2023, 1, 16, 11, 0), True)]
+    fleet = history_fleet(
+        [engine_schedule(NY, case.hours, specials)], [polls], case.as_of, specials_from=day(2023, 1, 9)
+    )
+
+    # when
+    got = compute_fleet(fleet, as_of_us=to_us(case.as_of)).values[0]
+
+    # then: nothing older was needed
+    assert got.tolist() == [0.0] * 6
+    assert isinstance(fleet.older_specials, CountingSpecials) and fleet.older_specials.asked == []
 
 
 # --- Generated calendars against the brute force -----------------------------------------------
@@ -435,19 +486,13 @@ def test_engine_agrees_with_bruteforce_on_generated_calendars(store: CalendarSto
 @settings(max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stores=st.lists(calendar_stores(), min_size=2, max_size=6))
 def test_a_fleet_of_calendars_equals_each_store_alone_and_the_brute_force(stores: list[CalendarStore]) -> None:
-    # given: the stores in one fleet as of the first one's T, their older polls behind a History
+    # given: the stores in one fleet as of the first one's T, their older polls behind a History and
+    # their special rows older than the report's dates behind OlderSpecials
     as_of = stores[0].as_of
     as_of_us = to_us(as_of)
-    lo = as_of_us - WEEK_US - DAY_US
-    rows = [(i, to_us(t), a) for i, s in enumerate(stores) for t, a in s.polls]
-    every = Polls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     schedules = [engine_schedule(s.timezone_str, s.hours, s.specials) for s in stores]
-    fleet = FleetInput(
-        [f"s{i}" for i in range(len(stores))],
-        schedules,
-        every.take(every.ts_us >= lo),
-        history=ArrayHistory(every.take(every.ts_us < lo)),
-    )
+    specials_from = (as_of - dt.timedelta(days=10)).date()
+    fleet = history_fleet(schedules, [list(s.polls) for s in stores], as_of, specials_from=specials_from)
 
     # when
     prepared = PreparedFleet(fleet, as_of_us=as_of_us)
