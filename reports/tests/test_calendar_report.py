@@ -175,3 +175,38 @@ def test_fleet_input_reads_versions_and_the_special_days_that_can_touch_the_repo
     assert older.special_rows(np.array([0]), local_day(dt.date(2022, 1, 1)), older.from_day - 1) == [
         (0, (local_day(dt.date(2022, 10, 3)), None, None))
     ]
+
+
+def test_uptime_names_each_dates_rows_and_the_svg_labels_them(api, capsys: pytest.CaptureFixture[str]) -> None:
+    # given: example I's store, with Wednesday 2023-01-18 closed and Friday 01-20 open 10:00-11:00
+    calendar_store(
+        "1481966498820158979",
+        hours=((0, "09:00", "12:00", None), (0, "13:00", "15:00", dt.date(2023, 1, 23))),
+        specials=((dt.date(2023, 1, 18), None, None), (dt.date(2023, 1, 20), "10:00", "11:00")),
+        polls=((ny(2023, 1, 23, 9, 30), True), (ny(2023, 1, 23, 14, 0), False)),
+    )
+    as_of = "2023-01-23T20:00:00Z"
+
+    # when
+    body = api.get("/api/stores/1481966498820158979/uptime", {"as_of": as_of}).json()
+    svg = api.get("/api/stores/1481966498820158979/timeline.svg", {"as_of": as_of}).content.decode()
+
+    # then: the report's row (example I plus Friday's hour, all downtime), and the rows behind each date
+    row = report_rows(ny(2023, 1, 23, 15, 0), capsys)[0].split(",")
+    assert row == ["1481966498820158979", "0.0", "0.0", "0.0", "60.0", "2.0", "3.0"]
+    values = [body[f] for f in ("uptime_last_hour_minutes", "uptime_last_day_hours", "uptime_last_week_hours")]
+    values += [body[f] for f in ("downtime_last_hour_minutes", "downtime_last_day_hours", "downtime_last_week_hours")]
+    assert values == [float(v) for v in row[1:]]
+    weekly = {"source": "weekly", "effective_from": None}
+    assert body["days"] == [
+        {"date": "2023-01-16", **weekly, "closed": False},
+        {"date": "2023-01-17", **weekly, "closed": True},
+        {"date": "2023-01-18", "source": "special", "effective_from": None, "closed": True},
+        {"date": "2023-01-19", **weekly, "closed": True},
+        {"date": "2023-01-20", "source": "special", "effective_from": None, "closed": False},
+        {"date": "2023-01-21", **weekly, "closed": True},
+        {"date": "2023-01-22", **weekly, "closed": True},
+        {"date": "2023-01-23", "source": "weekly", "effective_from": "2023-01-23", "closed": False},
+    ]
+    for label in ("holiday: closed", "special hours", "new hours from 2023-01-23"):
+        assert label in svg
