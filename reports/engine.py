@@ -171,11 +171,19 @@ class PreparedFleet:
         in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
         self._bulk = polls if in_range.all() else polls.take(in_range)
         schedules = _Schedules(fleet.schedules)
+        older_specials, specials_from = fleet.older_specials, None
+        if older_specials is not None:
+            # The report's own dates need every special row: ask for any the schedules lack.
+            first_day, _ = _dates_reaching(lo, self._end)
+            specials_from = older_specials.from_day
+            if first_day < specials_from:
+                rows = older_specials.special_rows(np.arange(self.n), first_day, specials_from - 1)
+                schedules, specials_from = schedules.with_special_rows(rows), first_day
         self._schedules = schedules
         self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
         obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
         self._obs = _with_prior_observations(
-            obs, schedules, history, fleet.older_specials, self.n, lo=lo, week_start=as_of_us - WEEK_US
+            obs, schedules, history, older_specials, specials_from, self.n, lo=lo, week_start=as_of_us - WEEK_US
         )
         self._result: FleetResult | None = None
 
@@ -623,6 +631,7 @@ def _with_prior_observations(
     schedules: _Schedules,
     history: History,
     older_specials: OlderSpecials | None,
+    specials_from: int | None,
     n: int,
     *,
     lo: int,
@@ -636,11 +645,11 @@ def _with_prior_observations(
     window of `width` before it (7 days, doubling per round); stores whose
     latest polls fall in the same week are examined together, so the open spans
     built each round cover about two weeks, whatever the gaps between polls.
-    Those spans follow rules 10 and 11 like the report's: special rows older
-    than the schedules hold are read from `older_specials` for the stores
-    still pending, before the first round that reaches their dates.
+    Those spans follow rules 10 and 11 like the report's: special rows dated
+    before `specials_from` (the schedules hold all later ones) are read from
+    `older_specials` for the stores still pending, before the first round that
+    reaches their dates.
     """
-    specials_from = older_specials.from_day if older_specials is not None else None
     has_early = np.zeros(n, bool)
     has_early[obs.store[obs.ts_us <= week_start]] = True
     pending = np.flatnonzero(~has_early)
