@@ -1,4 +1,4 @@
-"""Read the three input CSVs into validated rows (SEMANTICS.md "Inputs, as they come in the wild").
+"""Read the input CSVs into validated rows (SEMANTICS.md "Inputs, as they come in the wild").
 
 A reader yields *chunks* (lists of at most `CHUNK_ROWS` row tuples), so a file of
 any size is read in bounded memory. Rows are plain tuples, already in the text
@@ -8,8 +8,12 @@ extra object or call per row costs ~0.2-0.5 s of load time):
 - polls: `(store_id, observed_at_utc, active)`, `observed_at_utc` being the
   UTC instant as `YYYY-MM-DD HH:MM:SS[.ffffff]` (Django's own text form of a
   naive UTC datetime, so SQLite compares it as text; PostgreSQL gets `+00`);
-- business hours: `(store_id, day_of_week, start_time_local, end_time_local)`,
-  times as `HH:MM:SS`;
+- business hours: `(store_id, day_of_week, start_time_local, end_time_local,
+  effective_from)`, times as `HH:MM:SS`, `effective_from` a local date
+  `YYYY-MM-DD` or None (the optional column missing or empty: the undated
+  version, SEMANTICS.md rule 10);
+- special hours: `(store_id, date, start_time_local, end_time_local)`, `date`
+  as `YYYY-MM-DD`, both times `HH:MM:SS` or both None (closed that date; rule 11);
 - timezones: `(line, store_id, timezone_str)`; the line orders repeated stores
   (the last row of a store wins).
 
@@ -36,7 +40,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 CHUNK_ROWS = 50_000
@@ -52,6 +56,11 @@ MAX_RECORD_LINES = 5
 # PostgreSQL has no year 10000 (and strftime's %Y writes year 1 as "1", which
 # PostgreSQL reads as 2001).
 INSTANT_EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+# The local dates a calendar row may name (a special day, an effective_from): none
+# before the instants' bound, and a day of margin below the last date Python can
+# name, since a period may run into D + 1, later still in UTC behind it.
+DATE_EARLIEST = date(1971, 1, 1)
+DATE_LATEST = date(9998, 12, 31)
 
 # A row as the databases store it (see the module docstring for each kind's fields).
 Row = tuple[Any, ...]
@@ -59,6 +68,7 @@ Row = tuple[Any, ...]
 POLLS = "polls"
 HOURS = "hours"
 TIMEZONES = "timezones"
+SPECIAL = "special"
 
 
 class BadFile(Exception):
@@ -115,10 +125,13 @@ OnError = Callable[[RowError], None]
 
 @dataclass(frozen=True)
 class Layout:
-    """The columns of one kind of file: canonical name -> header names accepted (lower case)."""
+    """The columns of one kind of file: canonical name -> header names accepted (lower case).
+
+    A column in `optional` may be missing from the header (its rows then read it as empty)."""
 
     kind: str
     columns: dict[str, tuple[str, ...]]
+    optional: tuple[str, ...] = ()
 
 
 LAYOUTS = {
@@ -133,9 +146,20 @@ LAYOUTS = {
             "day_of_week": ("dayofweek", "day", "day_of_week"),
             "start_time_local": ("start_time_local",),
             "end_time_local": ("end_time_local",),
+            "effective_from": ("effective_from",),
         },
+        optional=("effective_from",),
     ),
     TIMEZONES: Layout(TIMEZONES, {"store_id": ("store_id",), "timezone_str": ("timezone_str",)}),
+    SPECIAL: Layout(
+        SPECIAL,
+        {
+            "store_id": ("store_id",),
+            "date": ("date",),
+            "start_time_local": ("start_time_local",),
+            "end_time_local": ("end_time_local",),
+        },
+    ),
 }
 
 
@@ -147,6 +171,7 @@ _DATE_TIME = r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})
 _TIMESTAMP_RE = re.compile(_DATE_TIME + r" ?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
 _ISO_INSTANT_RE = re.compile(_DATE_TIME + r"(Z|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _STATUSES = {"active": True, "inactive": False}
 _DAYS = {str(d): d for d in range(7)}
 _fromisoformat = datetime.fromisoformat
@@ -255,6 +280,42 @@ def time_local_clean(raw: str) -> str:
     if hours > 23 or minutes > 59 or seconds > 59:
         raise ValueError(f"not a time of day 00:00:00-23:59:59: {raw.strip()!r}")
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+
+
+def date_clean(raw: str) -> str:
+    """A local calendar date written `YYYY-MM-DD` (spaces around allowed), from DATE_EARLIEST
+    to DATE_LATEST, as `YYYY-MM-DD` (SEMANTICS.md "Inputs", rules 10 and 11)."""
+    text = raw.strip()
+    match = _DATE_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a date (expected YYYY-MM-DD): {text[:40]!r}")
+    try:
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise ValueError(f"{text} is not a date") from None
+    if not DATE_EARLIEST <= day <= DATE_LATEST:
+        raise ValueError(f"{text} is outside {DATE_EARLIEST} to {DATE_LATEST}")
+    return text
+
+
+def effective_from_clean(raw: str) -> str | None:
+    """A weekly version's `effective_from` (SEMANTICS.md rule 10) as `YYYY-MM-DD`, or None when it is
+    empty after trimming (the undated version, effective since always)."""
+    return date_clean(raw) if raw.strip() else None
+
+
+def optional_time_clean(raw: str) -> str | None:
+    """A special-hours time as `HH:MM:SS` (`time_local_clean`), or None when it is empty after trimming."""
+    return time_local_clean(raw) if raw.strip() else None
+
+
+def special_times_check(start: str | None, end: str | None) -> tuple[str, str] | None:
+    """None if a special row's two cleaned times go together (both given, or both empty: closed,
+    rule 11), else (the column that is empty, reason): one time alone is invalid."""
+    if (start is None) == (end is None):
+        return None
+    empty, given = ("start_time_local", "end_time_local") if start is None else ("end_time_local", "start_time_local")
+    return empty, f"empty while {given} is given: give both times, or neither for a closed day"
 
 
 def timezone_clean(raw: str) -> str:
@@ -386,14 +447,14 @@ def _header_read(source: _Reader, layout: Layout) -> dict[str, tuple[int, str]]:
                 if column in found:
                     raise BadFile(file, f"columns {found[column][1]!r} and {name!r} both give {column} (line {line})")
                 found[column] = (index, name)
-    expected = ", ".join(layout.columns)
+    expected = ", ".join(f"{c} (optional)" if c in layout.optional else c for c in layout.columns)
     if not found:
         shown = ",".join(names)[:80]
         raise BadFile(
             file,
             f"not a {layout.kind} CSV: no recognizable header (expected {expected}; line {line} is {shown!r})",
         )
-    missing = [column for column in layout.columns if column not in found]
+    missing = [column for column in layout.columns if column not in found and column not in layout.optional]
     if missing:
         raise BadFile(file, f"missing column {', '.join(missing)} in the header (expected {expected})")
     return found
@@ -424,7 +485,7 @@ def rows_read(
     source = _Reader(stream, file)
     with _unreadable_as_bad_file(source):
         columns = _header_read(source, LAYOUTS[kind])
-        body = {POLLS: _poll_chunks, HOURS: _hours_chunks, TIMEZONES: _timezone_chunks}[kind]
+        body = {POLLS: _poll_chunks, HOURS: _hours_chunks, TIMEZONES: _timezone_chunks, SPECIAL: _special_chunks}[kind]
         yield from body(source, columns, on_error, chunk_rows)
 
 
@@ -552,33 +613,58 @@ def _poll_row(record: list[str], columns: Columns, file: str, line: int, on_erro
 
 
 def _hours_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
-    fields: list[tuple[tuple[int, str], Cleaner]] = [
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
         (columns["store_id"], store_id_clean),
         (columns["day_of_week"], day_of_week_clean),
         (columns["start_time_local"], time_local_clean),
         (columns["end_time_local"], time_local_clean),
+        # Optional (rule 10): a file without the column is all the undated version.
+        (columns.get("effective_from"), effective_from_clean),
     ]
     yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=False)
 
 
 def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
-    fields: list[tuple[tuple[int, str], Cleaner]] = [
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
         (columns["store_id"], store_id_clean),
         (columns["timezone_str"], timezone_clean),
     ]
     yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=True)
 
 
+def _special_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
+        (columns["store_id"], store_id_clean),
+        (columns["date"], date_clean),
+        (columns["start_time_local"], optional_time_clean),
+        (columns["end_time_local"], optional_time_clean),
+    ]
+
+    def times_check(values: list[Any]) -> tuple[str, str] | None:
+        bad = special_times_check(values[2], values[3])
+        return None if bad is None else (columns[bad[0]][1], bad[1])
+
+    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=False, row_check=times_check)
+
+
+# A check across the cleaned values of one row: None, or (the column as named in the input, reason).
+RowCheck = Callable[[list[Any]], tuple[str, str] | None]
+
+
 def _generic_chunks(
     source: _Reader,
-    fields: list[tuple[tuple[int, str], Cleaner]],
+    fields: list[tuple[tuple[int, str] | None, Cleaner]],
     on_error: OnError,
     chunk_rows: int,
     *,
     with_line: bool,
+    row_check: RowCheck | None = None,
 ) -> Iterator[list[Row]]:
+    """Rows of one cleaned value per field, in order; a field without a column (None: an optional
+    column the header lacks) is cleaned from "". `row_check` then refuses a row whose fields,
+    each valid, do not go together."""
     file = source.file
-    width = max(index for (index, _), _ in fields) + 1
+    width = max(column[0] for column, _ in fields if column is not None) + 1
     chunk: list[Row] = []
     for line, record in source.records():
         if len(record) < width:
@@ -586,9 +672,10 @@ def _generic_chunks(
                 continue
             record = record + [""] * (width - len(record))
         values: list[Any] = [line] if with_line else []
-        for (index, name), clean in fields:
+        for column, clean in fields:
+            index, name = column if column is not None else (-1, "")
             try:
-                values.append(clean(record[index]))
+                values.append(clean(record[index] if column is not None else ""))
             except KeptValue as kept:
                 on_error(RowWarning(file, line, name, str(kept)))
                 values.append(kept.value)
@@ -596,6 +683,10 @@ def _generic_chunks(
                 on_error(RowError(file, line, name, str(exc)))
                 break
         else:
+            bad = row_check(values) if row_check is not None else None
+            if bad is not None:
+                on_error(RowError(file, line, *bad))
+                continue
             chunk.append(tuple(values))
             if len(chunk) >= chunk_rows:
                 yield chunk
