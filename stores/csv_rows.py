@@ -26,7 +26,9 @@ after it). Every line number is the physical line of a record's first
 character (the header is line 1).
 
 Every instant (a poll's timestamp, pushed or in a file, and a report's
-`as_of`) is read by `instant_parse`.
+`as_of`) is read by `instant_parse`. Store ids, weekly rows (day, times,
+`effective_from`) and special rows are read by `stores.calendar_rows`, as the
+API and the admin read them: one definition of a valid row.
 """
 
 from __future__ import annotations
@@ -40,8 +42,11 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
+
+from stores import calendar_rows
+from stores.calendar_rows import FieldError
 
 CHUNK_ROWS = 50_000
 # Store.store_id and Store.timezone_str are varchar(64): a longer value would
@@ -56,11 +61,6 @@ MAX_RECORD_LINES = 5
 # PostgreSQL has no year 10000 (and strftime's %Y writes year 1 as "1", which
 # PostgreSQL reads as 2001).
 INSTANT_EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
-# The local dates a calendar row may name (a special day, an effective_from): none
-# before the instants' bound, and a day of margin below the last date Python can
-# name, since a period may run into D + 1, later still in UTC behind it.
-DATE_EARLIEST = date(1971, 1, 1)
-DATE_LATEST = date(9998, 12, 31)
 
 # A row as the databases store it (see the module docstring for each kind's fields).
 Row = tuple[Any, ...]
@@ -170,37 +170,24 @@ LAYOUTS = {
 _DATE_TIME = r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
 _TIMESTAMP_RE = re.compile(_DATE_TIME + r" ?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
 _ISO_INSTANT_RE = re.compile(_DATE_TIME + r"(Z|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _STATUSES = {"active": True, "inactive": False}
-_DAYS = {str(d): d for d in range(7)}
 _fromisoformat = datetime.fromisoformat
 _EARLIEST_NAIVE = INSTANT_EARLIEST.replace(tzinfo=None)
 _BEFORE_EARLIEST = f"before {INSTANT_EARLIEST:%Y-%m-%d} UTC (no poll or report can be that early)"
 _AFTER_LATEST = "after 9999-12-31 UTC (no date has more than 4 digits of year)"
-# SEMANTICS.md "Inputs": an id a spreadsheet would read as a formula is a bad row.
-# Tabs and carriage returns are looked for in the id as given, before trimming
-# (trimming removes them, so they can only be seen there); =, +, - and @ in the
-# trimmed id, the one stored and written into reports (" =1" is stored as "=1").
+# The characters the polls' fast path sends to store_id_clean when a trimmed id begins
+# with one (SEMANTICS.md "Inputs": a spreadsheet would read it as a formula).
 _FORMULA_STARTS = "=+-@"
-_FORMULA_STARTS_RAW = {"\t": "a tab", "\r": "a carriage return"}
 
 
 def store_id_clean(raw: str) -> str:
     """The trimmed store id, kept as text (never an int: SEMANTICS.md, inputs); an id
-    a spreadsheet would read as a formula is refused (SEMANTICS.md, inputs)."""
-    value = raw.strip()
-    if not value:
-        raise ValueError("empty")
-    if raw[0] in _FORMULA_STARTS_RAW:
-        raise ValueError(f"begins with {_FORMULA_STARTS_RAW[raw[0]]}: a spreadsheet would read it as a formula")
-    if value[0] in _FORMULA_STARTS:
-        raise ValueError(f"begins with {value[0]!r}: a spreadsheet would read it as a formula")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise ValueError(f"longer than {MAX_TEXT_LENGTH} characters")
-    if not value.isprintable():
-        raise ValueError("contains control characters")
-    return value
+    a spreadsheet would read as a formula is refused (SEMANTICS.md, inputs). The rules
+    are `calendar_rows.store_id_parse`'s, the one definition for every input."""
+    try:
+        return calendar_rows.store_id_parse(raw)
+    except FieldError as exc:
+        raise ValueError(exc.reason) from None
 
 
 def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
@@ -263,59 +250,13 @@ def status_clean(raw: str) -> bool:
     return active
 
 
-def day_of_week_clean(raw: str) -> int:
-    """0 = Monday ... 6 = Sunday."""
-    day = _DAYS.get(raw.strip())
-    if day is None:
-        raise ValueError(f"not a day of the week 0-6: {raw.strip()[:40]!r}")
-    return day
-
-
-def time_local_clean(raw: str) -> str:
-    """A wall time as `HH:MM:SS`; `HH:MM` and a one-digit hour are accepted."""
-    match = _TIME_RE.fullmatch(raw.strip())
-    if match is None:
-        raise ValueError(f"not a time (expected HH:MM:SS): {raw.strip()[:40]!r}")
-    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
-    if hours > 23 or minutes > 59 or seconds > 59:
-        raise ValueError(f"not a time of day 00:00:00-23:59:59: {raw.strip()!r}")
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
-
-
-def date_clean(raw: str) -> str:
-    """A local calendar date written `YYYY-MM-DD` (spaces around allowed), from DATE_EARLIEST
-    to DATE_LATEST, as `YYYY-MM-DD` (SEMANTICS.md "Inputs", rules 10 and 11)."""
-    text = raw.strip()
-    match = _DATE_RE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not a date (expected YYYY-MM-DD): {text[:40]!r}")
-    try:
-        day = date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise ValueError(f"{text} is not a date") from None
-    if not DATE_EARLIEST <= day <= DATE_LATEST:
-        raise ValueError(f"{text} is outside {DATE_EARLIEST} to {DATE_LATEST}")
-    return text
-
-
 def effective_from_clean(raw: str) -> str | None:
     """A weekly version's `effective_from` (SEMANTICS.md rule 10) as `YYYY-MM-DD`, or None when it is
-    empty after trimming (the undated version, effective since always)."""
-    return date_clean(raw) if raw.strip() else None
-
-
-def optional_time_clean(raw: str) -> str | None:
-    """A special-hours time as `HH:MM:SS` (`time_local_clean`), or None when it is empty after trimming."""
-    return time_local_clean(raw) if raw.strip() else None
-
-
-def special_times_check(start: str | None, end: str | None) -> tuple[str, str] | None:
-    """None if a special row's two cleaned times go together (both given, or both empty: closed,
-    rule 11), else (the column that is empty, reason): one time alone is invalid."""
-    if (start is None) == (end is None):
-        return None
-    empty, given = ("start_time_local", "end_time_local") if start is None else ("end_time_local", "start_time_local")
-    return empty, f"empty while {given} is given: give both times, or neither for a closed day"
+    empty after trimming (the undated version, effective since always): `calendar_rows.effective_from_parse`."""
+    try:
+        return calendar_rows.effective_from_parse(raw)
+    except FieldError as exc:
+        raise ValueError(exc.reason) from None
 
 
 def timezone_clean(raw: str) -> str:
@@ -615,13 +556,19 @@ def _poll_row(record: list[str], columns: Columns, file: str, line: int, on_erro
 def _hours_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
     fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
         (columns["store_id"], store_id_clean),
-        (columns["day_of_week"], day_of_week_clean),
-        (columns["start_time_local"], time_local_clean),
-        (columns["end_time_local"], time_local_clean),
+        (columns["day_of_week"], str),
+        (columns["start_time_local"], str),
+        (columns["end_time_local"], str),
         # Optional (rule 10): a file without the column is all the undated version.
         (columns.get("effective_from"), effective_from_clean),
     ]
-    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=False)
+
+    def weekly(values: list[Any]) -> list[Any]:
+        # The day and times as every way in reads a weekly row (the API, the admin).
+        values[1:4] = calendar_rows.weekly_row_parse(values[1], values[2], values[3])
+        return values
+
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=False, row_clean=weekly)
 
 
 def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
@@ -629,40 +576,40 @@ def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk
         (columns["store_id"], store_id_clean),
         (columns["timezone_str"], timezone_clean),
     ]
-    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=True)
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=True)
 
 
 def _special_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
+    # The whole row is read by calendar_rows.special_row_parse: the file, the API and the
+    # admin agree on what a valid special row is (rule 11: both times or neither).
     fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
-        (columns["store_id"], store_id_clean),
-        (columns["date"], date_clean),
-        (columns["start_time_local"], optional_time_clean),
-        (columns["end_time_local"], optional_time_clean),
+        (columns[column], str) for column in ("store_id", "date", "start_time_local", "end_time_local")
     ]
 
-    def times_check(values: list[Any]) -> tuple[str, str] | None:
-        bad = special_times_check(values[2], values[3])
-        return None if bad is None else (columns[bad[0]][1], bad[1])
+    def special(values: list[Any]) -> list[Any]:
+        return list(calendar_rows.special_row_parse(*values))
 
-    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=False, row_check=times_check)
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=False, row_clean=special)
 
 
-# A check across the cleaned values of one row: None, or (the column as named in the input, reason).
-RowCheck = Callable[[list[Any]], tuple[str, str] | None]
+# Cleans the values of one row together (after each field's own cleaner): the row as stored,
+# or FieldError naming the canonical column at fault.
+RowClean = Callable[[list[Any]], list[Any]]
 
 
 def _generic_chunks(
     source: _Reader,
+    columns: Columns,
     fields: list[tuple[tuple[int, str] | None, Cleaner]],
     on_error: OnError,
     chunk_rows: int,
     *,
     with_line: bool,
-    row_check: RowCheck | None = None,
+    row_clean: RowClean | None = None,
 ) -> Iterator[list[Row]]:
     """Rows of one cleaned value per field, in order; a field without a column (None: an optional
-    column the header lacks) is cleaned from "". `row_check` then refuses a row whose fields,
-    each valid, do not go together."""
+    column the header lacks) is cleaned from "". `row_clean`, if given, then makes the row from
+    those values (the line, `with_line`, is not among them)."""
     file = source.file
     width = max(column[0] for column, _ in fields if column is not None) + 1
     chunk: list[Row] = []
@@ -683,10 +630,15 @@ def _generic_chunks(
                 on_error(RowError(file, line, name, str(exc)))
                 break
         else:
-            bad = row_check(values) if row_check is not None else None
-            if bad is not None:
-                on_error(RowError(file, line, *bad))
-                continue
+            if row_clean is not None:
+                head = values[:1] if with_line else []
+                try:
+                    values = head + row_clean(values[len(head) :])
+                except FieldError as exc:
+                    on_error(
+                        RowError(file, line, columns[exc.field][1] if exc.field in columns else exc.field, exc.reason)
+                    )
+                    continue
             chunk.append(tuple(values))
             if len(chunk) >= chunk_rows:
                 yield chunk
