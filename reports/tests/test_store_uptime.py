@@ -173,6 +173,10 @@ def test_uptime_of_example_a(api, example_a):
             {"observed_at": "2023-01-23T16:15:00Z", "status": "inactive"},
         ],
         "ignored_polls": [{"observed_at": "2023-01-23T13:30:00Z", "status": "inactive"}],
+        "days": [
+            {"date": f"2023-01-{d}", "source": "weekly", "effective_from": None, "closed": d not in (16, 23)}
+            for d in range(16, 24)
+        ],
     }
 
 
