@@ -95,9 +95,10 @@ same instant with the opposite status (rule 7: one inactive observation).
 
 Real calendars (SEMANTICS.md rules 10, 11), off unless asked for
 -----------------------------------------------------------------
-Both draw from streams of their own (per chunk, seeded by (seed, chunk
-number, 1)), so turning them on changes no poll, no timezone and no weekly
-row that was there without them; with both shares 0 (the default) the files
+Each draws from streams of its own (per chunk, seeded by (seed, chunk
+number, 1) for versions and (seed, chunk number, 2) for special days), so
+turning one on changes no poll, no timezone, no weekly row that was there
+without it, and nothing the other one writes; with both shares 0 (the default) the files
 are byte for byte those of a generator without them, and no
 `special_hours.csv` is written (one left by an earlier run is removed).
 - `versions_share`: that share of the stores with hours gets a dated version
@@ -394,21 +395,26 @@ def generate(
                 ids = [fleet.ids[i] for i in chunk]
 
                 schedule = _schedule(rng, fleet.has_hours[chunk])
-                calendar_rng = np.random.default_rng([seed, 1 + chunk_no, 1])
+                versions_rng = np.random.default_rng([seed, 1 + chunk_no, 1])
                 versions = (
-                    _versions(calendar_rng, schedule, fleet.has_hours[chunk], versions_share, start, window_days)
+                    _versions(versions_rng, schedule, fleet.has_hours[chunk], versions_share, start, window_days)
                     if versions_share
                     else None
                 )
                 hours_f.write(_hours_text(rng, ids, schedule, None if versions is None else versions.base))
                 if versions is not None:
-                    hours_f.write(versions.text(calendar_rng, ids))
+                    hours_f.write(versions.text(versions_rng, ids))
                     special["versioned_stores"] += versions.stores
                     special["dated_versions"] += versions.dated
                     totals["hours"] += len(versions.rows)
                 if special_share:
                     days_text, counts = _special_days(
-                        calendar_rng, ids, plain[chunk], special_share, start, window_days
+                        np.random.default_rng([seed, 1 + chunk_no, 2]),
+                        ids,
+                        plain[chunk],
+                        special_share,
+                        start,
+                        window_days,
                     )
                     special_f.write(days_text)
                     for key, value in counts.items():
