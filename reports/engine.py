@@ -76,6 +76,7 @@ import copy
 import csv
 import datetime as dt
 import functools
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -170,11 +171,19 @@ class PreparedFleet:
         in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
         self._bulk = polls if in_range.all() else polls.take(in_range)
         schedules = _Schedules(fleet.schedules)
+        older_specials, specials_from = fleet.older_specials, None
+        if older_specials is not None:
+            # The report's own dates need every special row: ask for any the schedules lack.
+            first_day, _ = _dates_reaching(lo, self._end)
+            specials_from = older_specials.from_day
+            if first_day < specials_from:
+                rows = older_specials.special_rows(np.arange(self.n), first_day, specials_from - 1)
+                schedules, specials_from = schedules.with_special_rows(rows), first_day
         self._schedules = schedules
         self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
         obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
         self._obs = _with_prior_observations(
-            obs, schedules, history, fleet.older_specials, self.n, lo=lo, week_start=as_of_us - WEEK_US
+            obs, schedules, history, older_specials, specials_from, self.n, lo=lo, week_start=as_of_us - WEEK_US
         )
         self._result: FleetResult | None = None
 
@@ -346,18 +355,24 @@ class _Schedules:
         self.always_open = counts == 0  # no weekly rows in any version (rule 10)
         flat = [row for s in schedules for row in s.hours]
         self.row_store = np.repeat(np.arange(self.n), counts)
-        if all(len(row) == 3 for row in flat):
+        lengths = np.fromiter(map(len, flat), np.int64, len(flat))
+        row_from = np.full(len(flat), _UNDATED, np.int64)
+        if (lengths == 3).all():  # every row undated, as before versions existed: one array, no lookups
             rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
-            row_from = np.full(len(rows), _UNDATED, np.int64)
         else:
-            rows = np.array([row[:3] for row in flat], dtype=np.int64).reshape(-1, 3)
-            row_from = np.array([_UNDATED if len(row) < 4 or row[3] is None else row[3] for row in flat], np.int64)
+            rows = np.array(list(map(operator.itemgetter(0, 1, 2), flat)), dtype=np.int64).reshape(-1, 3)
+            with_date = np.flatnonzero(lengths > 3)
+            given = [flat[i][3] for i in with_date.tolist()]  # type: ignore[misc]  # rows of 4 elements
+            row_from[with_date] = [_UNDATED if value is None else value for value in given]
         self.row_dow, self.row_start, self.row_end = rows[:, 0], rows[:, 1], rows[:, 2]
         # Rows of one store with one effective_from are one version (rule 10).
         self.dated = bool((row_from != _UNDATED).any())
-        self.version_key, self.row_version = np.unique(
-            self.row_store * _DATE_KEYS + (row_from - _FIRST_DAY), return_inverse=True
-        )
+        key = self.row_store * _DATE_KEYS + (row_from - _FIRST_DAY)
+        if self.dated:
+            self.version_key, self.row_version = np.unique(key, return_inverse=True)
+        else:  # one version per store with rows, whose rows are already in store order
+            new_store = np.r_[True, key[1:] != key[:-1]] if len(key) else np.empty(0, bool)
+            self.version_key, self.row_version = key[new_store], np.cumsum(new_store) - 1
         self.version_from = self.version_key % _DATE_KEYS + _FIRST_DAY
         self.first_version = np.searchsorted(self.version_key // _DATE_KEYS, np.arange(self.n))
 
@@ -367,10 +382,13 @@ class _Schedules:
     def _set_specials(self, store: Int64Array, rows: Sequence[SpecialRow]) -> None:
         """Hold these special rows (rows[k] of store[k]) and the keys of their dates."""
         self.special_store = store
-        self.special_day = np.array([row[0] for row in rows], np.int64)
-        self.special_timed = np.array([row[1] is not None for row in rows], bool)
-        self.special_start = np.array([-1 if row[1] is None else row[1] for row in rows], np.int64)
-        self.special_end = np.array([-1 if row[2] is None else row[2] for row in rows], np.int64)
+        days, starts, ends = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+        self.special_day = np.array(days, np.int64)
+        # None (a closed row) reads as NaN here, without a Python loop per row.
+        start, end = np.array(starts, np.float64), np.array(ends, np.float64)
+        self.special_timed = ~np.isnan(start)
+        self.special_start = np.where(self.special_timed, start, -1).astype(np.int64)
+        self.special_end = np.where(self.special_timed, end, -1).astype(np.int64)
         self.special_key: Int64Array = np.unique(self.special_store * _DATE_KEYS + (self.special_day - _FIRST_DAY))
 
     def with_special_rows(self, rows: Sequence[tuple[int, SpecialRow]]) -> _Schedules:
@@ -426,15 +444,17 @@ class _Schedules:
         store = self.row_store[r]
         # A weekly row makes a period on its weekday only under the version in
         # effect that date (rule 10) and only on dates without special rows (rule 11).
-        keep = np.ones(len(r), bool)
-        if self.dated:
-            keep &= self.row_version[r] == self.version_on(store, d)
         specials = np.flatnonzero(
             wanted[self.special_store] & (self.special_day >= first_day) & (self.special_day <= last_day)
         )
-        if len(specials):
-            keep &= ~self.is_special(store, d)
-        store, d, start_s, end_s = store[keep], d[keep], self.row_start[r[keep]], self.row_end[r[keep]]
+        if self.dated or len(specials):
+            keep = np.ones(len(r), bool)
+            if self.dated:
+                keep &= self.row_version[r] == self.version_on(store, d)
+            if len(specials):
+                keep &= ~self.is_special(store, d)
+            store, d, r = store[keep], d[keep], r[keep]
+        start_s, end_s = self.row_start[r], self.row_end[r]
 
         always = stores[self.always_open[stores]]
         if len(specials):
@@ -611,6 +631,7 @@ def _with_prior_observations(
     schedules: _Schedules,
     history: History,
     older_specials: OlderSpecials | None,
+    specials_from: int | None,
     n: int,
     *,
     lo: int,
@@ -624,11 +645,11 @@ def _with_prior_observations(
     window of `width` before it (7 days, doubling per round); stores whose
     latest polls fall in the same week are examined together, so the open spans
     built each round cover about two weeks, whatever the gaps between polls.
-    Those spans follow rules 10 and 11 like the report's: special rows older
-    than the schedules hold are read from `older_specials` for the stores
-    still pending, before the first round that reaches their dates.
+    Those spans follow rules 10 and 11 like the report's: special rows dated
+    before `specials_from` (the schedules hold all later ones) are read from
+    `older_specials` for the stores still pending, before the first round that
+    reaches their dates.
     """
-    specials_from = older_specials.from_day if older_specials is not None else None
     has_early = np.zeros(n, bool)
     has_early[obs.store[obs.ts_us <= week_start]] = True
     pending = np.flatnonzero(~has_early)

@@ -147,8 +147,9 @@ class OlderSpecials(Protocol):
     """Where the engine finds special rows (rule 11) older than those the schedules hold.
 
     The schedules hold every special row dated `from_day` or later (local dates
-    as days since 1970-01-01); the search for older observations (engine
-    module doc) asks for older ones only for the few stores and dates it reads.
+    as days since 1970-01-01); the engine asks for older ones when the report's
+    own dates reach before `from_day`, and the search for older observations
+    (engine module doc) for the few stores and dates it reads.
     """
 
     @property

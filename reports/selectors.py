@@ -1,8 +1,10 @@
 """Database rows -> engine input (`FleetInput`). Never computes uptime.
 
-A report reads, for its stores, the schedules and the polls in
-`fleet.poll_range(T)` in bulk; the engine asks `DbHistory` for older polls
-of the few stores that need them. On PostgreSQL the bulk read is a binary
+A report reads, for its stores, the schedules (weekly rows with their
+effective_from, special days from `SPECIALS_MARGIN_DAYS` before the report's
+dates to T) and the polls in `fleet.poll_range(T)` in bulk; the engine asks
+`DbHistory` for older polls, and `DbOlderSpecials` for older special days, of
+the few stores that need them. On PostgreSQL the bulk read is a binary
 COPY parsed by numpy without a Python loop per poll; elsewhere (SQLite) it is
 a plain query. `fleet_input(polls_reader=...)` takes another bulk reader: the
 benchmark (bench/readers.py) times its old per-row reader against `polls_read`.

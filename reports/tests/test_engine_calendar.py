@@ -553,3 +553,20 @@ def test_explain_has_seven_dates_when_t_is_local_midnight_and_eight_across_dst()
     assert [d.date for d in days] == [day(2024, 3, 3) + dt.timedelta(days=k) for k in range(8)]
     assert days[0] == DaySchedule(day(2024, 3, 3), WEEKLY, None, False)
     assert days[-1] == DaySchedule(day(2024, 3, 10), SPECIAL, None, False)
+
+
+@pytest.mark.parametrize("name", ["F", "G", "H"])
+def test_special_rows_of_the_reports_own_dates_are_asked_for_when_the_schedules_lack_them(name: str) -> None:
+    # given: the worked example's special rows all behind OlderSpecials (from_day after T)
+    case = WORKED_EXAMPLES[name]
+    schedule = engine_schedule(NY, case.hours, case.specials)
+    fleet = history_fleet([schedule], [case.polls], case.as_of, specials_from=case.as_of.date() + dt.timedelta(days=5))
+    assert fleet.schedules[0].special == ()
+
+    # when
+    prepared = PreparedFleet(fleet, as_of_us=to_us(case.as_of))
+
+    # then: the worked example's values, and the special date named in the explanation
+    assert prepared.values().values[0].tolist() == pytest.approx(case.expected, abs=1e-9)
+    assert isinstance(fleet.older_specials, CountingSpecials) and fleet.older_specials.asked
+    assert SPECIAL in {d.source for d in prepared.explain(0).days}
