@@ -2,6 +2,7 @@
 
 import datetime as dt
 from itertools import groupby
+from operator import attrgetter
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -163,15 +164,12 @@ class StoreDetailSerializer(StoreSerializer):
 
     @extend_schema_field(SpecialDaySerializer(many=True))
     def get_special_days(self, store) -> list[dict]:
-        days = [
-            {"date": date, "closed": all(r.start_time_local is None for r in rows), "rows": rows}
-            for date, rows in ((date, list(rows)) for date, rows in groupby(store.special_hours.all(), _date))
-        ]
+        days = []
+        # Prefetched by date (stores/selectors.py): each date's rows are consecutive.
+        for date, group in groupby(store.special_hours.all(), attrgetter("date")):
+            rows = list(group)
+            days.append({"date": date, "closed": all(r.start_time_local is None for r in rows), "rows": rows})
         return SpecialDaySerializer(days, many=True).data
-
-
-def _date(row) -> dt.date:
-    return row.date
 
 
 def _versions(store) -> list[dict]:
