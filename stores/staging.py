@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from stores.csv_rows import HOURS, POLLS, TIMEZONES
+from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES
 
 # PostgreSQL bulk mode (see PostgresBackend.polls_bulk): at least this many new polls,
 # and at least 1/BULK_MAX_GROWTH of the rows already stored.
@@ -108,6 +108,8 @@ class Stage:
     columns: tuple[tuple[str, str, str], ...]
     # A chunk of rows as COPY text (PostgreSQL), every value as given (`copy_escaped`).
     copy_text: Callable[[Chunk], str]
+    # The columns whose rows may hold None (NULL); every other column is NOT NULL.
+    nullable: tuple[str, ...] = ()
 
 
 # PostgreSQL's text COPY format gives these characters a meaning; a backslash before
@@ -136,11 +138,22 @@ def _polls_copy_text(chunk: Chunk) -> str:
     return text
 
 
+# NULL in the text COPY format. The other fields of a row that may hold None (a date,
+# a time) are in fixed forms that never read as it.
+_COPY_NULL = "\\N"
+
+
 def _hours_copy_text(chunk: Chunk) -> str:
-    text = "".join([f"{s}\t{d}\t{a}\t{b}\n" for s, d, a, b in chunk])
-    if "\\" in text:
-        text = "".join([f"{copy_escaped(s)}\t{d}\t{a}\t{b}\n" for s, d, a, b in chunk])
-    return text
+    # The NULLs hold backslashes of their own: only the ids are looked at.
+    escape = copy_escaped if "\\" in "".join([row[0] for row in chunk]) else str
+    null = _COPY_NULL
+    return "".join([f"{escape(s)}\t{d}\t{a}\t{b}\t{e or null}\n" for s, d, a, b, e in chunk])
+
+
+def _special_copy_text(chunk: Chunk) -> str:
+    # Special-hours files are small (a row per store and holiday): each id is escaped.
+    null = _COPY_NULL
+    return "".join([f"{copy_escaped(s)}\t{d}\t{a or null}\t{b or null}\n" for s, d, a, b in chunk])
 
 
 def _timezones_copy_text(chunk: Chunk) -> str:
@@ -168,13 +181,26 @@ STAGES: dict[str, Stage] = {
             ("day", "smallint", "integer"),
             ("start_t", "time", "text"),
             ("end_t", "time", "text"),
+            ("effective_from", "date", "text"),
         ),
         _hours_copy_text,
+        nullable=("effective_from",),
     ),
     TIMEZONES: Stage(
         "lm_stage_tz",
         (("line", "bigint", "integer"), ("store_ext", "text", "text"), ("tz", "text", "text")),
         _timezones_copy_text,
+    ),
+    SPECIAL: Stage(
+        "lm_stage_special",
+        (
+            ("store_ext", "text", "text"),
+            ("day", "date", "text"),
+            ("start_t", "time", "text"),
+            ("end_t", "time", "text"),
+        ),
+        _special_copy_text,
+        nullable=("start_t", "end_t"),
     ),
 }
 
@@ -192,6 +218,8 @@ class Backend(abc.ABC):
 
     temp = ""  # schema prefix of temporary tables
     all_true = ""  # aggregate: true when every value is true
+    # `a {same} b`: true when both are equal or both NULL (an undated version, a closed day).
+    same = ""
 
     def __init__(self, cursor: CursorWrapper):
         self.cursor = cursor
@@ -207,9 +235,11 @@ class Backend(abc.ABC):
     def table_drop(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {{t}}{table}")
 
-    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]]) -> None:
+    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]], nullable: Sequence[str] = ()) -> None:
         self.table_drop(table)
-        cols = ", ".join(f"{n} {self.column_type(pg, lite)} NOT NULL" for n, pg, lite in columns)
+        cols = ", ".join(
+            f"{n} {self.column_type(pg, lite)}{'' if n in nullable else ' NOT NULL'}" for n, pg, lite in columns
+        )
         self.execute(f"CREATE TEMP TABLE {table} ({cols})")
 
     def table_create_as(self, table: str, select: str) -> None:
@@ -253,13 +283,14 @@ class Backend(abc.ABC):
 class PostgresBackend(Backend):
     temp = "pg_temp."
     all_true = "bool_and"
+    same = "IS NOT DISTINCT FROM"
 
     @staticmethod
     def column_type(pg: str, lite: str) -> str:
         return pg
 
-    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]]) -> None:
-        super().table_create(table, columns)
+    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]], nullable: Sequence[str] = ()) -> None:
+        super().table_create(table, columns, nullable)
         # The merge groups and joins a million rows: let it hash in memory
         # rather than spill to disk (reset at the end of the transaction).
         self.execute("SET LOCAL work_mem = '256MB'")
@@ -364,6 +395,7 @@ class PostgresBackend(Backend):
 class SqliteBackend(Backend):
     temp = "temp."
     all_true = "min"
+    same = "IS"
 
     @staticmethod
     def column_type(pg: str, lite: str) -> str:
