@@ -35,6 +35,14 @@ class AsOfField(serializers.DateTimeField):
         return instant
 
 
+def refuse_nul(value: str, *, name: str) -> str:
+    """`value` (a URL path segment or parameter) unchanged, or a 400 when it holds a NUL character:
+    no stored text can hold one (PostgreSQL refuses it), so such a value can only be a bad request."""
+    if "\x00" in value:
+        raise ParseError(f"{name}: contains a NUL character.")
+    return value
+
+
 class CsvTextParser(BaseParser):
     """`text/csv` bodies, handed on as text (UTF-8, a BOM allowed)."""
 

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loopmonitor.api import CsvTextParser, ErrorSerializer, SafeJSONParser
+from loopmonitor.api import CsvTextParser, ErrorSerializer, SafeJSONParser, refuse_nul
 from stores import selectors
 from stores.csv_rows import BadFile
 from stores.models import Store
@@ -196,7 +196,7 @@ class StoreDetailView(APIView):
         summary="One store, with its business hours",
         description="The fields of the list, plus the store's business hours. " + _HOURS_MERGED_DOC,
         parameters=[STORE_ID_PARAMETER],
-        responses={200: StoreDetailSerializer, 404: ErrorSerializer},
+        responses={200: StoreDetailSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Open Mondays 09:00-12:00 and Fridays 18:00-02:00",
@@ -228,6 +228,7 @@ class StoreDetailView(APIView):
         ],
     )
     def get(self, request, store_id: str):
+        refuse_nul(store_id, name="store_id")
         try:
             store = selectors.store_detail(store_id=store_id)
         except Store.DoesNotExist:

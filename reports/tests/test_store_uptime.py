@@ -173,6 +173,12 @@ def test_uptime_of_example_a(api, example_a):
             {"observed_at": "2023-01-23T16:15:00Z", "status": "inactive"},
         ],
         "ignored_polls": [{"observed_at": "2023-01-23T13:30:00Z", "status": "inactive"}],
+        "timeline_count": 3,
+        "timeline_truncated": False,
+        "observations_count": 2,
+        "observations_truncated": False,
+        "ignored_polls_count": 1,
+        "ignored_polls_truncated": False,
     }
 
 
