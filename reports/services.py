@@ -49,9 +49,18 @@ class BrokerUnavailable(Exception):
 
 
 class UnknownStores(ValueError):
+    """Store ids that name no store: `store_ids` lists the first LISTED of them, `count` says how many.
+
+    Bounded, since the ids come from a request: 100,000 unknown ids are an error of a few kB.
+    """
+
+    LISTED = 100
+
     def __init__(self, store_ids: list[str]):
-        self.store_ids = store_ids
-        super().__init__(f"unknown store_ids: {', '.join(store_ids)}")
+        self.count = len(store_ids)
+        self.store_ids = store_ids[: self.LISTED]
+        more = f" (the first {self.LISTED} of {self.count})" if self.count > self.LISTED else ""
+        super().__init__(f"unknown store_ids: {', '.join(self.store_ids)}{more}")
 
 
 # A report's instant T must lie in the past (SEMANTICS.md rule 2: a report as of T never

@@ -83,10 +83,12 @@ class TriggerReportView(APIView):
         description=(
             "Queues a report and answers at once with its id; a worker computes it. `as_of` (ISO 8601, UTC if "
             "no offset) fixes the instant T (default: the latest poll, SEMANTICS.md rule 2); `store_ids` limits "
-            "it to those stores (unknown ids: 400 naming them). 503 if the task queue is unreachable."
+            "it to those stores (unknown ids: 400 naming the first 100, with `unknown_store_count`). A body over "
+            "DATA_UPLOAD_MAX_MEMORY_SIZE: 413. 503 if the task queue or the throttle cache is unreachable (a "
+            "report already created is then Failed)."
         ),
         request=TriggerSerializer,
-        responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 503: ErrorSerializer},
+        responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 413: ErrorSerializer, 503: ErrorSerializer},
         examples=[
             OpenApiExample("As of an instant", value={"as_of": "2023-01-25T18:00:00Z"}, request_only=True),
             OpenApiExample("Some stores", value={"store_ids": ["1481966498820158979"]}, request_only=True),
@@ -107,7 +109,8 @@ class TriggerReportView(APIView):
             )
         except services.UnknownStores as exc:
             return Response(
-                {"detail": str(exc), "unknown_store_ids": exc.store_ids}, status=status.HTTP_400_BAD_REQUEST
+                {"detail": str(exc), "unknown_store_ids": exc.store_ids, "unknown_store_count": exc.count},
+                status=status.HTTP_400_BAD_REQUEST,
             )
         except services.BrokerUnavailable:
             return Response(
