@@ -78,6 +78,7 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     database = serializers.CharField()
     broker = serializers.CharField()
+    cache = serializers.CharField(help_text="the throttle counters' cache (CACHE_REDIS_URL)")
 
 
 # --- One store's uptime and week (issue 7) ------------------------------------------------
