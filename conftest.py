@@ -4,11 +4,15 @@ Without DATABASE_URL / CELERY_BROKER_URL the suite runs on the embedded
 default (SQLite + filesystem broker) and says so in the header. With
 LOOPMONITOR_REQUIRE_SERVICES=1 (set by .ci/run) it refuses to run on anything
 but PostgreSQL and Redis, so CI can never pass on the fallback by accident.
+
+The fixtures both apps share live in loopmonitor/testing.py, registered below.
 """
 
 import os
 
 import pytest
+
+pytest_plugins = ["loopmonitor.testing"]
 
 
 def _backends() -> tuple[str, str]:
@@ -17,7 +21,7 @@ def _backends() -> tuple[str, str]:
     return settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1], settings.CELERY_BROKER_URL.split("://")[0]
 
 
-def pytest_report_header(config):
+def pytest_report_header(config: pytest.Config) -> list[str]:
     db, broker = _backends()
     embedded = (
         " (embedded default: set DATABASE_URL and CELERY_BROKER_URL for PostgreSQL + Redis)" if db == "sqlite3" else ""
@@ -25,7 +29,7 @@ def pytest_report_header(config):
     return [f"loopmonitor: database={db} broker={broker}{embedded}"]
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("LOOPMONITOR_REQUIRE_SERVICES") == "1":
         db, broker = _backends()
         if db != "postgresql" or broker != "redis":
@@ -33,23 +37,3 @@ def pytest_configure(config):
                 f"LOOPMONITOR_REQUIRE_SERVICES=1 but database={db} broker={broker}: "
                 "set DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://..."
             )
-
-
-@pytest.fixture
-def api_key(db) -> str:
-    """A user's API key, as `manage.py drf_create_token` makes it."""
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    user = get_user_model().objects.create_user("api-client")
-    return Token.objects.create(user=user).key
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Each test starts with an empty cache: throttle counters are keyed by user id, and on SQLite a
-    rolled-back test's user id comes back in the next test."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.utils import humanize_datetime
 
 
 # The body of every error answer, component `Error` of the schema: a readable `detail`. (A comment,
@@ -25,12 +26,30 @@ class AsOfField(serializers.DateTimeField):
     report's T (after 1971, not in the future), so this module needs neither app.
     """
 
-    def __init__(self, *, problem: Callable[[dt.datetime], str | None], **kwargs):
+    def __init__(
+        self,
+        *,
+        problem: Callable[[dt.datetime], str | None],
+        parse: Callable[[str], dt.datetime | None] | None = None,
+        **kwargs,
+    ):
         self.problem = problem
+        self.parse = parse
         super().__init__(**kwargs)
 
     def to_internal_value(self, value) -> dt.datetime:
-        instant = super().to_internal_value(value)
+        if self.parse is None:
+            instant = super().to_internal_value(value)
+        else:
+            # The caller's parser (the input files' one, for reports): None means "no instant at
+            # all" and gets DRF's own message; a ValueError carries the reason it is refused.
+            try:
+                parsed = self.parse(value) if isinstance(value, str) else None
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+            if parsed is None:
+                self.fail("invalid", format=humanize_datetime.datetime_formats([ISO_8601]))
+            instant = self.enforce_timezone(parsed)
         if reason := self.problem(instant):
             raise serializers.ValidationError(reason)
         return instant

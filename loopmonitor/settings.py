@@ -5,17 +5,29 @@ all the service runs on the *embedded default*: SQLite in ``var/`` and Celery's
 ``filesystem://`` broker, so ``make run`` works on a bare machine. Setting
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` moves the same code onto
 PostgreSQL and Redis (see docker-compose.yml and README "Operating it").
+
+Importing this module has no side effects: it creates no folder and runs no
+program. Folders are made by what writes into them (the SQLite backend
+loopmonitor.sqlite3, the Celery app's configure hook, the file storage), and
+the code version's `git describe` fallback runs only when a report needs it.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
+from django.utils.functional import lazy
+
+from loopmonitor.version import git_describe
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("LOOPMONITOR_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)  # optional, never committed
+# First of all, so that every variable below may come from the file (optional, never
+# committed; .env.example lists them). The process environment wins over the file.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("LOOPMONITOR_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str(
@@ -86,6 +98,8 @@ TEMPLATES = [
 SQLITE_PATH = VAR_DIR / "db.sqlite3"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, which also makes the file's folder on first connection.
+    DATABASES["default"]["ENGINE"] = "loopmonitor.sqlite3"
     # The web server and the worker write the same file. IMMEDIATE transactions
     # make a writer wait for the lock (up to `timeout`) instead of failing at
     # once with "database is locked" when a read transaction tries to upgrade
@@ -119,7 +133,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- REST framework ----------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "loopmonitor.api.exception_handler",
@@ -144,7 +158,7 @@ REST_FRAMEWORK = {
     },
 }
 
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "loopmonitor API",
     "DESCRIPTION": (
         "Uptime and downtime of restaurant stores during their business hours, over the last hour, "
@@ -194,8 +208,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
-    for folder in ("processed", "control"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # The folders are made by the Celery app when it reads this (loopmonitor/celery.py).
 else:
     # On Redis a message taken by a worker that dies (SIGKILL, OOM, lost node)
     # is handed to another worker once `visibility_timeout` has passed. kombu
@@ -221,24 +234,10 @@ CELERY_TIMEZONE = "UTC"
 
 
 # --- Reports ---
-def _code_version() -> str:
-    """LOOPMONITOR_CODE_VERSION (set by an image build), else the git commit of this checkout."""
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=10"],
-            cwd=BASE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-CODE_VERSION = env.str("LOOPMONITOR_CODE_VERSION", default="") or _code_version()
+# The code version each report records: LOOPMONITOR_CODE_VERSION (the Dockerfile's build
+# argument, or the environment), else `git describe` of this checkout, run lazily: a str
+# proxy that calls git (once per process) when a report first uses it.
+CODE_VERSION: str = env.str("LOOPMONITOR_CODE_VERSION", default="") or lazy(git_describe, str)(BASE_DIR)
 
 # Stores per shard task. A full fleet of 14k stores fits in one or two shards;
 # larger fleets fan out over every worker.
@@ -259,7 +258,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
@@ -267,6 +266,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-for _folder in (VAR_DIR, STATIC_ROOT, MEDIA_ROOT):
-    _folder.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ class ReportAdmin(admin.ModelAdmin):
         "file",
         "download",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.action(description="Run again for the same as_of and scope")
     def run_again(self, request, queryset):
@@ -56,10 +56,6 @@ class ReportAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Report {report.id}: {exc}", messages.ERROR)
         if made:
             self.message_user(request, f"Queued {len(made)} report(s): " + ", ".join(str(r.id) for r in made))
-
-    def delete_queryset(self, request, queryset):
-        for report in queryset:  # one by one, so that each report's file goes with it
-            report.delete()
 
     def has_add_permission(self, request):
         return False  # reports are made by POST /trigger_report or `manage.py report`

@@ -1,5 +1,5 @@
-"""Fixtures of the reports app: small stores with known numbers, an API
-client, and a real Celery worker process for the queue tests."""
+"""Fixtures of the reports app: small stores with known numbers, inline tasks, and a real
+Celery worker process for the queue tests. The API key and client are loopmonitor/testing.py's."""
 
 import datetime as dt
 import os
@@ -13,32 +13,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.test import APIClient
 
 from loopmonitor.celery import app as celery_app
 from reports.tests import worker_faults
-from stores.models import BusinessHours, Poll, Store
+from stores.conftest import make_store  # one builder for both apps' tests (reports may import stores)
 
 UTC = dt.UTC
 # SEMANTICS.md example A: T = Monday 2023-01-23 12:00 New York = 17:00 UTC.
 EXAMPLE_A_AS_OF = dt.datetime(2023, 1, 23, 17, 0, tzinfo=UTC)
 EXAMPLE_A_ROW = "1481966498820158979,0.0,1.74,1.74,60.0,1.26,1.26"
-
-
-def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store:
-    """A store with hours rows (day, "HH:MM", "HH:MM") and polls (aware datetime, active)."""
-    store = Store.objects.create(store_id=store_id, timezone_str=timezone_str)
-    BusinessHours.objects.bulk_create(
-        BusinessHours(
-            store=store,
-            day_of_week=d,
-            start_time_local=dt.time.fromisoformat(s),
-            end_time_local=dt.time.fromisoformat(e),
-        )
-        for d, s, e in hours
-    )
-    Poll.objects.bulk_create(Poll(store=store, observed_at_utc=t, active=a) for t, a in polls)
-    return store
 
 
 @pytest.fixture
@@ -60,14 +43,6 @@ def example_fleet(db):
         polls=[(EXAMPLE_A_AS_OF - dt.timedelta(minutes=30), True)],
     )
     return EXAMPLE_A_AS_OF
-
-
-@pytest.fixture
-def api(api_key):
-    """An API client that sends a valid key (`Authorization: Token <key>`)."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
-    return client
 
 
 @pytest.fixture
@@ -106,8 +81,14 @@ class WorkerProcess:
         shard_delay: float | None = None,
     ):
         self.log_path = log_dir / f"worker-{name}.log"
-        env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), **(env or {})}
-        env.setdefault("LOOPMONITOR_VAR_DIR", str(settings.VAR_DIR))
+        # The session's LOOPMONITOR_VAR_DIR (inherited), hence the broker folder of the embedded
+        # default; the test's MEDIA_ROOT (in its temporary folder), where the test reads report files.
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            **(env or {}),
+        }
         argv = [
             sys.executable,
             "-m",

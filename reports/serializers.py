@@ -1,5 +1,7 @@
 """Shapes of the reports API, the per-store uptime included. Serializers shape data; they never query."""
 
+import datetime as dt
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,11 +10,22 @@ from loopmonitor.api import AsOfField
 from reports import services, timeline
 from reports.models import Report
 from reports.timeline import StoreTimeline
+from stores.csv_rows import NotAnInstant, instant_parse
+
+
+def _instant_read(text: str) -> dt.datetime | None:
+    """An as_of text read by the input files' parser (stores.csv_rows.instant_parse, ISO forms), so an
+    instant reads the same everywhere; None when it is no instant at all (DRF's own message then)."""
+    try:
+        return instant_parse(text, iso_only=True)
+    except NotAnInstant:
+        return None
 
 
 class TriggerSerializer(serializers.Serializer):
     as_of = AsOfField(
         problem=services.as_of_problem,
+        parse=_instant_read,
         required=False,
         allow_null=True,
         help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll",
@@ -190,6 +203,7 @@ class StoreUptimeSerializer(serializers.Serializer):
 class AsOfQuerySerializer(serializers.Serializer):
     as_of = AsOfField(
         problem=services.as_of_problem,
+        parse=_instant_read,
         required=False,
         help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll (rule 2)",
     )

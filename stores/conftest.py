@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
 from stores.models import BusinessHours, Poll, Store
 
@@ -87,14 +86,6 @@ def hours_of(store_id: str) -> list[tuple[int, str, str]]:
 
 def timezone_of(store_id: str) -> str | None:
     return Store.objects.get(store_id=store_id).timezone_str
-
-
-@pytest.fixture
-def api_client(api_key) -> APIClient:
-    """An API client that sends a valid key (`Authorization: Token <key>`)."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
-    return client
 
 
 def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store:

@@ -14,7 +14,15 @@ extra object or call per row costs ~0.2-0.5 s of load time):
   (the last row of a store wins).
 
 A bad row is reported to `on_error` as a `RowError` and skipped; a file that
-cannot be read as this kind of CSV at all raises `BadFile`.
+cannot be read as this kind of CSV at all raises `BadFile`. So does a quoted
+field that never closes: one that runs to the end of the file, or a record that
+spans more than `MAX_RECORD_LINES` physical lines (no real input has a line
+break inside a field, so a longer record is a stray quote swallowing the rows
+after it). Every line number is the physical line of a record's first
+character (the header is line 1).
+
+Every instant (a poll's timestamp, pushed or in a file, and a report's
+`as_of`) is read by `instant_parse`.
 """
 
 from __future__ import annotations
@@ -22,17 +30,31 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import itertools
+import os
 import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
 
 CHUNK_ROWS = 50_000
 # Store.store_id and Store.timezone_str are varchar(64): a longer value would
 # fail the whole load in the database instead of being reported as a bad row.
 MAX_TEXT_LENGTH = 64
+# The most physical lines one record may span (its quoted fields hold at most
+# MAX_RECORD_LINES - 1 line breaks in all). Real inputs have none; the limit only
+# tells a stray quote, which takes in every line up to the next quote, from a field
+# that was meant to hold a few lines.
+MAX_RECORD_LINES = 5
+# The instants an input may hold, in UTC: reports start at 1971 (as_of) and
+# PostgreSQL has no year 10000 (and strftime's %Y writes year 1 as "1", which
+# PostgreSQL reads as 2001).
+INSTANT_EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+
+# A row as the databases store it (see the module docstring for each kind's fields).
+Row = tuple[Any, ...]
 
 POLLS = "polls"
 HOURS = "hours"
@@ -45,7 +67,7 @@ class BadFile(Exception):
     Nothing of a load that meets one is kept; `str()` names the file.
     """
 
-    def __init__(self, file: str, reason: str):
+    def __init__(self, file: str, reason: str) -> None:
         super().__init__(f"{file}: {reason}")
         self.file = file
         self.reason = reason
@@ -75,10 +97,15 @@ class RowWarning(RowError):
         return f"{self.file}:{self.line}: {self.field}: {self.reason}"
 
 
+class NotAnInstant(ValueError):
+    """Raised by `instant_parse` for a text not in any accepted form (rather than an
+    impossible or out-of-range instant, or one written with other digits than 0-9)."""
+
+
 class KeptValue(ValueError):
     """Raised by a cleaner for a value that is reported but kept (see RowWarning)."""
 
-    def __init__(self, value, reason: str):
+    def __init__(self, value: str, reason: str) -> None:
         super().__init__(reason)
         self.value = value
 
@@ -114,22 +141,36 @@ LAYOUTS = {
 
 # --- Field parsers: a clean value, or ValueError(reason) ---------------------------------
 
-_TIMESTAMP_RE = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
-    r" ?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?",
-    re.IGNORECASE,
-)
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# re.ASCII: `\d` is 0-9 only. Python's \d, int() and float() also take other scripts'
+# digits ("٢٠٢٣"), which no input should carry and which would be read as some number.
+_DATE_TIME = r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
+_TIMESTAMP_RE = re.compile(_DATE_TIME + r" ?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
+_ISO_INSTANT_RE = re.compile(_DATE_TIME + r"(Z|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
+_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _STATUSES = {"active": True, "inactive": False}
 _DAYS = {str(d): d for d in range(7)}
 _fromisoformat = datetime.fromisoformat
+_EARLIEST_NAIVE = INSTANT_EARLIEST.replace(tzinfo=None)
+_BEFORE_EARLIEST = f"before {INSTANT_EARLIEST:%Y-%m-%d} UTC (no poll or report can be that early)"
+_AFTER_LATEST = "after 9999-12-31 UTC (no date has more than 4 digits of year)"
+# SEMANTICS.md "Inputs": an id a spreadsheet would read as a formula is a bad row.
+# Tabs and carriage returns are looked for in the id as given, before trimming
+# (trimming removes them, so they can only be seen there); =, +, - and @ in the
+# trimmed id, the one stored and written into reports (" =1" is stored as "=1").
+_FORMULA_STARTS = "=+-@"
+_FORMULA_STARTS_RAW = {"\t": "a tab", "\r": "a carriage return"}
 
 
 def store_id_clean(raw: str) -> str:
-    """The trimmed store id, kept as text (never an int: SEMANTICS.md, inputs)."""
+    """The trimmed store id, kept as text (never an int: SEMANTICS.md, inputs); an id
+    a spreadsheet would read as a formula is refused (SEMANTICS.md, inputs)."""
     value = raw.strip()
     if not value:
         raise ValueError("empty")
+    if raw[0] in _FORMULA_STARTS_RAW:
+        raise ValueError(f"begins with {_FORMULA_STARTS_RAW[raw[0]]}: a spreadsheet would read it as a formula")
+    if value[0] in _FORMULA_STARTS:
+        raise ValueError(f"begins with {value[0]!r}: a spreadsheet would read it as a formula")
     if len(value) > MAX_TEXT_LENGTH:
         raise ValueError(f"longer than {MAX_TEXT_LENGTH} characters")
     if not value.isprintable():
@@ -137,20 +178,27 @@ def store_id_clean(raw: str) -> str:
     return value
 
 
-def timestamp_utc_clean(raw: str) -> str:
-    """The instant as UTC text `YYYY-MM-DD HH:MM:SS[.ffffff]` (no fraction when it is zero).
+def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
+    """The instant `text` names, as an aware UTC datetime, between 1971-01-01 and 9999-12-31 UTC.
 
     Accepts `2023-01-22 12:09:39.388884 UTC` (0-6 fraction digits) and ISO 8601
-    (`T` or space, `Z`, `+00:00`, `+0530`, or no zone, which means UTC).
+    (`T` or space, `Z`, `+00:00`, `+0530`, `+05`, or no zone, which means UTC:
+    SEMANTICS.md "Inputs" and rule 2), surrounding spaces allowed; `iso_only`
+    refuses the `UTC` word and a space before the zone. Raises ValueError naming
+    what is wrong: not an instant (NotAnInstant), a date or time that does not
+    exist, digits other than 0-9, or an instant outside the range (checked in UTC).
     """
-    match = _TIMESTAMP_RE.fullmatch(raw.strip())
+    pattern = _ISO_INSTANT_RE if iso_only else _TIMESTAMP_RE
+    match = pattern.fullmatch(text.strip())
     if match is None:
-        raise ValueError("not a timestamp (expected e.g. '2023-01-22 12:09:39.388884 UTC' or ISO 8601)")
+        if any(char.isdigit() and not char.isascii() for char in text):
+            raise ValueError(f"has a non-ASCII digit (only 0-9 are read): {text.strip()[:40]!r}")
+        if iso_only:
+            raise NotAnInstant("not an ISO 8601 instant (expected e.g. '2023-01-22T12:09:39Z' or '...+05:30')")
+        raise NotAnInstant("not a timestamp (expected e.g. '2023-01-22 12:09:39.388884 UTC' or ISO 8601)")
     day, hh, mm, ss, fraction, zone = match.groups()
-    fraction = (fraction or "").ljust(6, "0")
-    text = f"{day} {hh}:{mm}:{ss or '00'}"
     try:
-        moment = _fromisoformat(f"{text}.{fraction}")
+        moment = _fromisoformat(f"{day} {hh}:{mm}:{ss or '00'}.{(fraction or '').ljust(6, '0')}")
     except ValueError as exc:
         raise ValueError(f"not a valid date or time ({exc})") from None
     offset = _offset(zone)
@@ -158,10 +206,17 @@ def timestamp_utc_clean(raw: str) -> str:
         try:
             moment -= offset
         except OverflowError:
-            raise ValueError("out of range") from None
-        text = f"{moment:%Y-%m-%d %H:%M:%S}"
-        fraction = f"{moment.microsecond:06d}"
-    return text if fraction == "000000" else f"{text}.{fraction}"
+            raise ValueError(_BEFORE_EARLIEST if offset > timedelta(0) else _AFTER_LATEST) from None
+    if moment < _EARLIEST_NAIVE:
+        raise ValueError(_BEFORE_EARLIEST)
+    return moment.replace(tzinfo=UTC)
+
+
+def timestamp_utc_clean(raw: str) -> str:
+    """The instant (`instant_parse`) as UTC text `YYYY-MM-DD HH:MM:SS[.ffffff]`, no fraction when it is zero."""
+    moment = instant_parse(raw)
+    text = f"{moment:%Y-%m-%d %H:%M:%S}"  # 4 digits of year: instant_parse allows no year before 1971
+    return f"{text}.{moment.microsecond:06d}" if moment.microsecond else text
 
 
 def _offset(zone: str | None) -> timedelta | None:
@@ -210,9 +265,17 @@ def timezone_clean(raw: str) -> str:
     row in every report. Dropping the row would drop the store.
     """
     name = raw.strip()
+    if "\x00" in name:
+        raise ValueError("contains a NUL character, which the database cannot store")
     if name and not _zone_loads(name):
         if len(name) > MAX_TEXT_LENGTH:
-            raise ValueError(f"unknown timezone name longer than {MAX_TEXT_LENGTH} characters")
+            # Rules 1 and 4: the store keeps its row and reads as America/Chicago; the name
+            # is never cut (stores.merges stores "" for it: mentioned, without a zone).
+            raise KeptValue(
+                name,
+                f"unknown timezone name longer than {MAX_TEXT_LENGTH} characters ({name[:40]!r}...): "
+                "the store is kept without a zone; reports use America/Chicago (rule 4)",
+            )
         raise KeptValue(name, f"unknown timezone name {name!r}: stored; reports use America/Chicago (rule 4)")
     return name
 
@@ -231,7 +294,7 @@ def _zone_loads(name: str) -> bool:
 # --- Reading a file -----------------------------------------------------------------------
 
 
-def csv_open(path) -> TextIO:
+def csv_open(path: str | os.PathLike[str]) -> TextIO:
     """Open `path` for `rows_read`: UTF-8 with or without a BOM, any line ends."""
     try:
         return open(path, encoding="utf-8-sig", newline="")
@@ -239,29 +302,96 @@ def csv_open(path) -> TextIO:
         raise BadFile(str(path), f"cannot open: {exc.strerror or exc}") from None
 
 
-def header_read(reader, layout: Layout, *, file: str) -> dict[str, tuple[int, str]]:
+class _Reader:
+    """csv.reader over a text stream that knows the physical line each record starts on
+    and refuses a quoted field that never closes (module docstring).
+
+    The stream is followed by one blank line of our own: csv.reader (not strict)
+    returns a field still open at the end of the text as if it had closed, but
+    that field takes the blank line in, so its record spans lines past the end.
+    """
+
+    def __init__(self, stream: Iterable[str], file: str) -> None:
+        self.file = file
+        self.past_end = False
+        self.csv = csv.reader(itertools.chain(stream, self._end()))
+
+    def _end(self) -> Iterator[str]:
+        self.past_end = True
+        yield "\n"
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(first physical line, cells) of each record left, blank lines included (as [])."""
+        reader = self.csv
+        last = reader.line_num
+        try:
+            for record in reader:
+                first, last = last + 1, reader.line_num
+                if last != first:
+                    self.span_check(record, first, last)
+                yield first, record
+        except csv.Error as exc:
+            raise self.unreadable(exc, last + 1) from None
+
+    def span_check(self, record: list[str], first: int, last: int) -> None:
+        """Raise BadFile if the record on lines first-last has a quoted field that runs to
+        the end of the file, or past MAX_RECORD_LINES."""
+        if not self.past_end and last - first < MAX_RECORD_LINES:
+            return
+        # A line break inside a record is in a quoted field, kept as written: so
+        # each field's first line is `first` plus the breaks in the fields before it.
+        line = first
+        for index, cell in enumerate(record):
+            breaks = cell.count("\n") + cell.count("\r") - cell.count("\r\n")
+            if self.past_end and index == len(record) - 1:
+                # Reading stopped inside this field: the last one.
+                raise BadFile(
+                    self.file,
+                    f"a quoted field opened on line {line} runs to the end of the file (a quote that never closes)",
+                )
+            if line + breaks >= first + MAX_RECORD_LINES:
+                raise BadFile(self.file, _too_long(line, line + breaks))
+            line += breaks
+
+    def unreadable(self, exc: csv.Error, first: int) -> BadFile:
+        """The BadFile for a csv.Error met in the record that starts on line `first`."""
+        if self.csv.line_num - first >= MAX_RECORD_LINES:
+            # The reader gave up inside a field (longer than csv.field_size_limit):
+            # an unclosed quote with more text after it. Which field it was cannot
+            # be seen; it opened on the record's first line unless an earlier
+            # field of the same record spans lines too.
+            return BadFile(self.file, _too_long(first, self.csv.line_num))
+        return BadFile(self.file, f"not a readable CSV at line {first} ({exc})")
+
+
+def _too_long(opened: int, reached: int) -> str:
+    return (
+        f"a quoted field opened on line {opened} runs on to line {reached}, but a record may span at most "
+        f"{MAX_RECORD_LINES} lines (a quote that never closes?)"
+    )
+
+
+def _header_read(source: _Reader, layout: Layout) -> dict[str, tuple[int, str]]:
     """Map each canonical column to (index, name as written) from the header (blank lines before it are skipped)."""
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            break
-    else:
+    file = source.file
+    header = next(((line, record) for line, record in source.records() if any(cell.strip() for cell in record)), None)
+    if header is None:
         raise BadFile(file, "empty file (no header line)")
+    line, record = header
     names = [cell.strip().lstrip("\ufeff").strip() for cell in record]
     found: dict[str, tuple[int, str]] = {}
     for index, name in enumerate(names):
         for column, accepted in layout.columns.items():
             if name.lower() in accepted:
                 if column in found:
-                    raise BadFile(
-                        file, f"columns {found[column][1]!r} and {name!r} both give {column} (line {reader.line_num})"
-                    )
+                    raise BadFile(file, f"columns {found[column][1]!r} and {name!r} both give {column} (line {line})")
                 found[column] = (index, name)
     expected = ", ".join(layout.columns)
     if not found:
         shown = ",".join(names)[:80]
         raise BadFile(
             file,
-            f"not a {layout.kind} CSV: no recognizable header (expected {expected}; line {reader.line_num} is {shown!r})",
+            f"not a {layout.kind} CSV: no recognizable header (expected {expected}; line {line} is {shown!r})",
         )
     missing = [column for column in layout.columns if column not in found]
     if missing:
@@ -269,12 +399,12 @@ def header_read(reader, layout: Layout, *, file: str) -> dict[str, tuple[int, st
     return found
 
 
-def header_check(path, kind: str) -> None:
+def header_check(path: str | os.PathLike[str], kind: str) -> None:
     """Raise BadFile unless `path` opens and starts with a usable header of `kind`."""
     with csv_open(path) as stream:
-        reader = csv.reader(stream)
-        with _unreadable_as_bad_file(reader, str(path)):
-            header_read(reader, LAYOUTS[kind], file=str(path))
+        source = _Reader(stream, str(path))
+        with _unreadable_as_bad_file(source):
+            _header_read(source, LAYOUTS[kind])
 
 
 def rows_read(
@@ -284,107 +414,121 @@ def rows_read(
     file: str,
     on_error: OnError,
     chunk_rows: int = CHUNK_ROWS,
-) -> Iterator[list[tuple]]:
+) -> Iterator[list[Row]]:
     """Chunks of valid rows of `kind` from CSV text; every bad row goes to `on_error`.
 
-    Raises BadFile (possibly after some chunks) if the text is not CSV at all.
+    Raises BadFile (possibly after some chunks) if the text is not CSV at all, or
+    has a quoted field that never closes (module docstring).
     Blank lines are skipped silently; they are not rows.
     """
-    reader = csv.reader(stream)
-    with _unreadable_as_bad_file(reader, file):
-        columns = header_read(reader, LAYOUTS[kind], file=file)
+    source = _Reader(stream, file)
+    with _unreadable_as_bad_file(source):
+        columns = _header_read(source, LAYOUTS[kind])
         body = {POLLS: _poll_chunks, HOURS: _hours_chunks, TIMEZONES: _timezone_chunks}[kind]
-        yield from body(reader, columns, file, on_error, chunk_rows)
+        yield from body(source, columns, on_error, chunk_rows)
 
 
 @contextlib.contextmanager
-def _unreadable_as_bad_file(reader, file: str) -> Iterator[None]:
+def _unreadable_as_bad_file(source: _Reader) -> Iterator[None]:
     try:
         yield
     except UnicodeDecodeError as exc:
         # Text is decoded ahead of the rows in blocks: the line is a lower bound.
-        raise BadFile(file, f"not UTF-8 text: {exc.reason} after line {reader.line_num}") from None
-    except csv.Error as exc:
-        raise BadFile(file, f"not a readable CSV at line {reader.line_num} ({exc})") from None
+        raise BadFile(source.file, f"not UTF-8 text: {exc.reason} after line {source.csv.line_num}") from None
 
 
-def _records(reader, width: int) -> Iterator[tuple[int, list[str]]]:
-    """(first physical line, cells padded to `width`) of each non-blank record."""
-    line = reader.line_num
-    for record in reader:
-        first, line = line + 1, reader.line_num
-        if len(record) < width:
-            if not any(cell.strip() for cell in record):
-                continue
-            record = record + [""] * (width - len(record))
-        yield first, record
+Columns = dict[str, tuple[int, str]]
+Cleaner = Callable[[str], Any]
 
 
 class _NotCommon(Exception):
     """A poll row the fast path does not handle: the general parsers take it."""
 
 
-def _poll_chunks(reader, columns, file, on_error, chunk_rows):
+def _poll_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
     # The hot loop of a 2-million-row load. The common shapes are accepted by
     # a few slicing checks and datetime.fromisoformat (C); anything else (spaces,
     # other timestamp forms, short or bad rows) goes to _poll_row, which applies
     # the general parsers and reports errors. Both give the same row for the
-    # same input; the fast path tracks no line numbers (measured: 0.25 s).
+    # same input. Lines are tracked inline (two integers per row), not through
+    # _Reader.records: a generator step per row costs ~0.25 s.
     i_store, i_time, i_status = columns["store_id"][0], columns["timestamp_utc"][0], columns["status"][0]
     statuses = _STATUSES
     fromisoformat = _fromisoformat
-    chunk: list[tuple] = []
-    for record in reader:
-        try:
-            store_id = record[i_store].strip()
-            raw = record[i_time]
-            active = statuses[record[i_status]]
-            if not store_id or len(store_id) > MAX_TEXT_LENGTH or not store_id.isprintable():
-                raise _NotCommon
-            # `2023-01-22 12:09:39.388884 UTC`, 0-6 fraction digits, as the 2023 files write every poll
-            if (
-                raw[-4:] == " UTC"
-                and 23 <= len(raw) <= 30
-                and raw[10] == " "
-                and raw[7] == "-"
-                and raw[13] == ":"
-                and raw[16] == ":"
-            ):
-                parsed = fromisoformat(raw[:-4])
-                if parsed.tzinfo is not None:
+    formula_starts = _FORMULA_STARTS
+    earliest_year = INSTANT_EARLIEST.year
+    file = source.file
+    reader = source.csv
+    chunk: list[Row] = []
+    last = reader.line_num
+    try:
+        for record in reader:
+            first = last + 1
+            last = reader.line_num
+            if last != first:
+                source.span_check(record, first, last)
+            try:
+                raw_id = record[i_store]
+                store_id = raw_id.strip()
+                raw = record[i_time]
+                active = statuses[record[i_status]]
+                # A padded id (strip() returns the very same string when there is
+                # nothing to trim) goes to store_id_clean, which looks at its first
+                # character as given (a tab); the rest are checked here.
+                if (
+                    store_id is not raw_id
+                    or not store_id
+                    or len(store_id) > MAX_TEXT_LENGTH
+                    or not store_id.isprintable()
+                    or store_id[0] in formula_starts
+                ):
                     raise _NotCommon
-                if not parsed.microsecond:
-                    moment = raw[:19]
-                elif len(raw) == 30:
-                    moment = raw[:26]
+                # `2023-01-22 12:09:39.388884 UTC`, 0-6 fraction digits, as the 2023 files write every poll
+                if (
+                    raw[-4:] == " UTC"
+                    and 23 <= len(raw) <= 30
+                    and raw[10] == " "
+                    and raw[7] == "-"
+                    and raw[13] == ":"
+                    and raw[16] == ":"
+                ):
+                    parsed = fromisoformat(raw[:-4])
+                    if parsed.tzinfo is not None or parsed.year < earliest_year:
+                        raise _NotCommon
+                    if not parsed.microsecond:
+                        moment = raw[:19]
+                    elif len(raw) == 30:
+                        moment = raw[:26]
+                    else:
+                        moment = f"{raw[:19]}.{parsed.microsecond:06d}"
+                # `2024-10-07T10:14:42Z`
+                elif (
+                    raw[-1:] == "Z"
+                    and 20 <= len(raw) <= 27
+                    and raw[10] == "T"
+                    and raw[7] == "-"
+                    and raw[13] == ":"
+                    and raw[16] == ":"
+                ):
+                    parsed = fromisoformat(raw[:-1])
+                    if parsed.tzinfo is not None or parsed.year < earliest_year:
+                        raise _NotCommon
+                    moment = f"{raw[:10]} {raw[11:19]}"
+                    if parsed.microsecond:
+                        moment = f"{moment}.{parsed.microsecond:06d}"
                 else:
-                    moment = f"{raw[:19]}.{parsed.microsecond:06d}"
-            # `2024-10-07T10:14:42Z`
-            elif (
-                raw[-1:] == "Z"
-                and 20 <= len(raw) <= 27
-                and raw[10] == "T"
-                and raw[7] == "-"
-                and raw[13] == ":"
-                and raw[16] == ":"
-            ):
-                parsed = fromisoformat(raw[:-1])
-                if parsed.tzinfo is not None:
                     raise _NotCommon
-                moment = f"{raw[:10]} {raw[11:19]}"
-                if parsed.microsecond:
-                    moment = f"{moment}.{parsed.microsecond:06d}"
-            else:
-                raise _NotCommon
-        except (_NotCommon, IndexError, KeyError, ValueError):
-            row = _poll_row(record, columns, file, reader.line_num, on_error)
-            if row is None:
-                continue
-            store_id, moment, active = row
-        chunk.append((store_id, moment, active))
-        if len(chunk) >= chunk_rows:
-            yield chunk
-            chunk = []
+            except (_NotCommon, IndexError, KeyError, ValueError):
+                row = _poll_row(record, columns, file, first, on_error)
+                if row is None:
+                    continue
+                store_id, moment, active = row
+            chunk.append((store_id, moment, active))
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+    except csv.Error as exc:
+        raise source.unreadable(exc, last + 1) from None
     if chunk:
         yield chunk
 
@@ -392,13 +536,11 @@ def _poll_chunks(reader, columns, file, on_error, chunk_rows):
 _POLL_CLEANERS = (("store_id", store_id_clean), ("timestamp_utc", timestamp_utc_clean), ("status", status_clean))
 
 
-def _poll_row(record: list[str], columns, file: str, last_line: int, on_error: OnError) -> tuple | None:
-    """The row, or None for a blank line or a bad row (reported, with the line it starts on)."""
+def _poll_row(record: list[str], columns: Columns, file: str, line: int, on_error: OnError) -> Row | None:
+    """The row, or None for a blank line or a bad row (reported with `line`, the one it starts on)."""
     if not any(cell.strip() for cell in record):
         return None
-    # A quoted field may span lines: the record started that many lines earlier.
-    line = last_line - sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in record)
-    values = []
+    values: list[Any] = []
     for column, clean in _POLL_CLEANERS:
         index, name = columns[column]
         try:
@@ -409,26 +551,41 @@ def _poll_row(record: list[str], columns, file: str, last_line: int, on_error: O
     return tuple(values)
 
 
-def _hours_chunks(reader, columns, file, on_error, chunk_rows):
-    fields = [
+def _hours_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
+    fields: list[tuple[tuple[int, str], Cleaner]] = [
         (columns["store_id"], store_id_clean),
         (columns["day_of_week"], day_of_week_clean),
         (columns["start_time_local"], time_local_clean),
         (columns["end_time_local"], time_local_clean),
     ]
-    yield from _generic_chunks(reader, fields, file, on_error, chunk_rows, with_line=False)
+    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=False)
 
 
-def _timezone_chunks(reader, columns, file, on_error, chunk_rows):
-    fields = [(columns["store_id"], store_id_clean), (columns["timezone_str"], timezone_clean)]
-    yield from _generic_chunks(reader, fields, file, on_error, chunk_rows, with_line=True)
+def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
+    fields: list[tuple[tuple[int, str], Cleaner]] = [
+        (columns["store_id"], store_id_clean),
+        (columns["timezone_str"], timezone_clean),
+    ]
+    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=True)
 
 
-def _generic_chunks(reader, fields, file, on_error, chunk_rows, *, with_line: bool):
+def _generic_chunks(
+    source: _Reader,
+    fields: list[tuple[tuple[int, str], Cleaner]],
+    on_error: OnError,
+    chunk_rows: int,
+    *,
+    with_line: bool,
+) -> Iterator[list[Row]]:
+    file = source.file
     width = max(index for (index, _), _ in fields) + 1
-    chunk: list[tuple] = []
-    for line, record in _records(reader, width):
-        values: list = [line] if with_line else []
+    chunk: list[Row] = []
+    for line, record in source.records():
+        if len(record) < width:
+            if not any(cell.strip() for cell in record):
+                continue
+            record = record + [""] * (width - len(record))
+        values: list[Any] = [line] if with_line else []
         for (index, name), clean in fields:
             try:
                 values.append(clean(record[index]))
@@ -450,18 +607,17 @@ def _generic_chunks(reader, fields, file, on_error, chunk_rows, *, with_line: bo
 # --- A pushed JSON batch ----------------------------------------------------------------
 
 
-def poll_items_read(items: list, *, file: str = "request") -> tuple[list[tuple], list[RowError]]:
+def poll_items_read(items: list[Any], *, file: str = "request") -> tuple[list[Row], list[RowError]]:
     """Poll rows from a JSON list of `{"store_id", "timestamp_utc", "status"}` objects,
     validated like file rows; errors carry the 0-based item index as `line`."""
-    rows: list[tuple] = []
+    rows: list[Row] = []
     errors: list[RowError] = []
-    cleaners = (("store_id", store_id_clean), ("timestamp_utc", timestamp_utc_clean), ("status", status_clean))
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append(RowError(file, index, "item", "not a JSON object"))
             continue
-        values = []
-        for name, clean in cleaners:
+        values: list[Any] = []
+        for name, clean in _POLL_CLEANERS:
             raw = item.get(name)
             try:
                 if raw is None:

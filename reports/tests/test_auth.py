@@ -1,9 +1,16 @@
 """Issue 8: only those with a key get in; /healthz and the docs are open; triggering is throttled per key."""
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
+from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
 
 pytestmark = pytest.mark.django_db
 
@@ -58,20 +65,47 @@ def test_drf_create_token_makes_a_key_that_works(django_user_model, capsys):
     assert client.get("/api/reports/").status_code == 200
 
 
-@pytest.fixture
-def trigger_rate_3_per_minute(settings):
-    """REPORT_TRIGGER_RATE=3/minute (DRF reads the rates when the throttle class is created)."""
-    from django.core.cache import cache
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import ScopedRateThrottle
+@contextmanager
+def trigger_rate(rate: str) -> Iterator[None]:
+    """REPORT_TRIGGER_RATE=`rate` inside the block, and exactly what was there before after it.
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"trigger": "3/minute"}}
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    cache.clear()
-    yield
-    cache.clear()
-    settings.REST_FRAMEWORK = {k: v for k, v in settings.REST_FRAMEWORK.items()}
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    DRF's throttle classes copy the rates when they are imported, so the class attribute is
+    patched beside the setting: changing the setting alone would not throttle, and putting back
+    only the setting would leave every later test throttled at `rate`.
+    """
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "trigger": rate}
+    with (
+        override_settings(REST_FRAMEWORK={**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}),
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+        yield
+
+
+@pytest.fixture
+def trigger_rate_3_per_minute() -> Iterator[None]:
+    with trigger_rate("3/minute"):
+        yield
+
+
+def _trigger_rates() -> list[object]:
+    """The trigger rate as DRF's throttle class, DRF's settings and Django's settings have it."""
+    tables: list[Mapping[str, object]] = [
+        ScopedRateThrottle.THROTTLE_RATES,
+        api_settings.DEFAULT_THROTTLE_RATES,
+        django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+    ]
+    return [table["trigger"] for table in tables]
+
+
+def test_the_trigger_rate_override_is_undone_after_the_block():
+    configured = _trigger_rates()
+    assert len(set(configured)) == 1 and configured[0] != "3/minute"
+
+    with trigger_rate("3/minute"):
+        assert _trigger_rates() == ["3/minute"] * 3
+
+    assert _trigger_rates() == configured
 
 
 def test_triggering_is_throttled_per_key_with_429_json(

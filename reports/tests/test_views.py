@@ -41,6 +41,9 @@ def test_trigger_with_as_of_computes_the_report_as_of_that_instant(api, example_
         ('{"store_ids": []}', "application/json"),
         ('{"as_of": "9999-12-31T23:59:59Z"}', "application/json"),  # the future: the report could not be final
         ('{"as_of": "0001-01-01T00:00:00Z"}', "application/json"),
+        # an HTML form's body is parsed too (DRF's FormParser), and validated the same way
+        ("as_of=yesterday", "application/x-www-form-urlencoded"),
+        ("store_ids=", "application/x-www-form-urlencoded"),
     ],
 )
 def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
@@ -49,6 +52,16 @@ def test_trigger_with_a_bad_body_is_400_json(api, body, content_type):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]  # always a readable sentence, whatever the error's shape
+    assert Report.objects.count() == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_trigger_with_a_body_of_another_type_is_415_json(api, content_type):
+    response = api.generic("POST", "/trigger_report", '{"as_of": "2023-01-23T17:00:00Z"}', content_type=content_type)
+
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert content_type in response.json()["detail"]
     assert Report.objects.count() == 0
 
 
@@ -174,18 +187,18 @@ def test_healthz_reports_database_and_broker(api):
 
 @pytest.fixture
 def unreachable_broker(monkeypatch):
-    """Point this process's Celery app at a port where nothing listens (a real refused connection)."""
+    """Point this process's Celery app at a port where nothing listens (a real refused connection).
+
+    Its connection pools are dropped, so that new ones are made for that URL; monkeypatch puts the
+    URL and the original pools back afterwards.
+    """
     from loopmonitor.celery import app
 
-    saved = app.conf.broker_url
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")  # Celery reads the variable first
-    app.conf.broker_url = "redis://127.0.0.1:9/0"
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.broker_url = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+    nowhere = "redis://127.0.0.1:9/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", nowhere)  # Celery reads the variable first
+    monkeypatch.setattr(app.conf, "broker_url", nowhere)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
 
 
 def test_trigger_with_the_broker_unreachable_is_503_and_leaves_nothing_pending(api, example_fleet, unreachable_broker):

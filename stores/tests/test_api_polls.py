@@ -21,7 +21,7 @@ def post_csv(client, text: str | bytes):
 
 
 @pytest.mark.django_db
-def test_a_json_batch_is_stored_and_counted(api_client):
+def test_a_json_batch_is_stored_and_counted(api):
     # given
     batch = [
         {"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"},
@@ -29,7 +29,7 @@ def test_a_json_batch_is_stored_and_counted(api_client):
         {"store_id": B, "timestamp_utc": "2023-01-22 12:09:39.388884 UTC", "status": "ACTIVE"},
     ]
     # when
-    response = post_json(api_client, batch)
+    response = post_json(api, batch)
     # then
     assert response.status_code == 200
     assert response.json() == {"received": 3, "inserted": 3, "updated": 0, "duplicates": 0, "stores_touched": 2}
@@ -38,39 +38,37 @@ def test_a_json_batch_is_stored_and_counted(api_client):
 
 
 @pytest.mark.django_db
-def test_pushing_the_same_batch_again_changes_nothing(api_client):
+def test_pushing_the_same_batch_again_changes_nothing(api):
     batch = [{"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}]
-    post_json(api_client, batch)
+    post_json(api, batch)
     before = tables_dump()
-    response = post_json(api_client, batch)
+    response = post_json(api, batch)
     assert response.status_code == 200
     assert response.json() == {"received": 1, "inserted": 0, "updated": 0, "duplicates": 1, "stores_touched": 1}
     assert tables_dump() == before
 
 
 @pytest.mark.django_db
-def test_a_conflicting_status_at_a_stored_instant_makes_it_inactive(api_client):
-    post_json(api_client, [{"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}])
-    response = post_json(
-        api_client, [{"store_id": A, "timestamp_utc": "2024-10-07 10:14:42 UTC", "status": "inactive"}]
-    )
+def test_a_conflicting_status_at_a_stored_instant_makes_it_inactive(api):
+    post_json(api, [{"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}])
+    response = post_json(api, [{"store_id": A, "timestamp_utc": "2024-10-07 10:14:42 UTC", "status": "inactive"}])
     assert response.json()["updated"] == 1
     assert polls_of(A) == [("2024-10-07T10:14:42+00:00", False)]
 
 
 @pytest.mark.django_db
-def test_an_empty_json_list_stores_nothing(api_client):
-    response = post_json(api_client, [])
+def test_an_empty_json_list_stores_nothing(api):
+    response = post_json(api, [])
     assert response.status_code == 200
     assert response.json()["received"] == 0
 
 
 @pytest.mark.django_db
-def test_a_csv_batch_follows_the_file_rules(api_client):
+def test_a_csv_batch_follows_the_file_rules(api):
     # given: columns reordered, a BOM, CRLF, spaces
     body = "\ufefftimestamp_utc, status ,store_id\r\n2024-10-07T10:14:42Z, active ,{a}\r\n2024-10-07T10:15:42Z,inactive,{b}\r\n"
     # when
-    response = post_csv(api_client, body.format(a=A, b=B).encode("utf-8"))
+    response = post_csv(api, body.format(a=A, b=B).encode("utf-8"))
     # then
     assert response.status_code == 200
     assert response.json() == {"received": 2, "inserted": 2, "updated": 0, "duplicates": 0, "stores_touched": 2}
@@ -78,7 +76,7 @@ def test_a_csv_batch_follows_the_file_rules(api_client):
 
 
 @pytest.mark.django_db
-def test_a_json_batch_with_bad_rows_lists_them_all_and_stores_nothing(api_client):
+def test_a_json_batch_with_bad_rows_lists_them_all_and_stores_nothing(api):
     # given
     batch = [
         {"store_id": A, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"},
@@ -90,7 +88,7 @@ def test_a_json_batch_with_bad_rows_lists_them_all_and_stores_nothing(api_client
         {"store_id": A, "status": "active"},
     ]
     # when
-    response = post_json(api_client, batch)
+    response = post_json(api, batch)
     # then
     assert response.status_code == 400
     body = response.json()
@@ -108,9 +106,9 @@ def test_a_json_batch_with_bad_rows_lists_them_all_and_stores_nothing(api_client
 
 
 @pytest.mark.django_db
-def test_a_csv_batch_with_bad_rows_lists_their_line_numbers(api_client):
+def test_a_csv_batch_with_bad_rows_lists_their_line_numbers(api):
     body = f"{POLLS_HEADER}\n{A},active,2024-10-07T10:14:42Z\n{A},maybe,2024-10-07T10:14:42Z\n\n,active,2024-10-07T10:14:42Z\n"
-    response = post_csv(api_client, body)
+    response = post_csv(api, body)
     assert response.status_code == 400
     assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [(3, "status"), (5, "store_id")]
     assert Poll.objects.count() == 0
@@ -137,8 +135,8 @@ def test_a_csv_batch_with_bad_rows_lists_their_line_numbers(api_client):
         ("application/x-www-form-urlencoded", b"store_id=1", 415),
     ],
 )
-def test_a_malformed_body_is_a_json_4xx_never_a_500(api_client, content_type, body, status):
-    response = api_client.post(URL, data=body, content_type=content_type)
+def test_a_malformed_body_is_a_json_4xx_never_a_500(api, content_type, body, status):
+    response = api.post(URL, data=body, content_type=content_type)
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["detail"]
@@ -146,27 +144,64 @@ def test_a_malformed_body_is_a_json_4xx_never_a_500(api_client, content_type, bo
 
 
 @pytest.mark.django_db
-def test_a_csv_body_missing_a_column_says_which(api_client):
-    response = post_csv(api_client, "store_id,timestamp_utc\n1,2024-10-07T10:14:42Z\n")
+def test_a_csv_body_missing_a_column_says_which(api):
+    response = post_csv(api, "store_id,timestamp_utc\n1,2024-10-07T10:14:42Z\n")
     assert response.status_code == 400
     assert "missing column status" in response.json()["detail"]
 
 
 @pytest.mark.django_db
-def test_only_post_is_allowed(api_client):
-    assert api_client.get(URL).status_code == 405
+def test_only_post_is_allowed(api):
+    assert api.get(URL).status_code == 405
 
 
 @pytest.mark.django_db
-def test_a_batch_over_the_size_limit_is_413(api_client, settings):
+def test_a_batch_over_the_size_limit_is_413(api, settings):
     # given a body one byte over the configured limit (10 MB by default)
     row = '{"store_id": "%s", "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}' % A
     body = "[" + ",".join([row] * (settings.POLLS_PUSH_MAX_BYTES // (len(row) + 1) + 1)) + "]"
     body += " " * (settings.POLLS_PUSH_MAX_BYTES + 1 - len(body))
     assert len(body) > settings.POLLS_PUSH_MAX_BYTES
     # when
-    response = api_client.generic("POST", "/api/polls", body, content_type="application/json")
+    response = api.generic("POST", "/api/polls", body, content_type="application/json")
     # then
     assert response.status_code == 413
     assert "load_data" in response.json()["detail"]
+    assert Poll.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("store_id", ["=HYPERLINK(1)", "+1", "-1", "@A1", "\t1", "\r1", " =1", " "])
+def test_an_unsafe_store_id_is_a_bad_row_in_json_and_csv_bodies(api, store_id):
+    # given: the id a spreadsheet would read as a formula, pushed both ways
+    item = {"store_id": store_id, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}
+    quoted = '"' + store_id + '"'
+    # when
+    from_json = post_json(api, [{**item, "store_id": A}, item])
+    from_csv = post_csv(api, f"{POLLS_HEADER}\n{A},active,2024-10-07T10:14:42Z\n{quoted},active,2024-10-07T10:14:42Z\n")
+    # then
+    assert from_json.status_code == from_csv.status_code == 400
+    assert [(e["index"], e["field"]) for e in from_json.json()["errors"]] == [(1, "store_id")]
+    assert [(e["index"], e["field"]) for e in from_csv.json()["errors"]] == [(3, "store_id")]
+    assert Store.objects.count() == Poll.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timestamp", ["0001-01-01T05:00+05:00", "1970-12-31 23:59:59 UTC", "٢٠٢٤-10-07T10:14:42Z"])
+def test_an_impossible_instant_is_a_named_bad_row(api, timestamp):
+    response = post_json(api, [{"store_id": A, "timestamp_utc": timestamp, "status": "active"}])
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["index"], error["field"]) == (0, "timestamp_utc")
+    assert "1971" in error["reason"] or "ASCII" in error["reason"]
+    assert Poll.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_csv_body_with_a_quote_that_never_closes_is_400_naming_its_line(api):
+    rows = [f"{A},active,2024-10-07T10:14:42Z", f'{B},"active,2024-10-07T10:14:42Z', f"{A},active,2024-10-07T11:14:42Z"]
+    body = "\n".join([POLLS_HEADER, *rows]) + "\n"
+    response = post_csv(api, body)
+    assert response.status_code == 400
+    assert "opened on line 3 " in response.json()["detail"]
     assert Poll.objects.count() == 0

@@ -1,6 +1,7 @@
 """Reading and validating the input CSVs: every shape in SEMANTICS.md "Inputs", every bad-row kind."""
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -195,7 +196,7 @@ def test_unparseable_timestamps_are_bad_rows(raw):
         (HOURS, "store_id,day,start_time_local,end_time_local", "1,0,09:00:00,24:00:00", "end_time_local"),
         (HOURS, "store_id,day,start_time_local,end_time_local", "1,0,09:60:00,17:00:00", "start_time_local"),
         (HOURS, "store_id,day,start_time_local,end_time_local", ",0,09:00:00,17:00:00", "store_id"),
-        (TIMEZONES, "store_id,timezone_str", "1," + "Z" * 65, "timezone_str"),
+        (TIMEZONES, "store_id,timezone_str", "1,Europe/Par\x00is", "timezone_str"),
         (TIMEZONES, "store_id,timezone_str", ",America/Chicago", "store_id"),
     ],
 )
@@ -231,6 +232,19 @@ def test_unknown_timezone_names_are_reported_and_kept(name):
         str(warning)
         == f"f.csv:3: timezone_str: unknown timezone name {name!r}: stored; reports use America/Chicago (rule 4)"
     )
+
+
+def test_an_unknown_timezone_name_longer_than_the_column_is_a_warning_and_the_row_is_kept():
+    # given: a name too long for the column on line 3 (issue: it keeps its store, rules 1 and 4)
+    name = "Z" * 65
+    # when
+    rows, errors = read(TIMEZONES, f"store_id,timezone_str\n9,America/Denver\n1,{name}\n")
+    # then: the row is kept (stores.merges stores it without a zone) and the warning says so
+    assert rows == [(2, "9", "America/Denver"), (3, "1", name)]
+    [warning] = errors
+    assert isinstance(warning, csv_rows.RowWarning)
+    assert (warning.line, warning.field) == (3, "timezone_str")
+    assert "longer than 64 characters" in warning.reason and "America/Chicago" in warning.reason
 
 
 def test_control_characters_in_a_store_id_are_a_bad_row():
@@ -328,3 +342,209 @@ def test_json_items_are_validated_like_file_rows_with_their_index():
     assert [(e.line, e.field) for e in errors] == [(1, "store_id"), (2, "item"), (3, "timestamp_utc"), (4, "status")]
     assert errors[0].reason == "not a JSON string"
     assert errors[2].reason == "missing"
+
+
+# --- Quotes that never close, and physical line numbers ----------------------------------
+
+STAMP = "2023-01-22 12:00:00 UTC"
+POLL = "{},active," + STAMP
+
+
+@pytest.mark.parametrize("separator, ending", [("\n", "\n"), ("\r\n", "\r\n"), ("\r", "\r"), ("\n", "")])
+@pytest.mark.parametrize(
+    "kind, header, stray",
+    [
+        (POLLS, "store_id,status,timestamp_utc", '"3,active,2023-01-22 12:00:00 UTC'),
+        (POLLS, "store_id,status,timestamp_utc", '3,active,"2023-01-22 12:00:00 UTC'),
+        (POLLS, "store_id,status,timestamp_utc,note", '3,active,2023-01-22 12:00:00 UTC,"a note'),
+        (HOURS, "store_id,day,start_time_local,end_time_local", '3,0,"09:00,17:00'),
+        (TIMEZONES, "store_id,timezone_str", '3,"America/Denver'),
+    ],
+)
+def test_a_quote_that_runs_to_the_end_of_the_file_is_a_bad_file_naming_its_line(kind, header, stray, separator, ending):
+    # given: two good rows, a blank line, a stray quote on line 5, two more rows that it swallows
+    good = {POLLS: POLL.format(9), HOURS: "9,0,09:00,17:00", TIMEZONES: "9,America/Denver"}[kind]
+    text = separator.join([header, good, good, "", stray, good, good]) + ending
+    # when
+    with pytest.raises(BadFile) as raised:
+        read(kind, text)
+    # then
+    assert str(raised.value).startswith("f.csv: ")
+    assert "quote" in raised.value.reason and "line 5 " in raised.value.reason + " "
+    assert "end of the file" in raised.value.reason
+
+
+def test_a_quote_opened_on_the_last_line_without_a_line_end_is_a_bad_file():
+    with pytest.raises(BadFile, match=r"opened on line 3 .*end of the file"):
+        read(POLLS, 'store_id,status,timestamp_utc\n1,active,2023-01-22 12:00:00 UTC\n2,active,"2023')
+
+
+def test_a_quoted_field_spanning_more_lines_than_allowed_is_a_bad_file_naming_where_it_opened():
+    # given: a stray quote on line 3, closed by another stray quote many lines later
+    rows = [POLL.format(i) for i in range(csv_rows.MAX_RECORD_LINES + 5)]
+    text = "store_id,status,timestamp_utc\n" + POLL.format(1) + '\n"' + "\n".join(rows) + '"\n' + POLL.format(2) + "\n"
+    # when
+    with pytest.raises(BadFile) as raised:
+        read(POLLS, text)
+    # then
+    assert "opened on line 3 " in raised.value.reason
+    assert f"at most {csv_rows.MAX_RECORD_LINES} lines" in raised.value.reason
+
+
+def test_the_quote_named_is_the_field_that_crosses_the_limit_not_an_earlier_one():
+    # given: a record on line 2 whose first field spans 2 lines, then a field opened on line 3 that never ends
+    many = "\n".join(["x"] * (csv_rows.MAX_RECORD_LINES + 1))
+    text = f'store_id,status,timestamp_utc,note\n1,"act\nive",2023-01-22 12:00:00 UTC,"{many}"\n' + POLL.format(2)
+    with pytest.raises(BadFile, match="opened on line 3 "):
+        read(POLLS, text)
+
+
+def test_a_quote_that_never_closes_in_a_big_file_is_a_bad_file_naming_its_line():
+    # given: more text after the stray quote than the csv module's field size limit
+    rows = "".join(POLL.format(i) + "\n" for i in range(4000))
+    text = "store_id,status,timestamp_utc\n" + rows + '"' + rows
+    assert len(rows) > 131_072
+    with pytest.raises(BadFile, match="line 4002 "):
+        read(POLLS, text)
+
+
+def test_a_record_may_span_up_to_the_limit_and_later_lines_stay_physical():
+    # given: a note spanning the most lines allowed, on line 2, in a column the loader ignores
+    note = "\n".join(["x"] * csv_rows.MAX_RECORD_LINES)
+    text = f'store_id,status,timestamp_utc,note\n1,active,2023-01-22 12:00:00 UTC,"{note}"\n2,up,{STAMP},\n'
+    # when
+    rows, errors = read(POLLS, text)
+    # then
+    assert rows == [("1", "2023-01-22 12:00:00", True)]
+    assert [(e.line, e.field) for e in errors] == [(2 + csv_rows.MAX_RECORD_LINES, "status")]
+
+
+def test_an_unterminated_quote_in_the_header_is_a_bad_file():
+    with pytest.raises(BadFile, match="opened on line 2 "):
+        read(TIMEZONES, '\nstore_id,"timezone_str\n1,America/Denver\n')
+
+
+@pytest.mark.parametrize("kind", [POLLS, HOURS, TIMEZONES])
+def test_header_check_sees_a_quote_that_never_closes_in_the_header(tmp_path, kind):
+    path = tmp_path / "in.csv"
+    path.write_text('"store_id\n')
+    with pytest.raises(BadFile, match="opened on line 1 "):
+        csv_rows.header_check(path, kind)
+
+
+def test_a_bad_row_after_a_field_spanning_lines_has_the_line_of_its_first_character():
+    # a multi-line field that the fast path of polls would accept (it is in an ignored column)
+    text = f'store_id,status,timestamp_utc,note\n1,active,{STAMP},"a\r\nb"\r\n\r\n2,up,{STAMP},\n'
+    rows, errors = read(POLLS, text)
+    assert rows == [("1", "2023-01-22 12:00:00", True)]
+    assert [(e.line, e.field) for e in errors] == [(5, "status")]
+
+
+# --- Store ids a spreadsheet would read as a formula -----------------------------------
+
+
+UNSAFE_IDS = ["=1+1", "+1", "-1", "@SUM(A1)", " =1", "\t1", "\r1", "  ", "\t"]
+
+
+@pytest.mark.parametrize("store_id", UNSAFE_IDS)
+@pytest.mark.parametrize(
+    "kind, header, rest",
+    [
+        (POLLS, "store_id,status,timestamp_utc", "active,2023-01-22 12:00:00 UTC"),
+        (POLLS, "store_id,status,timestamp_utc", "active, 2023-01-22 12:00:00 UTC"),  # the general parsers
+        (HOURS, "store_id,day,start_time_local,end_time_local", "0,09:00,17:00"),
+        (TIMEZONES, "store_id,timezone_str", "America/Denver"),
+    ],
+)
+def test_an_unsafe_store_id_is_a_bad_row_in_every_file(kind, header, rest, store_id):
+    # given: the id quoted, so that a tab or a carriage return stays in the field
+    quoted = '"' + store_id + '"'
+    # when
+    rows, errors = read(kind, f"{header}\n{quoted},{rest}\n9,{rest}\n")
+    # then
+    assert len(rows) == 1
+    assert [(e.line, e.field) for e in errors] == [(2, "store_id")]
+    assert errors[0].reason == "empty" if not store_id.strip() else "formula" in errors[0].reason
+
+
+# A tab or a carriage return is looked for before trimming (trimming removes them, and
+# what is stored is the trimmed id); =, +, - and @ after it (the stored id must not start with one).
+@pytest.mark.parametrize("raw, stored", [(" \t1", "1"), ("1=2", "1=2"), ("a-b", "a-b"), ("1@x", "1@x"), (" 1 ", "1")])
+def test_a_store_id_unsafe_only_inside_or_after_a_space_is_kept(raw, stored):
+    assert csv_rows.store_id_clean(raw) == stored
+    rows, errors = read(POLLS, f'store_id,status,timestamp_utc\n"{raw}",active,2023-01-22 12:00:00 UTC\n')
+    assert (rows, errors) == ([(stored, "2023-01-22 12:00:00", True)], [])
+
+
+@pytest.mark.parametrize("store_id", UNSAFE_IDS)
+def test_an_unsafe_store_id_is_a_bad_json_item(store_id):
+    rows, errors = csv_rows.poll_items_read(
+        [{"store_id": store_id, "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}]
+    )
+    assert rows == []
+    assert [(e.line, e.field) for e in errors] == [(0, "store_id")]
+
+
+# --- One parser for every instant -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("0001-01-01T05:00+05:00", "before 1971"),
+        ("0001-01-01 05:00:00 UTC", "before 1971"),
+        ("0999-01-01T00:00:00Z", "before 1971"),
+        ("1970-12-31 23:59:59.999999 UTC", "before 1971"),
+        ("1971-01-01T00:30:00+01:00", "before 1971"),
+        ("9999-12-31T23:30:00-01:00", "after 9999"),
+        ("٢٠٢٣-01-22 12:00:00 UTC", "non-ASCII digit"),
+        ("２０２３-01-22T12:00:00Z", "non-ASCII digit"),
+        ("2023-01-22 12:00:00.٣ UTC", "non-ASCII digit"),
+        ("2023-01-22T12:00:00+٠٥:٠٠", "non-ASCII digit"),
+        ("2023-01-22T12:00:00+0٥", "non-ASCII digit"),
+    ],
+)
+def test_instants_out_of_range_or_with_foreign_digits_are_named_bad_rows(raw, reason):
+    # the same parser for files (both paths), pushed JSON and as_of
+    for text in (
+        f'store_id,status,timestamp_utc\n1,active,"{raw}"\n',
+        f'store_id,status,timestamp_utc\n1, active,"{raw}"\n',
+    ):
+        rows, errors = read(POLLS, text)
+        assert rows == []
+        assert [(e.line, e.field) for e in errors] == [(2, "timestamp_utc")]
+        assert reason in errors[0].reason
+    _, [error] = csv_rows.poll_items_read([{"store_id": "1", "timestamp_utc": raw, "status": "active"}])
+    assert reason in error.reason
+    with pytest.raises(ValueError, match=reason):
+        csv_rows.instant_parse(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, instant",
+    [
+        ("1971-01-01 00:00:00 UTC", datetime(1971, 1, 1, tzinfo=UTC)),
+        ("1971-01-01T01:00:00+01:00", datetime(1971, 1, 1, tzinfo=UTC)),
+        ("9999-12-31 23:59:59.999999 UTC", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("2024-10-07T10:14:42+05:30", datetime(2024, 10, 7, 4, 44, 42, tzinfo=UTC)),
+        ("2024-10-07T10:14", datetime(2024, 10, 7, 10, 14, tzinfo=UTC)),
+    ],
+)
+def test_instant_parse_gives_the_utc_instant(raw, instant):
+    parsed = csv_rows.instant_parse(raw)
+    assert parsed == instant and parsed.utcoffset() == timedelta(0)
+    assert csv_rows.timestamp_utc_clean(raw) == f"{instant:%Y-%m-%d %H:%M:%S}" + (
+        f".{instant.microsecond:06d}" if instant.microsecond else ""
+    )
+
+
+def test_iso_only_refuses_the_utc_word():
+    assert csv_rows.instant_parse("2023-01-22T12:00:00Z", iso_only=True) == datetime(2023, 1, 22, 12, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not an ISO 8601"):
+        csv_rows.instant_parse("2023-01-22 12:00:00 UTC", iso_only=True)
+
+
+def test_hours_refuse_non_ascii_digits():
+    rows, errors = read(HOURS, "store_id,day,start_time_local,end_time_local\n1,0,٠٩:00,17:00\n")
+    assert rows == []
+    assert [(e.line, e.field) for e in errors] == [(2, "start_time_local")]

@@ -231,3 +231,63 @@ def test_bad_rows_print_above_the_progress_bar(load_data, write_csv):
     status, _, err = load_data("--polls", path, stderr=Terminal())
     assert status == 0
     assert f"bad row: {path}:3: status:" in err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", ["small", "past the csv field size limit"])
+def test_a_quote_that_never_closes_exits_2_naming_its_line_with_nothing_changed(load_data, input_dir, write_csv, size):
+    # given: a stray quote on line 4 of the polls; every later row would be swallowed into one field
+    load_data("--dir", input_dir)
+    before = tables_dump()
+    after = [f"{B},active,2023-01-22 {h:02d}:{m:02d}:00 UTC" for h in range(24) for m in range(60)]
+    after = after if size == "small" else after * 3
+    path = write_csv(
+        "p.csv", POLLS_HEADER, f"{A},active,2023-02-01 00:00:00 UTC", "", f'{B},active,"2023-02-01 00:00:00 UTC', *after
+    )
+    # when
+    status, _, err = load_data("--polls", path, "--hours", input_dir / "menu_hours.csv")
+    # then
+    assert status == 2
+    assert f"{path}: " in err and "opened on line 4 " in err and "nothing was loaded" in err
+    assert "bad row" not in err
+    assert tables_dump() == before
+
+
+@pytest.mark.django_db
+def test_a_quoted_field_over_the_line_limit_exits_2(load_data, write_csv):
+    # given: a stray quote on line 3 of the timezones, closed by another one 20 lines later
+    lines = [f"{i},America/Denver" for i in range(20)]
+    path = write_csv(
+        "t.csv", TIMEZONES_HEADER, f"{A},America/Denver", f'{B},"America/Denver', *lines, 'x",UTC', "7,UTC"
+    )
+    status, _, err = load_data("--timezones", path)
+    assert status == 2
+    assert "opened on line 3 " in err
+    assert Store.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_unsafe_ids_and_impossible_instants_are_bad_rows_of_every_file(load_data, write_csv):
+    # given: ids a spreadsheet reads as formulas, and a year-1 instant PostgreSQL would read as 2001
+    polls = write_csv(
+        "p.csv", POLLS_HEADER, f"{A},active,2023-01-22 12:00:00 UTC", "=1+1,active,2023-01-22 12:00:00 UTC",
+        f"{A},active,0001-01-01T05:00+05:00", '"\t7",active,2023-01-22 12:00:00 UTC',
+    )  # fmt: skip
+    hours = write_csv("h.csv", HOURS_HEADER, f"{A},0,09:00,17:00", "@x,0,09:00,17:00")
+    timezones = write_csv("t.csv", TIMEZONES_HEADER, f"{A},UTC", "-5,UTC", " +5,UTC")
+    # when
+    status, _, err = load_data("--polls", polls, "--hours", hours, "--timezones", timezones)
+    # then
+    assert status == 0
+    printed = [line for line in err.splitlines() if line.startswith("bad row: ")]
+    assert [line.split(": ", 3)[1:3] for line in printed] == [
+        [f"{timezones}:3", "store_id"],
+        [f"{timezones}:4", "store_id"],
+        [f"{hours}:3", "store_id"],
+        [f"{polls}:3", "store_id"],
+        [f"{polls}:4", "timestamp_utc"],
+        [f"{polls}:5", "store_id"],
+    ]
+    assert "before 1971" in printed[4]
+    assert sorted(Store.objects.values_list("store_id", flat=True)) == [A]
+    assert polls_of(A) == [("2023-01-22T12:00:00+00:00", True)]

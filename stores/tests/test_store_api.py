@@ -22,8 +22,8 @@ UTC = dt.UTC
 # --- Errors ----------------------------------------------------------------------------------
 
 
-def test_unknown_store_is_404_json(api_client, example_a):
-    response = api_client.get("/api/stores/no-such-store")
+def test_unknown_store_is_404_json(api, example_a):
+    response = api.get("/api/stores/no-such-store")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
@@ -33,12 +33,12 @@ def test_unknown_store_is_404_json(api_client, example_a):
 # --- List and detail -------------------------------------------------------------------------
 
 
-def test_list_fields(api_client, example_a):
+def test_list_fields(api, example_a):
     make_store("99", timezone_str="")
     make_store("a-bad-zone", timezone_str="America/Chicgo", hours=[(0, "09:00", "17:00")])
     make_store("alias", timezone_str=" US/Eastern ")
 
-    body = api_client.get("/api/stores/").json()
+    body = api.get("/api/stores/").json()
 
     by_id = {s["store_id"]: s for s in body["results"]}
     assert body["count"] == 4
@@ -68,19 +68,19 @@ def test_list_fields(api_client, example_a):
     assert (by_id["alias"]["timezone"], by_id["alias"]["timezone_defaulted"]) == ("US/Eastern", False)
 
 
-def test_list_search_and_pagination(api_client):
+def test_list_search_and_pagination(api):
     # given: 120 stores store-000 ... store-119, and one UUID store
     for i in range(120):
         make_store(f"store-{i:03d}", polls=[(dt.datetime(2023, 1, 1, tzinfo=UTC) + dt.timedelta(hours=i), i % 2 == 0)])
     make_store("0B4F4B36-1C2E-4B8E-9A57-2F0C1A6D7E11")
 
     # when
-    first = api_client.get("/api/stores/").json()
-    third = api_client.get("/api/stores/", {"page": 3}).json()
-    found = api_client.get("/api/stores/", {"search": "07"}).json()
-    uuid_found = api_client.get("/api/stores/", {"search": "0b4f4b36"}).json()
-    none = api_client.get("/api/stores/", {"search": "zzz"}).json()
-    beyond = api_client.get("/api/stores/", {"page": 9})
+    first = api.get("/api/stores/").json()
+    third = api.get("/api/stores/", {"page": 3}).json()
+    found = api.get("/api/stores/", {"search": "07"}).json()
+    uuid_found = api.get("/api/stores/", {"search": "0b4f4b36"}).json()
+    none = api.get("/api/stores/", {"search": "zzz"}).json()
+    beyond = api.get("/api/stores/", {"page": 9})
 
     # then
     assert first["count"] == 121 and len(first["results"]) == 50 and first["previous"] is None
@@ -96,16 +96,16 @@ def test_list_search_and_pagination(api_client):
     assert beyond.status_code == 404
 
 
-def test_list_queries_do_not_grow_with_the_page(api_client):
+def test_list_queries_do_not_grow_with_the_page(api):
     for i in range(60):
         make_store(
             f"s{i:02d}", hours=[(0, "09:00", "17:00")], polls=[(dt.datetime(2023, 1, 1, i % 24, tzinfo=UTC), True)]
         )
 
     with CaptureQueriesContext(connection) as page_of_50:
-        api_client.get("/api/stores/")
+        api.get("/api/stores/")
     with CaptureQueriesContext(connection) as page_of_10:
-        api_client.get("/api/stores/", {"page": 2})
+        api.get("/api/stores/", {"page": 2})
 
     # the API key, count, the page's keys, the page's summaries
     assert len(page_of_50.captured_queries) == len(page_of_10.captured_queries) == 4
@@ -138,10 +138,10 @@ def test_list_queries_do_not_grow_with_the_page(api_client):
         ),
     ],
 )
-def test_detail_hours_as_given_and_merged_per_local_day(api_client, hours, expected):
+def test_detail_hours_as_given_and_merged_per_local_day(api, hours, expected):
     make_store("s1", timezone_str="Europe/Berlin", hours=hours)
 
-    body = api_client.get("/api/stores/s1").json()
+    body = api.get("/api/stores/s1").json()
 
     assert sorted((h["day_of_week"], h["start_time_local"], h["end_time_local"]) for h in body["hours"]) == sorted(
         (d, dt.time.fromisoformat(s).isoformat(), dt.time.fromisoformat(e).isoformat()) for d, s, e in hours
@@ -153,8 +153,8 @@ def test_detail_hours_as_given_and_merged_per_local_day(api_client, hours, expec
     assert body["timezone"] == "Europe/Berlin"
 
 
-def test_detail_has_the_list_fields(api_client, example_a):
-    body = api_client.get("/api/stores/1481966498820158979").json()
+def test_detail_has_the_list_fields(api, example_a):
+    body = api.get("/api/stores/1481966498820158979").json()
 
     assert body["poll_count"] == 3 and body["last_poll_status"] == "inactive" and body["timezone_defaulted"] is False
     assert body["hours"] == [{"day_of_week": 0, "start_time_local": "09:00:00", "end_time_local": "12:00:00"}]

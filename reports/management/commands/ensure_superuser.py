@@ -27,6 +27,7 @@ class Command(BaseCommand):
         if not User.objects.filter(username=username).exists():
             password = secrets.token_urlsafe(12)
             User.objects.create_superuser(username=username, email="", password=password)
+            password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         password = password_file.read_text().strip() if password_file.exists() else "(set before; see README to reset)"

@@ -1,0 +1,61 @@
+"""The fixtures every app's tests share, registered by the root conftest.py (`pytest_plugins`).
+
+App-specific fixtures stay in each app's conftest.py; what both apps need is here, once:
+an API key, the API client that sends it, and two autouse fixtures that keep tests apart
+(an empty cache, and every written file in a temporary folder of the test's own).
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import override_settings
+from pytest_django.fixtures import Settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def api_key(db: None) -> str:
+    """A user's API key, as `manage.py drf_create_token` makes it."""
+    user = get_user_model().objects.create_user("api-client")
+    return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def api(api_key: str) -> APIClient:
+    """An API client that sends a valid key (`Authorization: Token <key>`)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: throttle counters are keyed by user id, and on SQLite a
+    rolled-back test's user id comes back in the next test."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """An existing STATIC_ROOT for the whole session, the live server's included, standing in for
+    `collectstatic` (WhiteNoise warns about a missing one; the tests' static files come from the apps)."""
+    with override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static")):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _files_in_a_temporary_folder(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every file a test writes (report CSVs, the admin password, ...) goes to a temporary folder of
+    its own, never into var/ (and not into tmp_path, which some tests list).
+
+    VAR_DIR and MEDIA_ROOT move there, as LOOPMONITOR_VAR_DIR would move them in a process started
+    with it: a subprocess given LOOPMONITOR_VAR_DIR=settings.VAR_DIR sees the same MEDIA_ROOT. The
+    folder is created, nothing in it: the code that writes a file makes its folder. The database and
+    the broker are the session's, set up from the environment before any test runs.
+    """
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+    settings.MEDIA_ROOT = settings.VAR_DIR / "media"
