@@ -4,12 +4,13 @@ HTML page; the Error shape; the body parsers; the `as_of` field. Imports neither
 import datetime as dt
 from collections.abc import Callable
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import ISO_8601, serializers
-from rest_framework.utils import humanize_datetime
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.utils import humanize_datetime
 
 
 # The body of every error answer, component `Error` of the schema: a readable `detail`. (A comment,
@@ -54,6 +55,14 @@ class AsOfField(serializers.DateTimeField):
         return instant
 
 
+def refuse_nul(value: str, *, name: str) -> str:
+    """`value` (a URL path segment or parameter) unchanged, or a 400 when it holds a NUL character:
+    no stored text can hold one (PostgreSQL refuses it), so such a value can only be a bad request."""
+    if "\x00" in value:
+        raise ParseError(f"{name}: contains a NUL character.")
+    return value
+
+
 class CsvTextParser(BaseParser):
     """`text/csv` bodies, handed on as text (UTF-8, a BOM allowed)."""
 
@@ -83,17 +92,43 @@ def exception_handler(exc, context):
     Validation errors keep their per-field messages beside it, e.g.
     {"detail": "as_of: Datetime has wrong format...", "as_of": ["Datetime has wrong format..."]}.
     """
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module's parser.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(response.data, list):
-        response.data = {"detail": " ".join(_flatten(response.data))}
-    elif isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {
-            "detail": "; ".join(f"{field}: {' '.join(_flatten(errors))}" for field, errors in response.data.items()),
-            **response.data,
-        }
+    data = response.data
+    if isinstance(data, list) or (isinstance(data, dict) and "detail" not in data):
+        # Bounded: 100,000 bad items of a list answer with the first ERRORS_LISTED messages and the count.
+        total = len(_flatten(data))
+        more = ""
+        if total > ERRORS_LISTED:
+            data = _first_messages(data, [ERRORS_LISTED])
+            more = f" ({total} errors; the first {ERRORS_LISTED} are listed)"
+        if isinstance(data, list):
+            response.data = {"detail": " ".join(_flatten(data)) + more}
+        else:
+            fields = "; ".join(f"{field}: {' '.join(_flatten(errors))}" for field, errors in data.items())
+            response.data = {"detail": fields + more, **data}
     return response
+
+
+ERRORS_LISTED = 100
+
+
+def _first_messages(errors, budget: list[int]):
+    """`errors` (nested dicts and lists of messages) cut to its first `budget[0]` messages."""
+    if isinstance(errors, dict | list | tuple):
+        items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+        kept = []
+        for key, value in items:
+            if budget[0] <= 0:
+                break
+            kept.append((key, _first_messages(value, budget)))
+        return dict(kept) if isinstance(errors, dict) else [value for _, value in kept]
+    budget[0] -= 1
+    return errors
 
 
 def _flatten(errors) -> list[str]:
@@ -102,6 +137,41 @@ def _flatten(errors) -> list[str]:
     if isinstance(errors, (list, tuple)):
         return [message for item in errors for message in _flatten(item)]
     return [str(errors)]
+
+
+def body_too_large(length: int | None = None) -> JsonResponse:
+    """The 413 answer (Error shape) for a body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes."""
+    size = f"of {length} bytes " if length is not None else ""
+    return JsonResponse(
+        {
+            "detail": f"Request body {size}larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE); send a smaller one (polls in bulk: manage.py load_data)."
+        },
+        status=413,
+    )
+
+
+class BodySizeLimitMiddleware:
+    """A request declaring a body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes is answered 413 JSON on every URL,
+    before anything reads it.
+
+    Django only refuses such a body when something reads it, and then as a 400 (RequestDataTooBig is a
+    SuspiciousOperation), or in DEBUG as an HTML page. The declared length is all that is ever read:
+    Django reads no further than Content-Length, and a body without one is empty.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # as Django reads it: no body
+        if limit is not None and length > limit:
+            return body_too_large(length)
+        return self.get_response(request)
 
 
 def json_404(request, exception=None):
@@ -113,6 +183,8 @@ def json_500(request):
 
 
 def json_400(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # a form's fields over the limit, however declared
+        return body_too_large()
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 
@@ -122,8 +194,9 @@ _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 def schema_document_auth_and_throttling(result, generator, request, public):
     """drf-spectacular postprocessing hook: the answers every endpoint shares.
 
-    401 (no key, a wrong or revoked key) on every operation that needs one, and
-    429 on POST /trigger_report (throttled per key), both with the Error body.
+    401 (no key, a wrong or revoked key) on every operation that needs one, 413 on every
+    operation that takes a body, and 429 on POST /trigger_report (throttled per key), all with
+    the Error body.
     """
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -133,6 +206,14 @@ def schema_document_auth_and_throttling(result, generator, request, public):
                     "description": "No API key, or a wrong or revoked one (`Authorization: Token <key>`).",
                     "content": {"application/json": {"schema": _ERROR_REF}},
                 }
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "413",
+                    {
+                        "description": "A body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes (10 MB by default).",
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
+                )
             if path == "/trigger_report" and method == "post":
                 responses.setdefault(
                     "429",

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "loopmonitor.api.BodySizeLimitMiddleware",  # 413 JSON before anything reads a body too large
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,6 +137,12 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "loopmonitor.api.exception_handler",
+    # DRF's defaults, with JSON nested too deeply a 400 instead of a RecursionError (500).
+    "DEFAULT_PARSER_CLASSES": [
+        "loopmonitor.api.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every endpoint needs a key (`Authorization: Token <key>`, made by `manage.py
     # drf_create_token USER`, listed and revoked in the admin) or, for the web
@@ -182,6 +189,9 @@ CACHES = {
 # POST /api/polls refuses larger bodies with 413 before reading them.
 POLLS_PUSH_MAX_BYTES = env.int("POLLS_PUSH_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = POLLS_PUSH_MAX_BYTES
+# A store with more business-hours rows than this in one file is a bad row at load (none of its
+# rows stored), so that no answer about one store grows with a hostile file.
+HOURS_ROWS_PER_STORE_MAX = env.int("HOURS_ROWS_PER_STORE_MAX", default=1_000)
 LOGIN_URL = "admin:login"
 
 # --- Celery ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from loopmonitor.api import AsOfField
 from reports import fleet, services, timeline
 from reports.models import Report
+from reports.timeline import StoreTimeline
 from stores.csv_rows import NotAnInstant, instant_parse
 
 
@@ -99,6 +100,7 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     database = serializers.CharField()
     broker = serializers.CharField()
+    cache = serializers.CharField(help_text="the throttle counters' cache (CACHE_REDIS_URL)")
 
 
 # --- One store's uptime and week (issue 7) ------------------------------------------------
@@ -140,8 +142,45 @@ class DayScheduleSerializer(serializers.Serializer):
     )
 
 
+# Bounds of the uptime answer (README "Faults"). `limit` caps `observations` and `ignored_polls`
+# (the latest kept); the timeline has a fixed cap so that it adds up to the values for any store
+# with fewer state changes in a week than that (one a minute), since it is what ties picture to
+# numbers. Each item's largest JSON (microseconds, "inactive") gives the largest answer.
+UPTIME_LIMIT_DEFAULT = 1_000
+UPTIME_LIMIT_MAX = 10_000
+TIMELINE_MAX_SEGMENTS = 10_000
+_SEGMENT_MAX_BYTES = len(
+    '{"start":"2023-01-16T17:00:00.123456Z","end":"2023-01-23T14:00:00.123456Z","state":"inactive"},'
+)
+_POLL_MAX_BYTES = len('{"observed_at":"2023-01-23T15:14:00.123456Z","status":"inactive"},')
+# Names, values, flags and counts; a store id and a zone name of 64 characters each escaped as \uXXXX.
+_UPTIME_FIXED_BYTES = 1_200 + 2 * 64 * 6
+
+
+def uptime_max_bytes(limit: int) -> int:
+    """The largest uptime answer, in bytes, for `limit` observations and ignored polls."""
+    return _UPTIME_FIXED_BYTES + TIMELINE_MAX_SEGMENTS * _SEGMENT_MAX_BYTES + 2 * limit * _POLL_MAX_BYTES
+
+
+class LatestListField(serializers.ListField):
+    """The latest items of a list (it is sorted oldest first): `cap` of them, or the context's `limit`."""
+
+    def __init__(self, *, cap: int | None = None, **kwargs):
+        self.cap = cap
+        super().__init__(**kwargs)
+
+    def to_representation(self, data):
+        cap = self.cap or self.context.get("limit", UPTIME_LIMIT_DEFAULT)
+        return super().to_representation(data[-cap:] if len(data) > cap else data)
+
+
 class StoreUptimeSerializer(serializers.Serializer):
-    """One store's six report values as of T (rounded like the CSV) and the week that explains them."""
+    """One store's six report values as of T (rounded like the CSV) and the week that explains them.
+
+    Lists are capped (README "Faults"): `timeline` to the latest TIMELINE_MAX_SEGMENTS segments,
+    `observations` and `ignored_polls` to the latest `context["limit"]`; each says how many there
+    are (`*_count`) and whether some were left out (`*_truncated`).
+    """
 
     store_id = serializers.CharField()
     as_of = serializers.DateTimeField()
@@ -152,9 +191,41 @@ class StoreUptimeSerializer(serializers.Serializer):
     downtime_last_hour_minutes = RoundedFloatField(source="values.downtime_last_hour")
     downtime_last_day_hours = RoundedFloatField(source="values.downtime_last_day")
     downtime_last_week_hours = RoundedFloatField(source="values.downtime_last_week")
-    timeline = SegmentSerializer(many=True, source="segments")
-    observations = PollPointSerializer(many=True)
-    ignored_polls = PollPointSerializer(many=True)
+    timeline = LatestListField(child=SegmentSerializer(), source="segments", cap=TIMELINE_MAX_SEGMENTS)
+    timeline_count = serializers.SerializerMethodField(help_text="segments in the week")
+    timeline_truncated = serializers.SerializerMethodField(
+        help_text=f"true when only the latest {TIMELINE_MAX_SEGMENTS} segments are listed"
+    )
+    observations = LatestListField(child=PollPointSerializer())
+    observations_count = serializers.SerializerMethodField()
+    observations_truncated = serializers.SerializerMethodField(help_text="true when only the latest `limit` are listed")
+    ignored_polls = LatestListField(child=PollPointSerializer())
+    ignored_polls_count = serializers.SerializerMethodField()
+    ignored_polls_truncated = serializers.SerializerMethodField(
+        help_text="true when only the latest `limit` are listed"
+    )
+
+    def _limit(self) -> int:
+        return self.context.get("limit", UPTIME_LIMIT_DEFAULT)
+
+    def get_timeline_count(self, line: StoreTimeline) -> int:
+        return len(line.segments)
+
+    def get_timeline_truncated(self, line: StoreTimeline) -> bool:
+        return len(line.segments) > TIMELINE_MAX_SEGMENTS
+
+    def get_observations_count(self, line: StoreTimeline) -> int:
+        return len(line.observations)
+
+    def get_observations_truncated(self, line: StoreTimeline) -> bool:
+        return len(line.observations) > self._limit()
+
+    def get_ignored_polls_count(self, line: StoreTimeline) -> int:
+        return len(line.ignored_polls)
+
+    def get_ignored_polls_truncated(self, line: StoreTimeline) -> bool:
+        return len(line.ignored_polls) > self._limit()
+
     days = DayScheduleSerializer(many=True)
 
 
@@ -164,4 +235,13 @@ class AsOfQuerySerializer(serializers.Serializer):
         parse=_instant_read,
         required=False,
         help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll (rule 2)",
+    )
+
+
+class UptimeLimitQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=UPTIME_LIMIT_MAX,
+        default=UPTIME_LIMIT_DEFAULT,
+        help_text="at most this many observations and ignored polls, the latest",
     )

@@ -35,10 +35,10 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
-from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -57,9 +57,18 @@ class BrokerUnavailable(Exception):
 
 
 class UnknownStores(ValueError):
+    """Store ids that name no store: `store_ids` lists the first LISTED of them, `count` says how many.
+
+    Bounded, since the ids come from a request: 100,000 unknown ids are an error of a few kB.
+    """
+
+    LISTED = 100
+
     def __init__(self, store_ids: list[str]):
-        self.store_ids = store_ids
-        super().__init__(f"unknown store_ids: {', '.join(store_ids)}")
+        self.count = len(store_ids)
+        self.store_ids = store_ids[: self.LISTED]
+        more = f" (the first {self.LISTED} of {self.count})" if self.count > self.LISTED else ""
+        super().__init__(f"unknown store_ids: {', '.join(self.store_ids)}{more}")
 
 
 # A report's instant T must lie in the past (SEMANTICS.md rule 2: a report as of T never
@@ -332,23 +341,30 @@ def report_write_csv(
 
 
 def report_finalize(*, report_id) -> None:
-    """Merge the shards' rows into the report's CSV file and mark it Complete (once)."""
+    """Merge the shards' rows into the report's CSV file and mark it Complete (once).
+
+    The file is written under a temporary name in its own folder and moved into place
+    (`os.replace`, atomic within one file system) only once complete and on disk, in the
+    transaction that marks the report Complete. Every failure (a full disk included) removes
+    what it wrote: no partial temp file, no truncated CSV, and nothing attached.
+    """
     report = Report.objects.get(pk=report_id)
     if report.status != Report.Status.RUNNING:
         return
     parts = list(report.shards.order_by("number").values_list("rows_csv", flat=True))
-    # Write to a temporary file first: a failure never leaves a partial file attached.
-    with tempfile.NamedTemporaryFile(
-        "w+", suffix=".csv", dir=_tmp_dir(), delete=False, encoding="utf-8", newline=""
-    ) as tmp:
-        report_csv_merge(parts, tmp)
+    name = report.file.field.generate_filename(report, f"{report.id}.csv")
+    final = Path(report.file.storage.path(name))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _csv_temp_write(parts, folder=final.parent)
+    moved = False
     try:
         with transaction.atomic():
             report = Report.objects.select_for_update().get(pk=report_id)
             if report.status != Report.Status.RUNNING:
                 return
-            with open(tmp.name, "rb") as fh:
-                report.file.save(f"{report.id}.csv", File(fh), save=False)
+            os.replace(tmp, final)
+            moved = True
+            report.file.name = name
             totals = report.shards.values_list("row_count", "polls_read")
             report.row_count = sum(r for r, _ in totals)
             report.polls_read = sum(p for _, p in totals)
@@ -356,14 +372,27 @@ def report_finalize(*, report_id) -> None:
             report.finished_at = timezone.now()
             report.save(update_fields=["file", "row_count", "polls_read", "status", "finished_at"])
             report.shards.update(rows_csv="")
+    except BaseException:
+        if moved:  # the report is not Complete after all: its file goes too
+            final.unlink(missing_ok=True)
+        raise
     finally:
-        os.unlink(tmp.name)
+        tmp.unlink(missing_ok=True)
 
 
-def _tmp_dir() -> str:
-    path = settings.MEDIA_ROOT / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+def _csv_temp_write(parts: list[str], *, folder: Path) -> Path:
+    """The report's CSV written to a new temporary file in `folder`, flushed to disk; on any
+    failure (ENOSPC...) the file is removed and the error raised."""
+    fd, name = tempfile.mkstemp(prefix=".", suffix=".csv.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            report_csv_merge(parts, out)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
 
 
 def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, int]:

@@ -11,9 +11,17 @@ from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loopmonitor.api import ErrorSerializer
+from loopmonitor.api import ErrorSerializer, refuse_nul
 from reports import engine, selectors, svg, timeline
-from reports.serializers import AsOfQuerySerializer, StoreUptimeSerializer
+from reports.serializers import (
+    TIMELINE_MAX_SEGMENTS,
+    UPTIME_LIMIT_DEFAULT,
+    UPTIME_LIMIT_MAX,
+    AsOfQuerySerializer,
+    StoreUptimeSerializer,
+    UptimeLimitQuerySerializer,
+    uptime_max_bytes,
+)
 from stores import selectors as store_selectors
 from stores.models import Store
 from stores.views import STORE_ID_PARAMETER
@@ -26,9 +34,18 @@ _AS_OF = OpenApiParameter(
     description="the instant T, ISO 8601 (UTC if no offset is given); default: the latest poll, as for a report "
     "(SEMANTICS.md rule 2)",
 )
+_LIMIT = OpenApiParameter(
+    "limit",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    required=False,
+    description=f"at most this many observations and ignored polls, the latest (1..{UPTIME_LIMIT_MAX}, "
+    f"default {UPTIME_LIMIT_DEFAULT})",
+)
 
 
 def _store_or_404(store_id: str) -> Store:
+    refuse_nul(store_id, name="store_id")
     try:
         return store_selectors.store_get(store_id=store_id)
     except Store.DoesNotExist:
@@ -65,10 +82,17 @@ class StoreUptimeView(APIView):
             "polls taken while closed (rule 6). `days` names, for each local date the week touches (oldest "
             "first), the rows its own periods came from: `weekly` with the version's `effective_from` (null: the "
             "undated version), `special` (the date's special rows) or `24x7`, and whether they leave it `closed` "
-            "(rules 10, 11). Unknown store or a store with no row as of T (rule 1): 404; an "
-            "as_of that is not an ISO 8601 instant: 400."
+            "(rules 10, 11). "
+            "Unknown store or a store with no row as of T (rule 1): 404; an "
+            "as_of that is not an ISO 8601 instant, a bad `limit` or a NUL in the store id: 400. "
+            f"Bounded: `observations` and `ignored_polls` list the latest `limit` (default {UPTIME_LIMIT_DEFAULT}, "
+            f"at most {UPTIME_LIMIT_MAX}), `timeline` the latest {TIMELINE_MAX_SEGMENTS} segments (more means a "
+            "state change every minute of the week; the listed ones then add up only over the windows they "
+            "cover); each list has its `*_count` and `*_truncated`. The answer is at most "
+            f"{uptime_max_bytes(UPTIME_LIMIT_DEFAULT):,} bytes by default and "
+            f"{uptime_max_bytes(UPTIME_LIMIT_MAX):,} bytes with limit={UPTIME_LIMIT_MAX}."
         ),
-        parameters=[STORE_ID_PARAMETER, _AS_OF],
+        parameters=[STORE_ID_PARAMETER, _AS_OF, _LIMIT],
         responses={200: StoreUptimeSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
         examples=[
             OpenApiExample(
@@ -103,6 +127,12 @@ class StoreUptimeView(APIView):
                         {"date": "2023-01-22", "source": "weekly", "effective_from": None, "closed": True},
                         {"date": "2023-01-23", "source": "weekly", "effective_from": None, "closed": False},
                     ],
+                    "timeline_count": 3,
+                    "timeline_truncated": False,
+                    "observations_count": 2,
+                    "observations_truncated": False,
+                    "ignored_polls_count": 1,
+                    "ignored_polls_truncated": False,
                 },
                 response_only=True,
                 status_codes=["200"],
@@ -119,7 +149,11 @@ class StoreUptimeView(APIView):
         ],
     )
     def get(self, request, store_id: str):
-        return Response(StoreUptimeSerializer(_store_timeline(request, store_id)).data)
+        params = UptimeLimitQuerySerializer(data=request.query_params)
+        if not params.is_valid():
+            raise ParseError(f"limit: {' '.join(str(e) for e in params.errors['limit'])}")
+        line = _store_timeline(request, store_id)
+        return Response(StoreUptimeSerializer(line, context={"limit": params.validated_data["limit"]}).data)
 
 
 class StoreTimelineSvgView(APIView):
@@ -138,7 +172,10 @@ class StoreTimelineSvgView(APIView):
             "when inactive. A DST date keeps its 24-hour axis and segments sit at their local wall time: a "
             "skipped hour (spring forward) is cross-hatched as 'no such local time'; a repeated hour (fall back) "
             "is drawn twice, its second pass over the lower half of the row. The title names the store, its "
-            "timezone and as_of. Same 404 and 400 as the uptime endpoint (as JSON)."
+            "timezone and as_of. Same 404 and 400 as the uptime endpoint (as JSON). Bounded: polls that fall in "
+            "one pixel column of a row are one tick (the worst state drawn, `data-polls` their number) and "
+            "segments narrower than a pixel are merged into one column drawn in the worst state, so the picture "
+            f"is at most {svg.SVG_MAX_BYTES:,} bytes however many polls the week has."
         ),
         parameters=[STORE_ID_PARAMETER, _AS_OF],
         responses={

@@ -30,6 +30,19 @@ What the picture shows
   another weekly version takes over than on the week's previous weekly date
   (or its version's effective_from) is labelled "new hours from <date>"
   (rule 10). Each row's `data-source` says where its periods came from.
+
+How big it gets
+---------------
+A pixel column is 24 h / 816 (about 106 s) of a row. Polls that fall in one
+column of a row (and pass) are drawn as one tick, in the worst state (filled
+if any is an observation; inactive if any of those is), with `data-polls`
+their number and a title that counts them. Segments narrower than a pixel
+that share a column are drawn as one rect in the worst state (inactive, then
+active, then closed), its title giving each state's seconds. A column holds
+at most one tick and two rects, so however many polls the week has, the
+document is at most `SVG_MAX_BYTES`. A week whose polls and segments never
+share a column is drawn exactly as before: one tick per poll, one rect per
+piece.
 """
 
 from __future__ import annotations
@@ -201,6 +214,102 @@ def day_rows(timeline: StoreTimeline) -> list[DayRow]:
     return ordered
 
 
+# Worst first: what a merged column shows when its pieces or polls differ.
+_WORST_FIRST = (INACTIVE, ACTIVE, CLOSED)
+
+
+@dataclass(frozen=True)
+class MergedColumn:
+    """Pieces narrower than a pixel that share a pixel column (or adjacent such columns drawn in one
+    state): wall time [x0_us, x1_us) and the microseconds of each state in it."""
+
+    x0_us: int
+    x1_us: int
+    state_us: dict[str, int]
+    second_pass: bool = False
+
+    @property
+    def state(self) -> str:
+        return next(state for state in _WORST_FIRST if self.state_us.get(state))
+
+
+@dataclass(frozen=True)
+class MergedTicks:
+    """The polls of adjacent pixel columns that each hold more than one, drawn alike: one tick per
+    column in the worst state (filled if any is an observation; inactive if any of those is)."""
+
+    columns: list[int]
+    ticks: list[Tick]
+    observation: bool
+    active: bool
+    second_pass: bool
+
+
+def _column(wall_us: int) -> int:
+    """The pixel column of a wall time on the row's axis (0 at local midnight)."""
+    return PLOT_W * wall_us // DAY_US
+
+
+def _drawn_pieces(pieces: list[Piece]) -> list[Piece | MergedColumn]:
+    """The pieces of one pass in wall-time order: sub-pixel pieces that share a column merged,
+    then adjacent merged columns of one drawn state joined."""
+    drawn: list[Piece | MergedColumn] = []
+    run: list[Piece] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            drawn.append(run[0])
+        elif run:
+            state_us: dict[str, int] = {}
+            for p in run:
+                state_us[p.state] = state_us.get(p.state, 0) + p.x1_us - p.x0_us
+            merged = MergedColumn(run[0].x0_us, run[-1].x1_us, state_us, run[0].second_pass)
+            last = drawn[-1] if drawn else None
+            if isinstance(last, MergedColumn) and last.x1_us == merged.x0_us and last.state == merged.state:
+                total = {k: last.state_us.get(k, 0) + state_us.get(k, 0) for k in {*last.state_us, *state_us}}
+                merged = MergedColumn(last.x0_us, merged.x1_us, total, merged.second_pass)
+                drawn.pop()
+            drawn.append(merged)
+        run.clear()
+
+    for piece in pieces:
+        narrow = _x(piece.x1_us) - _x(piece.x0_us) < 1
+        if not (narrow and run and _column(piece.x0_us) == _column(run[0].x0_us)):
+            flush()
+        if narrow:
+            run.append(piece)
+        else:
+            drawn.append(piece)
+    flush()
+    return drawn
+
+
+def _tick_marks(ticks: list[Tick]) -> list[Tick | MergedTicks]:
+    """The row's ticks: a poll alone in its pixel column (and pass) as it is; the polls of a column
+    holding several as one merged tick, adjacent merged columns drawn alike as one element."""
+    columns: dict[tuple[bool, int], list[Tick]] = {}
+    for tick in ticks:
+        columns.setdefault((tick.second_pass, _column(tick.x_us)), []).append(tick)
+    marks: list[Tick | MergedTicks] = []
+    for (second_pass, column), group in columns.items():
+        if len(group) == 1:
+            marks.append(group[0])
+            continue
+        observations = [t for t in group if t.observation]
+        active = all(t.active for t in observations or group)
+        last = marks[-1] if marks else None
+        if (
+            isinstance(last, MergedTicks)
+            and last.columns[-1] == column - 1
+            and (last.second_pass, last.observation, last.active) == (second_pass, bool(observations), active)
+        ):
+            last.columns.append(column)
+            last.ticks.extend(group)
+        else:
+            marks.append(MergedTicks([column], list(group), bool(observations), active, second_pass))
+    return marks
+
+
 def week_svg(timeline: StoreTimeline) -> str:
     """The timeline of one store's week as a standalone SVG document (see the module doc)."""
     rows = day_rows(timeline)
@@ -266,14 +375,9 @@ def _row_svg(row: DayRow, y: int) -> str:
             f"DST: a {length_h:g}-hour day</text>"
         )
     parts.append(f'<rect class="outside" x="{LEFT}" y="0" width="{PLOT_W}" height="{ROW_H}" fill="{OUTSIDE}"/>')
-    for piece in row.pieces:
-        top, h = (ROW_H / 2, ROW_H / 2) if piece.second_pass else (0, ROW_H)
-        x0, x1 = _x(piece.x0_us), _x(piece.x1_us)
-        when = f"{_clock(piece.x0_us)}-{_clock(piece.x1_us)}" + (" (second pass)" if piece.second_pass else "")
-        parts.append(
-            f'<rect class="{piece.state}" x="{x0:.3f}" y="{top:g}" width="{max(x1 - x0, 0):.3f}" height="{h:g}" '
-            f'fill="{FILL[piece.state]}"><title>{piece.state} {when} local</title></rect>'
-        )
+    for second_pass in (False, True):
+        for piece in _drawn_pieces([p for p in row.pieces if p.second_pass == second_pass]):
+            parts.append(_piece_svg(piece))
     for x0_us, x1_us in row.skipped:
         x0, x1 = _x(x0_us), _x(x1_us)
         parts.append(
@@ -292,10 +396,27 @@ def _row_svg(row: DayRow, y: int) -> str:
     parts.append(
         f'<rect x="{LEFT}" y="0" width="{PLOT_W}" height="{ROW_H}" fill="none" stroke="#888888" stroke-width="0.6"/>'
     )
-    for tick in row.ticks:
-        parts.append(_tick_svg(tick))
+    for mark in _tick_marks(row.ticks):
+        parts.append(_merged_ticks_svg(mark) if isinstance(mark, MergedTicks) else _tick_svg(mark))
     parts.append("</g>")
     return "\n".join(parts)
+
+
+def _piece_svg(piece: Piece | MergedColumn) -> str:
+    top, h = (ROW_H / 2, ROW_H / 2) if piece.second_pass else (0, ROW_H)
+    x0, x1 = _x(piece.x0_us), _x(piece.x1_us)
+    when = f"{_clock(piece.x0_us)}-{_clock(piece.x1_us)}" + (" (second pass)" if piece.second_pass else "")
+    if isinstance(piece, MergedColumn):
+        shares = ", ".join(
+            f"{state} {piece.state_us[state] / US:g} s" for state in _WORST_FIRST if state in piece.state_us
+        )
+        css, label = f"{piece.state} merged", f"{when} local (narrower than a pixel): {shares}"
+    else:
+        css, label = piece.state, f"{piece.state} {when} local"
+    return (
+        f'<rect class="{css}" x="{x0:.3f}" y="{top:g}" width="{max(x1 - x0, 0):.3f}" height="{h:g}" '
+        f'fill="{FILL[piece.state]}"><title>{label}</title></rect>'
+    )
 
 
 def _tick_svg(tick: Tick) -> str:
@@ -311,6 +432,28 @@ def _tick_svg(tick: Tick) -> str:
         f"{_marker(x, marker_y, active=tick.active, filled=tick.observation)}"
         f"<title>{'observation' if tick.observation else 'ignored poll (closed)'}: {status} at "
         f"{_clock(tick.x_us)} local</title></g>"
+    )
+
+
+def _merged_ticks_svg(mark: MergedTicks) -> str:
+    """One element for a run of merged columns: a tick per column in one path, and one title."""
+    base, tip = (ROW_H, ROW_H + 5) if mark.second_pass else (0, -5)
+    y = tip + (4 if mark.second_pass else -4)
+    s, d = 3.5, []
+    for column in mark.columns:
+        x = LEFT + column + 0.5  # the column's middle
+        triangle = f"M{x - s:g},{y + s:g}h7l-3.5,-7z" if mark.active else f"M{x - s:g},{y - s:g}h7l-3.5,7z"
+        d.append(f"M{x:g},{base}V{tip}{triangle}")
+    n = len(mark.ticks)
+    inactive = sum(not t.active for t in mark.ticks)
+    observations = sum(t.observation for t in mark.ticks)
+    kind = "observation" if mark.observation else "ignored"
+    return (
+        f'<g class="poll {kind} {ACTIVE if mark.active else INACTIVE} merged" data-polls="{n}">'
+        f'<path d="{"".join(d)}" fill="{"#000000" if mark.observation else "#ffffff"}" stroke="#000000" '
+        f'stroke-width="1"/><title>{n} polls {_clock(mark.ticks[0].x_us)}-{_clock(mark.ticks[-1].x_us)} local, '
+        f"several a pixel: {n - inactive} active, {inactive} inactive; {observations} observations, "
+        f"{n - observations} ignored (closed)</title></g>"
     )
 
 
@@ -376,3 +519,24 @@ def _clock(wall_us: int) -> str:
 
 def _iso(instant: dt.datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
+
+
+def _largest_bytes() -> int:
+    """The largest document, in bytes (module doc, "How big it gets"), from the longest form of each mark.
+
+    A row has PLOT_W + 1 pixel columns (24:00 is the last edge), plus those of a repeated hour's
+    second pass (at most 2 hours' worth); each column of a pass starts at most two rects (a piece
+    a pixel or wider, a merged run) and one tick mark. Counts and seconds in titles get room for
+    12 digits each; the fixed parts (title, legend, axis, a row's frame) are measured at 12 kB and
+    1 kB at most with a 64-character store id and zone name, escaped.
+    """
+    far = DAY_US - 1
+    merged = MergedColumn(far - 2, far, {INACTIVE: 1, ACTIVE: 1, CLOSED: 1}, True)
+    rect = max(len(_piece_svg(merged)) + 3 * 12, len(_piece_svg(Piece(0, far, INACTIVE, True))))
+    one_column = MergedTicks([PLOT_W], [Tick(far, False, True, True)] * 2, True, False, True)
+    tick = max(len(_tick_svg(Tick(far, False, False, True))), len(_merged_ticks_svg(one_column)) + 5 * 12)
+    columns = PLOT_W + 1 + PLOT_W // 12
+    return 12_000 + 8 * (1_000 + columns * (2 * (rect + 1) + tick + 1))
+
+
+SVG_MAX_BYTES = _largest_bytes()

@@ -2,11 +2,14 @@
 
 import uuid
 
+import redis
+from django.core.cache import cache
 from django.db import connection
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -73,23 +76,37 @@ _GET_REPORT_SCHEMA = extend_schema(
 )
 
 
+class CacheUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The throttle cache is unreachable; try again shortly."
+
+
 class TriggerReportView(APIView):
     """POST /trigger_report: start a report; answers 202 {"report_id"} at once."""
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "trigger"  # per key; 429 past REPORT_TRIGGER_RATE
 
+    def check_throttles(self, request) -> None:
+        """DRF's, with an unreachable throttle cache (CACHE_REDIS_URL, often the broker's Redis) a 503
+        with the reason rather than a 500; nothing is created before this check."""
+        try:
+            super().check_throttles(request)
+        except (OSError, redis.exceptions.RedisError) as exc:
+            raise CacheUnavailable(f"The throttle cache is unreachable ({exc}); try again shortly.") from exc
+
     @extend_schema(
         summary="Start a report",
         description=(
             "Queues a report and answers at once with its id; a worker computes it. `as_of` (ISO 8601, UTC if "
             "no offset) fixes the instant T (default: the latest poll, SEMANTICS.md rule 2); `store_ids` limits "
-            "it to those stores (unknown ids: 400 naming them); `received_before` (ISO 8601) reads only the polls "
-            "received at or before it, so a past report's `data_cutoff` gives its CSV again. 503 if the task "
-            "queue is unreachable."
+            "it to those stores (unknown ids: 400 naming the first 100, with `unknown_store_count`); "
+            "`received_before` (ISO 8601) reads only the polls received at or before it, so a past report's "
+            "`data_cutoff` gives its CSV again. A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. 503 if the task "
+            "queue or the throttle cache is unreachable (a report already created is then Failed)."
         ),
         request=TriggerSerializer,
-        responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 503: ErrorSerializer},
+        responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 413: ErrorSerializer, 503: ErrorSerializer},
         examples=[
             OpenApiExample("As of an instant", value={"as_of": "2023-01-25T18:00:00Z"}, request_only=True),
             OpenApiExample("Some stores", value={"store_ids": ["1481966498820158979"]}, request_only=True),
@@ -117,11 +134,12 @@ class TriggerReportView(APIView):
             )
         except services.UnknownStores as exc:
             return Response(
-                {"detail": str(exc), "unknown_store_ids": exc.store_ids}, status=status.HTTP_400_BAD_REQUEST
+                {"detail": str(exc), "unknown_store_ids": exc.store_ids, "unknown_store_count": exc.count},
+                status=status.HTTP_400_BAD_REQUEST,
             )
-        except services.BrokerUnavailable:
+        except services.BrokerUnavailable as exc:
             return Response(
-                {"detail": "The task queue is unreachable; try again shortly."},
+                {"detail": f"The task queue is unreachable ({exc}); try again shortly. The report is marked Failed."},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         return Response({"report_id": str(report.id)}, status=status.HTTP_202_ACCEPTED)
@@ -195,18 +213,18 @@ class ReportListView(generics.ListAPIView):
 
 
 class HealthView(APIView):
-    """GET /healthz: whether the database and the broker answer."""
+    """GET /healthz: whether the database, the broker and the cache (throttle counters) answer."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]  # probes carry no key
 
     @extend_schema(
-        summary="Health of the database and the broker",
+        summary="Health of the database, the broker and the cache",
         responses={200: HealthSerializer, 503: HealthSerializer},
-        examples=[OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok"})],
+        examples=[OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"})],
     )
     def get(self, request):
-        checks = {"database": _check(_ping_database), "broker": _check(_ping_broker)}
+        checks = {"database": _check(_ping_database), "broker": _check(_ping_broker), "cache": _check(_ping_cache)}
         healthy = all(v == "ok" for v in checks.values())
         return Response(
             {"status": "ok" if healthy else "unavailable", **checks},
@@ -230,3 +248,8 @@ def _ping_database() -> None:
 def _ping_broker() -> None:
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _ping_cache() -> None:
+    # The throttle counters' store: POST /trigger_report needs it (503 without it).
+    cache.get("healthz")

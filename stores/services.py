@@ -24,6 +24,12 @@ What a load means (idempotent, so it can be repeated freely):
   in the polls file are deleted;
 - stores are created for every store id mentioned, never deleted.
 
+A store with more than `settings.HOURS_ROWS_PER_STORE_MAX` business-hours rows
+in one file is a bad row (`file:line: store_id: more than N business-hours rows
+for store ...`, at the line of its first row over the cap) and none of its rows
+of that file are stored: however a file is built, the hours of one store stay
+small enough for every answer about it.
+
 Bad rows are skipped and counted (`on_reject` gets each one); with
 `strict=True` any bad row aborts the whole load with nothing stored
 (`RowsRejected`). A file that is not a CSV of its kind raises `BadFile`.
@@ -47,6 +53,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from stores import csv_rows, merges, staging
@@ -321,14 +328,20 @@ def _file_load(
 
     with _opened(source) as stream:
         chunks: Iterable[Chunk]
+        cap = None
         if kind == TIMEZONES:
             unstorable = _UnstorableTimezones(file, rejected)
             chunks = unstorable.dropped(csv_rows.rows_read(stream, kind, file=file, on_error=unstorable.on_error))
+        elif kind == HOURS:
+            cap = _HoursCap(file, settings.HOURS_ROWS_PER_STORE_MAX, rejected)
+            lines = _LineCount(stream)
+            # One row a chunk, so that the line count is that row's line; `kept` batches them again.
+            chunks = cap.kept(csv_rows.rows_read(lines, kind, file=file, on_error=rejected, chunk_rows=1), lines)
         else:
             chunks = csv_rows.rows_read(stream, kind, file=file, on_error=rejected)
         if progress is not None:
             chunks = _reporting(chunks, stream, file, progress)
-        _rows_store(kind, chunks, result, replace=replace, halt=halt)
+        _rows_store(kind, chunks, result, replace=replace, halt=halt, cap=cap)
     result.rows_read += result.rejected
     result.seconds = time.perf_counter() - started
     return result
@@ -381,6 +394,67 @@ class _UnstorableTimezones:
             self.report(error)
 
 
+class _LineCount:
+    """The lines of a text stream, counted as the CSV reader takes them (the header is line 1)."""
+
+    def __init__(self, stream: Iterable[str]):
+        self.stream = stream
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for text in self.stream:
+            self.line += 1
+            yield text
+
+
+class _HoursCap:
+    """Drops the rows of a store with more than `limit` hours rows in the file, reporting it once.
+
+    Its first `limit` rows are already staged by the time the next one comes: `over` names the
+    stores whose staged rows `_rows_store` deletes before the merge, and `staged` how many each
+    has there.
+    """
+
+    def __init__(self, file: str, limit: int, report: OnReject):
+        self.file = file
+        self.limit = limit
+        self.report = report
+        self.rows: dict[str, int] = {}
+        self.over: set[str] = set()
+
+    def kept(self, chunks: Iterable[Chunk], lines: _LineCount) -> Iterator[Chunk]:
+        """The rows of `chunks` (one a chunk, read from `lines`) in chunks of CHUNK_ROWS, capped."""
+        batch: Chunk = []
+        for chunk in chunks:
+            for row in chunk:
+                store_id = row[0]
+                count = self.rows[store_id] = self.rows.get(store_id, 0) + 1
+                if count <= self.limit:
+                    batch.append(row)
+                elif store_id not in self.over:
+                    self.over.add(store_id)
+                    reason = (
+                        f"more than {self.limit} business-hours rows for store {store_id!r} in this file; "
+                        "none of its rows are stored"
+                    )
+                    self.report(RowError(self.file, lines.line, "store_id", reason))
+            if len(batch) >= csv_rows.CHUNK_ROWS:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def drop_staged(self, backend: staging.Backend, table: str, result: FileLoadResult) -> int:
+        """Delete the over-cap stores' rows from the staging table; count all their rows as rejected
+        (each store's report counted one already). Returns how many staged rows went."""
+        over = sorted(self.over)
+        for i in range(0, len(over), 500):
+            part = over[i : i + 500]
+            backend.execute(f"DELETE FROM {{t}}{table} WHERE store_ext IN ({', '.join(['%s'] * len(part))})", part)
+        result.rejected += sum(self.rows[s] for s in over) - len(over)
+        return len(over) * self.limit
+
+
 def _source_name(source: Source) -> str:
     if hasattr(source, "read"):
         return str(getattr(source, "name", "<stream>"))
@@ -409,8 +483,17 @@ def _reporting(chunks: Iterable[Chunk], stream: TextIO, name: str, progress: Pro
         progress(name, total, total)
 
 
-def _rows_store(kind: str, chunks: Iterable[Chunk], result: FileLoadResult, *, replace: bool, halt: _Halt) -> None:
-    """Stage the valid rows, then merge them (unless strict mode has halted the load)."""
+def _rows_store(
+    kind: str,
+    chunks: Iterable[Chunk],
+    result: FileLoadResult,
+    *,
+    replace: bool,
+    halt: _Halt,
+    cap: _HoursCap | None = None,
+) -> None:
+    """Stage the valid rows, then merge them (unless strict mode has halted the load); `cap` names
+    stores whose staged rows are deleted first."""
     stage = staging.STAGES[kind]
     with connection.cursor() as cursor:
         backend = staging.backend_create(cursor)
@@ -421,6 +504,8 @@ def _rows_store(kind: str, chunks: Iterable[Chunk], result: FileLoadResult, *, r
                 valid += len(chunk)
                 if not halt.halted:
                     write(chunk)
+        if cap is not None and cap.over and not halt.halted:
+            valid -= cap.drop_staged(backend, stage.table, result)
         result.rows_read = valid
         if not halt.halted:
             merged = merges.MERGES[kind](backend, replace=replace)

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loopmonitor.api import CsvTextParser, ErrorSerializer, SafeJSONParser
+from loopmonitor.api import ERRORS_LISTED, CsvTextParser, ErrorSerializer, SafeJSONParser, refuse_nul
 from stores import calendar_services, selectors
 from stores.calendar_rows import FieldError, date_parse
 from stores.csv_rows import BadFile
@@ -50,7 +50,8 @@ class PollPushView(APIView):
             "header `store_id,timestamp_utc,status` (columns in any order, as store_status.csv). Stored all or "
             "nothing and idempotently: pushing the same batch twice changes nothing, and two polls of one store at "
             "one instant with different statuses are kept as one inactive poll (SEMANTICS.md rule 7). "
-            f"400 lists the bad rows; 413 above {settings.POLLS_PUSH_MAX_BYTES} bytes (use `manage.py load_data`); "
+            f"400 lists the bad rows (the first {ERRORS_LISTED}, and counts them all); "
+            f"413 above {settings.POLLS_PUSH_MAX_BYTES} bytes (use `manage.py load_data`); "
             "415 for another content type."
         ),
         request={
@@ -119,10 +120,12 @@ class PollPushView(APIView):
                     status=status.HTTP_400_BAD_REQUEST,
                 )
         except RowsRejected as exc:
+            # Bounded: a 10 MB batch of bad rows answers with the first ERRORS_LISTED and the count.
+            listed = f" The first {ERRORS_LISTED} are listed." if len(exc.errors) > ERRORS_LISTED else ""
             return Response(
                 {
-                    "detail": f"{exc.rejected} bad row(s); nothing was stored.",
-                    "errors": RowErrorSerializer(exc.errors, many=True).data,
+                    "detail": f"{exc.rejected} bad row(s); nothing was stored.{listed}",
+                    "errors": RowErrorSerializer(exc.errors[:ERRORS_LISTED], many=True).data,
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
@@ -299,6 +302,7 @@ class StoreDetailView(APIView):
         ],
     )
     def get(self, request, store_id: str):
+        refuse_nul(store_id, name="store_id")
         params = StoreDetailQuerySerializer(data=request.query_params)
         if not params.is_valid():
             raise ParseError(
@@ -331,7 +335,8 @@ def _refused(exc: Exception) -> Response:
         return Response(
             {
                 "detail": f"{len(exc.errors)} bad row(s); nothing was stored: {named}{more}",
-                "errors": RowErrorSerializer(exc.errors, many=True).data,
+                # Bounded like every error answer: the first ERRORS_LISTED rows, `detail` counts them all.
+                "errors": RowErrorSerializer(exc.errors[:ERRORS_LISTED], many=True).data,
             },
             status=status.HTTP_400_BAD_REQUEST,
         )

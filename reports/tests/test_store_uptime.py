@@ -179,6 +179,12 @@ def test_uptime_of_example_a(api, example_a):
             {"date": f"2023-01-{d}", "source": "weekly", "effective_from": None, "closed": d not in (16, 23)}
             for d in range(16, 24)
         ],
+        "timeline_count": 3,
+        "timeline_truncated": False,
+        "observations_count": 2,
+        "observations_truncated": False,
+        "ignored_polls_count": 1,
+        "ignored_polls_truncated": False,
     }
 
 

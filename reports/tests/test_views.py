@@ -183,7 +183,7 @@ def test_healthz_reports_database_and_broker(api):
     response = api.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
 
 
 @pytest.fixture
