@@ -118,6 +118,8 @@ def db_vacuum(dbname: str) -> None:
         conn.execute("VACUUM (ANALYZE) stores_poll")
         conn.execute("VACUUM (ANALYZE) stores_store")
         conn.execute("VACUUM (ANALYZE) stores_businesshours")
+        if conn.execute("SELECT to_regclass('stores_specialhours')").fetchone()[0]:  # rule 11's table, when present
+            conn.execute("VACUUM (ANALYZE) stores_specialhours")
 
 
 def db_scalar(dbname: str, query: str, params=None):
@@ -153,10 +155,13 @@ class DataSet:
     days: float
     seed: int
     db: str
+    # More `generate_data` options (e.g. the calendar shares); part of the key, so such a set has its own files.
+    options: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"stores{self.stores}-days{self.days:g}-seed{self.seed}"
+        extra = "".join(f"-{o.lstrip('-')}" for o in self.options)
+        return f"stores{self.stores}-days{self.days:g}-seed{self.seed}{extra}"
 
     @property
     def dir(self) -> Path:
@@ -220,6 +225,8 @@ def manage(ds: DataSet, *args: str, log_name: str) -> subprocess.CompletedProces
 def generate(ds: DataSet) -> dict:
     """The data set's CSVs in bench/out/data/<key>/, generated once and reused."""
     params = {"stores": ds.stores, "days": ds.days, "seed": ds.seed}
+    if ds.options:
+        params["options"] = list(ds.options)
     meta_file = ds.dir / "bench-params.json"
     if meta_file.exists():
         meta = json.loads(meta_file.read_text())
@@ -242,6 +249,7 @@ def generate(ds: DataSet) -> dict:
         f"{ds.days:g}",
         "--seed",
         str(ds.seed),
+        *ds.options,
     ]
     done = subprocess.run([PYTHON, *cmd], cwd=ROOT, env=service_env(ds), capture_output=True, text=True)
     if done.returncode != 0:
