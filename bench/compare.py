@@ -147,6 +147,7 @@ def run(
     for name, ds in sets.items():
         meta = infra.generate(ds)
         infra.ensure_loaded(ds)
+        infra.migrate(ds)  # a database loaded by an older checkout gets the newer migrations (manage.py report won't)
         results["data"][name] = {
             "stores": ds.stores,
             "days": ds.days,
