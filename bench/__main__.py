@@ -294,13 +294,15 @@ class Bench:
                 run = infra.load(ds, f"load-{name}-fresh-{i}")
                 fresh.append(run)
                 log(
-                    f"  {name} load into an empty database, run {i + 1}/{runs}: {run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}"
+                    f"  {name} load into an empty database, run {i + 1}/{runs}: {run.seconds:.2f} s, "
+                    f"peak RSS {mb(run.peak_rss)}"
                 )
                 if dup:
                     run = infra.load(ds, f"load-{name}-dup-{i}")
                     dups.append(run)
                     log(
-                        f"  {name} load again (all duplicates), run {i + 1}/{runs}: {run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}"
+                        f"  {name} load again (all duplicates), run {i + 1}/{runs}: {run.seconds:.2f} s, "
+                        f"peak RSS {mb(run.peak_rss)}"
                     )
             infra.finish_load(ds)
             polls = infra.db_scalar(ds.db, "SELECT count(*) FROM stores_poll")
@@ -366,14 +368,14 @@ class Bench:
         # timed report per service start, so that a busy spell weighs on both sides alike.
         runs = self.runs("report_8w")
         log(f"  1 week and 8 weeks alternately, {runs} round(s); each: start web + worker, warm-up, one timed report")
-        parts = {"1x": [], "8w": []}
+        parts: dict[str, list[dict]] = {"1x": [], "8w": []}
         for i in range(runs):
             for name in ("1x", "8w"):
                 log(f"  round {i + 1}/{runs}, {name}:")
                 parts[name].append(self.report_set(self.sets[name], 1))
         one_week, eight = merge_figures(parts["1x"]), merge_figures(parts["8w"])
         ratio = eight["report"]["median"] / one_week["report"]["median"]
-        rounds = [b["report"]["median"] / a["report"]["median"] for a, b in zip(parts["1x"], parts["8w"])]
+        rounds = [b["report"]["median"] / a["report"]["median"] for a, b in zip(parts["1x"], parts["8w"], strict=True)]
         log(f"  1 week {fmt_stats(one_week['report'])}; 8 weeks {fmt_stats(eight['report'])}")
         log(
             f"  8 weeks / 1 week: {ratio:.2f} (target <= {TARGETS['history_ratio']}); per round: "
@@ -433,12 +435,14 @@ class Bench:
             answer = measure.inproc(self.sets[name], ["--as-of", as_of, "--profile", "--top", "20"], f"profile-{name}")
             profiles[name] = answer
             log(
-                f"  {answer['seconds']:.2f} s under the profiler, {answer['polls']:,} polls, peak RSS {mb(answer['peak_rss'])}"
+                f"  {answer['seconds']:.2f} s under the profiler, {answer['polls']:,} polls, "
+                f"peak RSS {mb(answer['peak_rss'])}"
             )
             log("  top by own time:")
             for row in answer["by_tottime"][:12]:
                 log(
-                    f"    {row['tottime']:7.2f} s own {row['cumtime']:7.2f} s cum {row['calls']:>9} calls  {row['function']}"
+                    f"    {row['tottime']:7.2f} s own {row['cumtime']:7.2f} s cum "
+                    f"{row['calls']:>9} calls  {row['function']}"
                 )
         if profiles:
             self.results["profiles"] = {"meta": dict(self.run_meta), **profiles}
@@ -461,7 +465,8 @@ class Bench:
             log(f"  (could not get the service's own poll query, that column is left out: {exc})")
             service_sql = None
         log(
-            f"  {ds.name}: {stores:,} stores, {polls:,} polls in [T-8d, T], T = {as_of.isoformat()}; starting web + worker ..."
+            f"  {ds.name}: {stores:,} stores, {polls:,} polls in [T-8d, T], T = {as_of.isoformat()}; "
+            "starting web + worker ..."
         )
         psql, pyco, own, reports = [], [], [], []
         with infra.Service(ds) as service, infra.RssSampler(service.worker.pid) as sampler:
@@ -481,7 +486,8 @@ class Bench:
                 log(
                     f"    run {i + 1}/{runs}: report {run.seconds:.2f} s (queued {_opt(run.queued_seconds)}, "
                     f"running {_opt(run.running_seconds)}), "
-                    f"floor psql {psql[-1]:.3f} s, psycopg {pyco[-1]:.3f} s, service's query via psql {_opt(own[-1] if own else None)}; "
+                    f"floor psql {psql[-1]:.3f} s, psycopg {pyco[-1]:.3f} s, "
+                    f"service's query via psql {_opt(own[-1] if own else None)}; "
                     f"worker max RSS {mb(run.worker_peak_rss)} over {run.worker_processes} processes"
                 )
         if copied != polls:

@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import psycopg
@@ -122,20 +123,28 @@ def db_vacuum(dbname: str) -> None:
             conn.execute("VACUUM (ANALYZE) stores_specialhours")
 
 
+def only_row(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The row of a query that always answers exactly one (an aggregate, SHOW)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise BenchError("a query that always answers one row answered none")
+    return row
+
+
 def db_scalar(dbname: str, query: str, params=None):
     with psycopg.connect(conninfo(dbname)) as conn:
-        return conn.execute(query, params).fetchone()[0]
+        return only_row(conn.execute(query, params))[0]
 
 
 def pg_version() -> str:
     with admin_connection() as conn:
-        return conn.execute("SHOW server_version").fetchone()[0]
+        return only_row(conn.execute("SHOW server_version"))[0]
 
 
 def pg_settings() -> dict[str, str]:
     names = ("shared_buffers", "work_mem", "jit", "max_parallel_workers_per_gather")
     with admin_connection() as conn:
-        return {n: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(n))).fetchone()[0] for n in names}
+        return {n: only_row(conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(n))))[0] for n in names}
 
 
 def redis_flush() -> None:
@@ -280,7 +289,7 @@ print("KEY", Token.objects.get_or_create(user=user)[0].key)
 
 def api_key(ds: DataSet) -> str:
     """An API key (DRF token) of a plain user "bench" in the data set's database, made once."""
-    done = manage(ds, "shell", "-c", _API_KEY, log_name=f"api-key-{ds.name}")
+    manage(ds, "shell", "-c", _API_KEY, log_name=f"api-key-{ds.name}")
     text = (OUT / "logs" / f"api-key-{ds.name}.log").read_text()
     keys = [line.split()[1] for line in text.splitlines() if line.startswith("KEY ")]
     if not keys:

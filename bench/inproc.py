@@ -67,6 +67,9 @@ def main() -> None:
         print(json.dumps(_phases(args, one)))
         return
 
+    # The report's row and poll counts; None until a report has run (--runs 0).
+    rows: int | None
+    polls: int | None
     if args.profile:
         profiler = cProfile.Profile()
         began = time.perf_counter()
@@ -80,7 +83,8 @@ def main() -> None:
         stats.sort_stats("cumulative").print_stats(args.top)
         print(text.getvalue(), file=sys.stderr)
         top = []
-        for (file, line, name), (cc, nc, tt, ct, _) in stats.stats.items():
+        # Stats.stats (the table print_stats reads) exists at runtime, but typeshed does not declare it.
+        for (file, line, name), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
             top.append({"function": f"{_short(file)}:{line}({name})", "calls": nc, "tottime": tt, "cumtime": ct})
         by_tottime = sorted(top, key=lambda r: -r["tottime"])[: args.top]
         by_cumtime = sorted(top, key=lambda r: -r["cumtime"])[: args.top]
@@ -99,8 +103,9 @@ def main() -> None:
         return
 
     names = args.readers.split(",")
-    times = {name: [] for name in names}
-    digests, rows, polls = set(), None, None
+    times: dict[str, list[float]] = {name: [] for name in names}
+    digests: set[str] = set()
+    rows, polls = None, None
     for _ in range(args.runs):
         for name in names:
             seconds, digest, rows, polls = one(readers.READERS[name])
@@ -203,12 +208,17 @@ def _service_sql(as_of: dt.datetime) -> str:
 
     from reports import selectors
     from reports.fleet import poll_range, to_us
+    from stores import staging
     from stores.models import Store
 
     bounds = Store.objects.aggregate(first=Min("pk"), last=Max("pk"))
     lo_us, hi_us = poll_range(to_us(as_of))
     query, params = selectors.polls_copy_statement(
-        pk_first=bounds["first"], pk_last=bounds["last"], lo_us=lo_us, hi_us=hi_us
+        pk_first=bounds["first"],
+        pk_last=bounds["last"],
+        lo_us=lo_us,
+        hi_us=hi_us,
+        received_before=staging.polls_received_cutoff(),  # a report's reads always have a cutoff
     )
     # (the aggregate above opened the connection)
     return psycopg.ClientCursor(connection.connection).mogrify(query, params)

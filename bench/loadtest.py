@@ -363,7 +363,8 @@ def run(args) -> dict:
     with Service(args.gunicorn_workers) as service:
         client = Client(service.port, key)
         log(
-            f"  service on 127.0.0.1:{service.port} (gunicorn --workers {args.gunicorn_workers}, celery --concurrency 2)"
+            f"  service on 127.0.0.1:{service.port} "
+            f"(gunicorn --workers {args.gunicorn_workers}, celery --concurrency 2)"
         )
         report_ids = trigger_reports(client)
         expected = {rid: client.request("GET", f"/get_report/{rid}").body for rid in report_ids}
@@ -390,7 +391,8 @@ def run(args) -> dict:
             for i, t in enumerate(pushers)
         ]
         log(
-            f"  {args.readers} readers and {args.pushers} pushers ({args.batch} polls a batch) for {args.seconds:g} s ..."
+            f"  {args.readers} readers and {args.pushers} pushers ({args.batch} polls a batch) "
+            f"for {args.seconds:g} s ..."
         )
         began = time.perf_counter()
         for t in threads:
@@ -481,7 +483,8 @@ def render(r: dict) -> str:
         f"{a['readers']} clients read reports and {a['pushers']} push polls at the same time for {r['seconds']:.1f} s, "
         f"over loopback (127.0.0.1), against gunicorn (`--workers {a['gunicorn_workers']}`, sync) and a Celery worker "
         "(`--concurrency 2`) started by the test with `DJANGO_DEBUG=0` on PostgreSQL (database `lm_load`, the `data/` "
-        f"sample: {r['sample_polls']:,} polls of {r['stores']:,} stores) and Redis (database 10: broker and cache). Each reader "
+        f"sample: {r['sample_polls']:,} polls of {r['stores']:,} stores) "
+        "and Redis (database 10: broker and cache). Each reader "
         f"fetches `GET /get_report/<id>` (one of {len(r['report_bytes'])} complete reports in turn, "
         f"{'/'.join(f'{b:,}' for b in r['report_bytes'])} bytes of CSV, checked byte for byte) again and again; each "
         f"pusher sends `POST /api/polls` with {a['batch']} new polls (JSON, every poll at its own instant) again and "
@@ -495,7 +498,8 @@ def render(r: dict) -> str:
         f"| Date | {r['date']} |",
         f"| Commit | `{r['commit']}` |",
         f"| Command | `{r['command']}` |",
-        f"| Machine | {m['cpu']}, {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM; PostgreSQL {m['postgresql'].split()[0]}, "
+        f"| Machine | {m['cpu']}, {m['cores']} cores, {m['ram_gib']:.1f} GiB RAM; "
+        f"PostgreSQL {m['postgresql'].split()[0]}, "
         f"Redis {m['redis']}, Python {m['python']} |",
         f"| Load average | {' / '.join(f'{x:.1f}' for x in r['loadavg_start'])} at the start, "
         f"{' / '.join(f'{x:.1f}' for x in r['loadavg_end'])} at the end |",

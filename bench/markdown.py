@@ -68,7 +68,8 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
                 peak = max(load[name]["fresh_peak_rss"], load[name].get("dup_peak_rss", 0))
                 rows.append(
                     [
-                        f"Peak RSS of the load process, {set_label[name]} ({load[name]['file_bytes'] / 1e6:,.0f} MB of CSV)",
+                        f"Peak RSS of the load process, {set_label[name]} "
+                        f"({load[name]['file_bytes'] / 1e6:,.0f} MB of CSV)",
                         _mb(peak),
                         f"< {targets['load_rss'] / 1e6:,.0f} MB",
                         _verdict(peak < targets["load_rss"]),
@@ -202,7 +203,8 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
                 [
                     "Data sets",
                     "; ".join(
-                        f"{set_label[n]}: `generate_data --stores {d['stores']} --days {d['days']:g} --seed {d['seed']}` "
+                        f"{set_label[n]}: `generate_data --stores {d['stores']} --days {d['days']:g} "
+                        f"--seed {d['seed']}` "
                         f"({d['summary'].split(' in ')[0]})"
                         for n, d in data.items()
                     ),
@@ -257,7 +259,8 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         out.append(
             "The floor is the time to read the polls a report needs out of PostgreSQL and do nothing with them: "
             "`COPY (SELECT store_id, observed_at_utc, active FROM stores_poll WHERE observed_at_utc BETWEEN T-8d AND T "
-            "ORDER BY store_id, observed_at_utc) TO STDOUT (FORMAT binary)`, T = the latest poll, measured in the same run, "
+            "ORDER BY store_id, observed_at_utc) TO STDOUT (FORMAT binary)`, T = the latest poll, "
+            "measured in the same run, "
             "interleaved with the reports: with `psql -c \"\\copy (...) to '/dev/null' with (format binary)\"` "
             "(process start to exit) and with psycopg 3 in the benchmark's process (connect, `cursor.copy`, blocks "
             "discarded). Both with `jit = off`, as the service reads. For comparison, the statement the service "
@@ -383,8 +386,8 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
             _table(
                 ["Step", "Seconds"],
                 [
-                    [("&nbsp;&nbsp;&nbsp;&nbsp;" + l.strip()) if l.startswith("  ") else l, f"{v:.3f}"]
-                    for l, v in phases["phases"]
+                    [("&nbsp;&nbsp;&nbsp;&nbsp;" + label.strip()) if label.startswith("  ") else label, f"{v:.3f}"]
+                    for label, v in phases["phases"]
                 ],
                 "lr",
             )
@@ -394,13 +397,14 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
     mem = []
     for name in ("1x", "3x", "10x", "8w"):
         if name in load:
-            l = load[name]
+            figures = load[name]
             mem.append(
                 [
-                    f"`load_data`, {set_label[name]} ({l['polls_stored']:,} polls, {l['file_bytes'] / 1e6:,.0f} MB of CSV)",
-                    _mb(l["fresh_peak_rss"])
+                    f"`load_data`, {set_label[name]} ({figures['polls_stored']:,} polls, "
+                    f"{figures['file_bytes'] / 1e6:,.0f} MB of CSV)",
+                    _mb(figures["fresh_peak_rss"])
                     + " empty db"
-                    + (f", {_mb(l['dup_peak_rss'])} again" if "dup_peak_rss" in l else ""),
+                    + (f", {_mb(figures['dup_peak_rss'])} again" if "dup_peak_rss" in figures else ""),
                     "kernel high-water mark (`wait4` ru_maxrss)",
                 ]
             )
@@ -432,14 +436,14 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         rows = []
         for name in ("1x", "3x", "10x", "8w"):
             if name in load:
-                l = load[name]
+                figures = load[name]
                 rows.append(
                     [
                         set_label[name],
-                        f"{l['polls_stored']:,}",
-                        _s(l["fresh"]),
-                        _s(l.get("dup")),
-                        f"{l['polls_stored'] / l['fresh']['median']:,.0f}",
+                        f"{figures['polls_stored']:,}",
+                        _s(figures["fresh"]),
+                        _s(figures.get("dup")),
+                        f"{figures['polls_stored'] / figures['fresh']['median']:,.0f}",
                     ]
                 )
         out.append(
@@ -491,7 +495,8 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
         "Every figure is a median over several runs with min and max beside it; nothing is averaged. Reports are "
         "measured as a client sees them, with real processes on PostgreSQL + Redis: gunicorn (`--workers 2`) and a "
         "Celery worker (`--concurrency 2`, its Redis database purged first) started by the benchmark on the data set's "
-        "own database with the service's default production settings (`DJANGO_DEBUG=0`, shards of `REPORT_SHARD_STORES`; "
+        "own database with the service's default production settings "
+        "(`DJANGO_DEBUG=0`, shards of `REPORT_SHARD_STORES`; "
         "requests carry `X-Forwarded-Proto: https` as from the TLS proxy, and a plain user's API key; only the per-key "
         "trigger limit is lifted), from "
         "`POST /trigger_report` (as of T, the latest poll) until the whole CSV has been downloaded, polling "
@@ -526,12 +531,12 @@ def _misses(load, r1, history, scale, t) -> list[str]:
         over("load 1x into an empty database", load["1x"]["fresh"]["median"], t["load_fresh_s"], " s")
         if "dup" in load["1x"]:
             over("load 1x again", load["1x"]["dup"]["median"], t["load_dup_s"], " s")
-        for name, l in load.items():
+        for name, figures in load.items():
             if name == "meta":
                 continue
             over(
                 f"peak RSS of the {name} load",
-                max(l["fresh_peak_rss"], l.get("dup_peak_rss", 0)) / 1e6,
+                max(figures["fresh_peak_rss"], figures.get("dup_peak_rss", 0)) / 1e6,
                 t["load_rss"] / 1e6,
                 " MB",
                 "{:,.0f}",
@@ -541,7 +546,8 @@ def _misses(load, r1, history, scale, t) -> list[str]:
         ratio = r1["report"]["median"] / r1["floor_psql"]["median"]
         if ratio > t["report_floor_ratio"]:
             out.append(
-                f"report 1x / floor: {ratio:.2f}× against ≤ {t['report_floor_ratio']:g}× ({(ratio / t['report_floor_ratio'] - 1) * 100:.0f} % over; "
+                f"report 1x / floor: {ratio:.2f}× against ≤ {t['report_floor_ratio']:g}× "
+                f"({(ratio / t['report_floor_ratio'] - 1) * 100:.0f} % over; "
                 f"the report would need {t['report_floor_ratio'] * r1['floor_psql']['median']:.2f} s, "
                 f"it took {r1['report']['median']:.2f} s, min {r1['report']['min']:.2f} s)"
             )
@@ -549,8 +555,8 @@ def _misses(load, r1, history, scale, t) -> list[str]:
         floors = history["8w"]["floor_psql"]["median"] / history["1x"]["floor_psql"]["median"]
         out.append(
             f"report 8 weeks / 1 week: {history['ratio']:.2f}× against ≤ {t['history_ratio']:g}× "
-            f"({(history['ratio'] / t['history_ratio'] - 1) * 100:.0f} % over; PostgreSQL's own floor grows {floors:.2f}× "
-            f"from 1 to 8 weeks of polls)"
+            f"({(history['ratio'] / t['history_ratio'] - 1) * 100:.0f} % over; "
+            f"PostgreSQL's own floor grows {floors:.2f}× from 1 to 8 weeks of polls)"
         )
     if "10x" in scale:
         over("report 10x", scale["10x"]["report"]["median"], t["report_10x_s"], " s")

@@ -18,16 +18,17 @@ import numpy as np
 from django.conf import settings
 
 from reports import engine, selectors, services
+from reports.fleet import US, from_us, to_us
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
-PG_EPOCH_US = 946_684_800 * engine.US
+PG_EPOCH_US = 946_684_800 * US
 PG_COPY_HEADER = 19  # binary COPY: signature (11) + flags (4) + header extension length (4)
 PG_COPY_TRAILER = 2  # a field count of -1
 
 POLLS_BY_ROW_COPY = """
 COPY (
     SELECT store_id, observed_at_utc, active FROM stores_poll
-    WHERE store_id BETWEEN %s AND %s AND observed_at_utc BETWEEN %s AND %s
+    WHERE store_id BETWEEN %s AND %s AND observed_at_utc BETWEEN %s AND %s AND received_at <= %s
     ORDER BY store_id, observed_at_utc
 ) TO STDOUT (FORMAT binary)
 """
@@ -37,9 +38,12 @@ POLL_ROW = np.dtype(
 )
 
 
-def polls_read_by_row(*, pk_first: int, pk_last: int, lo_us: int, hi_us: int) -> selectors.PollArrays:
+def polls_read_by_row(
+    *, pk_first: int, pk_last: int, lo_us: int, hi_us: int, received_before: dt.datetime | None = None
+) -> selectors.PollArrays:
     """What `selectors.polls_read` returns, read on PostgreSQL with one COPY row per poll (the "before")."""
-    params = (pk_first, pk_last, engine.from_us(lo_us), engine.from_us(hi_us))
+    cutoff = received_before or dt.datetime.max.replace(tzinfo=dt.UTC)
+    params = (pk_first, pk_last, from_us(lo_us), from_us(hi_us), cutoff)
     buffer = selectors.pg_copy_read(POLLS_BY_ROW_COPY, params)
     rows = (len(buffer) - PG_COPY_HEADER - PG_COPY_TRAILER) // POLL_ROW.itemsize
     table = np.frombuffer(buffer, dtype=POLL_ROW, count=rows, offset=PG_COPY_HEADER)
@@ -57,11 +61,16 @@ def report_write_csv(*, as_of: dt.datetime, out: TextIO, polls_reader: selectors
     with the reader as the one difference; `bench.inproc` checks that the bytes equal the
     service's. Returns (rows, polls read).
     """
-    shards = selectors.report_shards(as_of=as_of, store_ids=None, shard_size=settings.REPORT_SHARD_STORES)
+    cutoff = services.data_cutoff(received_before=None)  # one moment for every shard, as the service reads
+    shards = selectors.report_shards(
+        as_of=as_of, store_ids=None, shard_size=settings.REPORT_SHARD_STORES, received_before=cutoff
+    )
     parts, rows, polls = [], 0, 0
     for s in shards:
-        fleet = selectors.fleet_input(as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, polls_reader=polls_reader)
-        result = engine.compute_fleet(fleet, as_of_us=engine.to_us(as_of))
+        fleet = selectors.fleet_input(
+            as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, polls_reader=polls_reader, received_before=cutoff
+        )
+        result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
         text = io.StringIO()
         rows += engine.write_csv(result, text, header=False)
         polls += result.polls_read

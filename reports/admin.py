@@ -13,6 +13,7 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "as_of",
         "scope",
+        "data_cutoff",
         "created_at",
         "duration",
         "progress_percent",
@@ -20,7 +21,7 @@ class ReportAdmin(admin.ModelAdmin):
         "download",
     ]
     list_filter = ["status"]
-    actions = ["run_again"]
+    actions = ["run_again", "run_again_same_data"]
     date_hierarchy = "created_at"
     search_fields = ["id"]
     readonly_fields = [
@@ -29,6 +30,8 @@ class ReportAdmin(admin.ModelAdmin):
         "as_of",
         "scope",
         "store_ids",
+        "received_before",
+        "data_cutoff",
         "created_at",
         "started_at",
         "finished_at",
@@ -52,6 +55,24 @@ class ReportAdmin(admin.ModelAdmin):
         for report in queryset:
             try:
                 made.append(services.report_create(as_of=report.as_of, store_ids=report.store_ids))
+            except (services.BrokerUnavailable, services.UnknownStores) as exc:
+                self.message_user(request, f"Report {report.id}: {exc}", messages.ERROR)
+        if made:
+            self.message_user(request, f"Queued {len(made)} report(s): " + ", ".join(str(r.id) for r in made))
+
+    @admin.action(description="Run again for the same as_of, scope and data cutoff (the same CSV)")
+    def run_again_same_data(self, request, queryset):
+        made = []
+        for report in queryset:
+            if report.data_cutoff is None:
+                self.message_user(request, f"Report {report.id} has no data cutoff (not planned yet)", messages.ERROR)
+                continue
+            try:
+                made.append(
+                    services.report_create(
+                        as_of=report.as_of, store_ids=report.store_ids, received_before=report.data_cutoff
+                    )
+                )
             except (services.BrokerUnavailable, services.UnknownStores) as exc:
                 self.message_user(request, f"Report {report.id}: {exc}", messages.ERROR)
         if made:

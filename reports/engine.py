@@ -10,17 +10,26 @@ All instants are integer microseconds since the Unix epoch (UTC), so no
 floating point error creeps into interval arithmetic; values are converted
 to minutes / hours only at the end.
 
-1. *Open spans* (rule 5). For every local calendar date that can touch the
-   report's range, each business-hours row of that weekday becomes a wall-clock
-   interval: [date+start, date+end) if start < end, [date+start, next
-   date+end) if start > end, the whole local day if start = end. Wall times
+1. *Open spans* (rules 5, 10, 11). For every local calendar date D that can
+   touch the report's range, the rows whose periods start on D are chosen:
+   D's special rows if the store has any for D (a closed row adds nothing);
+   else the rows of D's weekday in the version in effect on D (the latest
+   effective_from not after D, the undated version counting as since always,
+   the earliest version before every dated one); else, for a store with no
+   weekly rows at all, the whole local day. All of it is array lookups over
+   (store, date) keys, one pass per date of the range, never a loop per store.
+   Each chosen row becomes a wall-clock interval: [date+start, date+end) if
+   start < end, [date+start, next date+end) if start > end, the whole local
+   day if start = end. Wall times
    are turned into UTC the way `zoneinfo` does with fold=0: the offset in
    force just *before* a transition applies to every wall time up to the
    later of the two wall clock readings of that transition (so a wall time in
    a spring-forward gap or in a fall-back overlap uses the earlier offset).
    Intervals whose converted end is not after their start are dropped, and
    the rest are merged per store (a sweep over +1/-1 events), so overlapping
-   rows never count twice. A store with no rows at all is open all the time.
+   rows never count twice; a period of D - 1 running past midnight thus runs
+   whole into D whatever D's rows are. A store with no weekly rows and no
+   special date near the range is open all the time (one span, no dates).
    Timezones that `zoneinfo` cannot load fall back to America/Chicago (rule 4).
 
 2. *Observations* (rules 6, 7). A poll is an observation when it lies inside
@@ -45,9 +54,12 @@ the week can depend on an older observation only for stores that have none
 in [T - 8 days, T - 7 days]; for those few stores the engine asks a `History`
 for older polls: it jumps to each store's latest earlier poll and looks at a
 window before it, widening it each round, until it finds the store's latest
-observation or runs out of polls. The work follows the polls, never the length
-of a gap without any (a report as of today over polls from years ago is as
-cheap as any other).
+observation or runs out of polls. Those older ranges get their open spans from
+step 1 like the report's range, so their dates follow their own versions and
+special days. The work follows the polls, never the length of a gap without
+any (a report as of today over polls from years ago is as cheap as any other).
+`explain(i)` also says which rows made each local date of the week (rules 10,
+11), from the same lookups as step 1.
 
 Entry points: `PreparedFleet(fleet, as_of_us=T)` does steps 1-3 for every
 store at once; its `values()` is step 4 for every store (what `compute_fleet`
@@ -60,9 +72,11 @@ and output types live in reports/fleet.py.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import functools
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -71,23 +85,33 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from reports.fleet import (
+    ALWAYS_OPEN,
     COLUMN_UNITS_US,
     CSV_COLUMNS,
     DAY_US,
     NO_POLL,
+    SPECIAL,
     US,
     WEEK_US,
+    WEEKLY,
     WINDOWS_US,
     ArrayHistory,
+    BoolArray,
+    DaySchedule,
     FleetInput,
     FleetResult,
     FloatArray,
     History,
     Int64Array,
+    OlderSpecials,
     Polls,
     Schedule,
+    SpecialRow,
     StoreExplanation,
     StoreValues,
+    day_date,
+    from_us,
+    local_day,
     poll_range,
     to_us,
 )
@@ -147,9 +171,20 @@ class PreparedFleet:
         in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
         self._bulk = polls if in_range.all() else polls.take(in_range)
         schedules = _Schedules(fleet.schedules)
+        older_specials, specials_from = fleet.older_specials, None
+        if older_specials is not None:
+            # The report's own dates need every special row: ask for any the schedules lack.
+            first_day, _ = _dates_reaching(lo, self._end)
+            specials_from = older_specials.from_day
+            if first_day < specials_from:
+                rows = older_specials.special_rows(np.arange(self.n), first_day, specials_from - 1)
+                schedules, specials_from = schedules.with_special_rows(rows), first_day
+        self._schedules = schedules
         self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
         obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
-        self._obs = _with_prior_observations(obs, schedules, history, self.n, lo=lo, week_start=as_of_us - WEEK_US)
+        self._obs = _with_prior_observations(
+            obs, schedules, history, older_specials, specials_from, self.n, lo=lo, week_start=as_of_us - WEEK_US
+        )
         self._result: FleetResult | None = None
 
     def values(self) -> FleetResult:
@@ -169,9 +204,13 @@ class PreparedFleet:
         mine = self._bulk.take(np.flatnonzero(self._bulk.store == index))
         order = np.lexsort((mine.active, mine.ts_us))
         observed_us = obs.ts_us[o0:o1]
+        zone = resolve_timezone(self.fleet.schedules[index].timezone_str)
+        # The local dates the week touches, as its timeline's segments [T - 7 days, T) do (one
+        # date fewer when T is exactly local midnight: the instant T has no measure).
+        first, last = (to_local_day(t, zone) for t in (self.as_of_us - WEEK_US, self.as_of_us - 1))
         return StoreExplanation(
             store_id=self.fleet.store_ids[index],
-            timezone=resolve_timezone(self.fleet.schedules[index].timezone_str),
+            timezone=zone,
             as_of_us=self.as_of_us,
             span_start_us=spans.start[s0:s1],
             span_end_us=spans.end[s0:s1],
@@ -181,7 +220,13 @@ class PreparedFleet:
             poll_us=mine.ts_us[order],
             poll_active=mine.active[order],
             values=StoreValues(*self.values().values[index].tolist()),
+            days=tuple(self._schedules.day_schedules(index, range(first, last + 1))),
         )
+
+
+def to_local_day(instant_us: int, zone_name: str) -> int:
+    """The local calendar date in `zone_name` at a UTC instant (us), as days since 1970-01-01."""
+    return local_day(from_us(instant_us).astimezone(ZoneInfo(zone_name)).date())
 
 
 def compute_fleet(fleet: FleetInput, *, as_of_us: int) -> FleetResult:
@@ -283,8 +328,22 @@ class _Spans:
     end: Int64Array
 
 
+# Keys (store, local date) for sorted lookups: store * _DATE_KEYS + (day - _FIRST_DAY). Days
+# since 1970-01-01 of every `datetime.date` lie in [_FIRST_DAY + 1, _FIRST_DAY + _DATE_KEYS - 1];
+# the undated version (rule 10) takes day _UNDATED = _FIRST_DAY, before every real date.
+_FIRST_DAY = (dt.date.min - dt.date(1970, 1, 1)).days - 1
+_DATE_KEYS = (dt.date.max - dt.date.min).days + 2
+_UNDATED = _FIRST_DAY
+
+
 class _Schedules:
-    """Schedules flattened into arrays, ready to be turned into UTC spans for any range."""
+    """Schedules flattened into arrays, ready to be turned into UTC spans for any range.
+
+    Weekly rows (`row_*`, in store order) point at their version (`row_version`,
+    an index into `version_key`, the sorted (store, effective_from) keys of all
+    versions); special rows (`special_*`) keep their date; `special_key` holds
+    the sorted distinct (store, date) keys of every date with special rows.
+    """
 
     def __init__(self, schedules: Sequence[Schedule]) -> None:
         self.n = len(schedules)
@@ -293,21 +352,85 @@ class _Schedules:
         zone_index = {z: i for i, z in enumerate(self.zones)}
         self.store_zone = np.fromiter((zone_index[z] for z in zone_names), np.int64, self.n)
         counts = np.fromiter((len(s.hours) for s in schedules), np.int64, self.n)
-        self.always_open = counts == 0
+        self.always_open = counts == 0  # no weekly rows in any version (rule 10)
         flat = [row for s in schedules for row in s.hours]
-        rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
         self.row_store = np.repeat(np.arange(self.n), counts)
+        lengths = np.fromiter(map(len, flat), np.int64, len(flat))
+        row_from = np.full(len(flat), _UNDATED, np.int64)
+        if (lengths == 3).all():  # every row undated, as before versions existed: one array, no lookups
+            rows = np.array(flat, dtype=np.int64).reshape(-1, 3)
+        else:
+            rows = np.array(list(map(operator.itemgetter(0, 1, 2), flat)), dtype=np.int64).reshape(-1, 3)
+            with_date = np.flatnonzero(lengths > 3)
+            given = [flat[i][3] for i in with_date.tolist()]  # type: ignore[misc]  # rows of 4 elements
+            row_from[with_date] = [_UNDATED if value is None else value for value in given]
         self.row_dow, self.row_start, self.row_end = rows[:, 0], rows[:, 1], rows[:, 2]
+        # Rows of one store with one effective_from are one version (rule 10).
+        self.dated = bool((row_from != _UNDATED).any())
+        key = self.row_store * _DATE_KEYS + (row_from - _FIRST_DAY)
+        if self.dated:
+            self.version_key, self.row_version = np.unique(key, return_inverse=True)
+        else:  # one version per store with rows, whose rows are already in store order
+            new_store = np.r_[True, key[1:] != key[:-1]] if len(key) else np.empty(0, bool)
+            self.version_key, self.row_version = key[new_store], np.cumsum(new_store) - 1
+        self.version_from = self.version_key % _DATE_KEYS + _FIRST_DAY
+        self.first_version = np.searchsorted(self.version_key // _DATE_KEYS, np.arange(self.n))
+
+        special_counts = np.fromiter((len(s.special) for s in schedules), np.int64, self.n)
+        self._set_specials(np.repeat(np.arange(self.n), special_counts), [row for s in schedules for row in s.special])
+
+    def _set_specials(self, store: Int64Array, rows: Sequence[SpecialRow]) -> None:
+        """Hold these special rows (rows[k] of store[k]) and the keys of their dates."""
+        self.special_store = store
+        days, starts, ends = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+        self.special_day = np.array(days, np.int64)
+        # None (a closed row) reads as NaN here, without a Python loop per row.
+        start, end = np.array(starts, np.float64), np.array(ends, np.float64)
+        self.special_timed = ~np.isnan(start)
+        self.special_start = np.where(self.special_timed, start, -1).astype(np.int64)
+        self.special_end = np.where(self.special_timed, end, -1).astype(np.int64)
+        self.special_key: Int64Array = np.unique(self.special_store * _DATE_KEYS + (self.special_day - _FIRST_DAY))
+
+    def with_special_rows(self, rows: Sequence[tuple[int, SpecialRow]]) -> _Schedules:
+        """These schedules with more special rows, (store index, row) each (older ones, from `OlderSpecials`)."""
+        if not rows:
+            return self
+        more = copy.copy(self)
+        held = list(zip(self.special_day.tolist(), self.special_start.tolist(), self.special_end.tolist(), strict=True))
+        kept: list[SpecialRow] = [
+            (d, start, end) if timed else (d, None, None)
+            for (d, start, end), timed in zip(held, self.special_timed.tolist(), strict=True)
+        ]
+        store = np.concatenate([self.special_store, np.array([i for i, _ in rows], np.int64)])
+        more._set_specials(store, kept + [row for _, row in rows])
+        return more
+
+    def version_on(self, store: Int64Array, day: Int64Array) -> Int64Array:
+        """The version (index into `version_key`) whose periods start on local `day` of `store` (rule 10).
+
+        The latest effective_from not after the day (the undated version counts
+        as since always); before every dated version of a store without an
+        undated one, its earliest. Only for stores with weekly rows.
+        """
+        latest = np.searchsorted(self.version_key, store * _DATE_KEYS + (day - _FIRST_DAY), side="right") - 1
+        # A key below the store's first version belongs to another store: none is in effect yet.
+        return np.maximum(latest, self.first_version[store])
+
+    def is_special(self, store: Int64Array, day: Int64Array) -> BoolArray:
+        """Whether `store` has special rows for local `day`, elementwise (rule 11)."""
+        if len(self.special_key) == 0:
+            return np.zeros(len(store), bool)
+        key = store * _DATE_KEYS + (day - _FIRST_DAY)
+        at = np.minimum(np.searchsorted(self.special_key, key), len(self.special_key) - 1)
+        found: BoolArray = self.special_key[at] == key
+        return found
 
     def open_spans(self, stores: Int64Array, lo_us: int, hi_us: int) -> _Spans:
-        """Merged open spans of `stores` (sorted store indices), clipped to [lo_us, hi_us)."""
+        """Merged open spans of `stores` (sorted store indices), clipped to [lo_us, hi_us) (rules 5, 10, 11)."""
         wanted = np.zeros(self.n, bool)
         wanted[stores] = True
         rows = np.flatnonzero(wanted[self.row_store])
-        # Every local date whose intervals can reach into the range: local dates
-        # lie within a day of UTC dates, and a row may run past midnight.
-        first_day = lo_us // DAY_US - 2
-        last_day = -(-hi_us // DAY_US) + 1
+        first_day, last_day = _dates_reaching(lo_us, hi_us)
         days = np.arange(first_day, last_day + 1)
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (3)
         row_idx: list[Int64Array] = []
@@ -318,19 +441,50 @@ class _Schedules:
             day.append(np.full(len(match), date, np.int64))
         r = np.concatenate(row_idx) if row_idx else np.empty(0, np.int64)
         d = np.concatenate(day) if day else np.empty(0, np.int64)
+        store = self.row_store[r]
+        # A weekly row makes a period on its weekday only under the version in
+        # effect that date (rule 10) and only on dates without special rows (rule 11).
+        specials = np.flatnonzero(
+            wanted[self.special_store] & (self.special_day >= first_day) & (self.special_day <= last_day)
+        )
+        if self.dated or len(specials):
+            keep = np.ones(len(r), bool)
+            if self.dated:
+                keep &= self.row_version[r] == self.version_on(store, d)
+            if len(specials):
+                keep &= ~self.is_special(store, d)
+            store, d, r = store[keep], d[keep], r[keep]
         start_s, end_s = self.row_start[r], self.row_end[r]
+
+        always = stores[self.always_open[stores]]
+        if len(specials):
+            # The special dates' rows with times (rule 11) ...
+            timed = specials[self.special_timed[specials]]
+            # ... and, for 24x7 stores with a special date in reach, a whole-day
+            # period (start = end, rule 5) on every other date.
+            touched = np.zeros(self.n, bool)
+            touched[self.special_store[specials]] = True
+            daily = always[touched[always]]
+            always = always[~touched[always]]
+            daily_store, daily_day = np.repeat(daily, len(days)), np.tile(days, len(daily))
+            plain = ~self.is_special(daily_store, daily_day)
+            daily_store, daily_day = daily_store[plain], daily_day[plain]
+            zeros = np.zeros(len(daily_store), np.int64)
+            store = np.concatenate([store, self.special_store[timed], daily_store])
+            d = np.concatenate([d, self.special_day[timed], daily_day])
+            start_s = np.concatenate([start_s, self.special_start[timed], zeros])
+            end_s = np.concatenate([end_s, self.special_end[timed], zeros])
+
         midnight = d * 86_400
         whole_day = start_s == end_s
         wall_start = np.where(whole_day, midnight, midnight + start_s)
         wall_end = np.where(whole_day | (start_s > end_s), midnight + 86_400, midnight) + np.where(whole_day, 0, end_s)
-        store = self.row_store[r]
         zone = self.store_zone[store]
         span_lo_s = (first_day - 1) * 86_400
         span_hi_s = (last_day + 2) * 86_400
         utc_start = self._wall_to_utc(zone, wall_start, span_lo_s, span_hi_s) * US
         utc_end = self._wall_to_utc(zone, wall_end, span_lo_s, span_hi_s) * US
-        # Stores with no rows at all are open around the clock (rule 5).
-        always = stores[self.always_open[stores]]
+        # Stores with no weekly rows and no special date in reach are open around the clock (rule 5).
         store = np.concatenate([store, always])
         utc_start = np.concatenate([utc_start, np.full(len(always), lo_us)])
         utc_end = np.concatenate([utc_end, np.full(len(always), hi_us)])
@@ -338,6 +492,38 @@ class _Schedules:
         np.clip(utc_end, lo_us, hi_us, out=utc_end)
         keep = utc_end > utc_start  # empty after conversion (e.g. DST gap) or outside the range
         return _merge(store[keep], utc_start[keep], utc_end[keep])
+
+    def day_schedules(self, store: int, days: Sequence[int]) -> list[DaySchedule]:
+        """For local dates `days` of `store`, which rows made the periods starting on each (rules 10, 11).
+
+        Reads the same version and special-date lookups as `open_spans`.
+        """
+        day = np.array(days, np.int64)
+        stores = np.full(len(day), store, np.int64)
+        special = self.is_special(stores, day)
+        mine = np.flatnonzero(self.special_store == store)
+        timed_days = set(self.special_day[mine[self.special_timed[mine]]].tolist())
+        r0, r1 = np.searchsorted(self.row_store, [store, store + 1]).tolist()
+        version = self.version_on(stores, day) if r1 > r0 else np.full(len(day), -1, np.int64)
+        out = []
+        for date, is_special, v in zip(day.tolist(), special.tolist(), version.tolist(), strict=True):
+            if is_special:
+                out.append(DaySchedule(day_date(date), SPECIAL, None, date not in timed_days))
+            elif r1 == r0:
+                out.append(DaySchedule(day_date(date), ALWAYS_OPEN, None, False))
+            else:
+                rows = np.arange(r0, r1)
+                rows = rows[(self.row_version[rows] == v) & (self.row_dow[rows] == (date + 3) % 7)]
+                effective_from = int(self.version_from[v])
+                out.append(
+                    DaySchedule(
+                        day_date(date),
+                        WEEKLY,
+                        None if effective_from == _UNDATED else day_date(effective_from),
+                        len(rows) == 0,
+                    )
+                )
+        return out
 
     def _wall_to_utc(self, zone: Int64Array, wall_s: Int64Array, lo_s: int, hi_s: int) -> Int64Array:
         """UTC seconds for local wall-clock seconds, per zone, as zoneinfo does with fold=0."""
@@ -352,6 +538,14 @@ class _Schedules:
             w = wall_s[idx]
             utc[idx] = w - offsets[np.searchsorted(breaks, w, side="right")]
         return utc
+
+
+def _dates_reaching(lo_us: int, hi_us: int) -> tuple[int, int]:
+    """The first and last local date (days since 1970-01-01) whose periods can reach into [lo_us, hi_us).
+
+    Local dates lie within a day of UTC dates, and a period may run past midnight.
+    """
+    return lo_us // DAY_US - 2, -(-hi_us // DAY_US) + 1
 
 
 @functools.lru_cache(maxsize=1024)
@@ -433,7 +627,15 @@ def _one_per_instant(obs: Polls, keys: Int64Array) -> Polls:
 
 
 def _with_prior_observations(
-    obs: Polls, schedules: _Schedules, history: History, n: int, *, lo: int, week_start: int
+    obs: Polls,
+    schedules: _Schedules,
+    history: History,
+    older_specials: OlderSpecials | None,
+    specials_from: int | None,
+    n: int,
+    *,
+    lo: int,
+    week_start: int,
 ) -> Polls:
     """Add, for stores with no observation in [lo, week_start], their latest earlier one.
 
@@ -443,6 +645,10 @@ def _with_prior_observations(
     window of `width` before it (7 days, doubling per round); stores whose
     latest polls fall in the same week are examined together, so the open spans
     built each round cover about two weeks, whatever the gaps between polls.
+    Those spans follow rules 10 and 11 like the report's: special rows dated
+    before `specials_from` (the schedules hold all later ones) are read from
+    `older_specials` for the stores still pending, before the first round that
+    reaches their dates.
     """
     has_early = np.zeros(n, bool)
     has_early[obs.store[obs.ts_us <= week_start]] = True
@@ -453,6 +659,13 @@ def _with_prior_observations(
     while len(pending):
         latest = np.asarray(history.latest_before(pending, cursor[pending]), np.int64)
         pending, latest = pending[latest != NO_POLL], latest[latest != NO_POLL]
+        if older_specials is not None and specials_from is not None and len(pending):
+            # The earliest date this round's spans read (each group starts at latest - width + 1).
+            needed, _ = _dates_reaching(int((latest - width[pending]).min()) + 1, int(latest.max()) + 1)
+            if needed < specials_from:
+                rows = older_specials.special_rows(pending, needed, specials_from - 1)
+                schedules = schedules.with_special_rows(rows)
+                specials_from = needed  # for every store still pending: later rounds ask only for these
         unresolved: list[Int64Array] = []
         week = latest // WEEK_US
         for w in np.unique(week):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
 import numpy as np
@@ -36,6 +36,7 @@ LOOKBACK_US = WEEK_US + DAY_US
 # `History.latest_before` for a store without any earlier poll.
 NO_POLL = int(np.iinfo(np.int64).max)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_DATE = dt.date(1970, 1, 1)
 
 CSV_COLUMNS = (
     "store_id",
@@ -54,16 +55,33 @@ COLUMN_UNITS_US = (60 * US, 3600 * US, 3600 * US) * 2
 # --- Inputs -------------------------------------------------------------------
 
 
+# A weekly row (rule 5): (day_of_week 0=Monday..6=Sunday, start, end) in seconds after local
+# midnight (0..86399), optionally with a fourth element, its version's effective_from (rule 10):
+# a local date as days since 1970-01-01 (`local_day`), or None for the version since always.
+WeeklyRow = tuple[int, int, int] | tuple[int, int, int, int | None]
+# A special-hours row (rule 11): (local date as days since 1970-01-01, start, end) in seconds
+# after local midnight; start and end both None = closed that date.
+SpecialRow = tuple[int, int | None, int | None]
+
+# Where the periods starting on a local date come from (rules 10, 11): `DaySchedule.source`.
+WEEKLY, SPECIAL, ALWAYS_OPEN = "weekly", "special", "24x7"
+DAY_SOURCES = (WEEKLY, SPECIAL, ALWAYS_OPEN)
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """A store's timezone and weekly business hours, as given.
+    """A store's timezone, weekly business hours and special days, as given.
 
-    `hours` rows are (day_of_week 0=Monday..6=Sunday, start, end), with start
-    and end in seconds after local midnight (0..86399). No rows: open 24x7 (rule 5).
+    `hours` rows are `WeeklyRow`s; rows with the same effective_from are one
+    version (rule 10), a row without one (3 elements, or None) belongs to the
+    version since always. No weekly rows in any version: open 24x7 on every
+    date without special rows (rule 5). `special` rows are `SpecialRow`s; the
+    rows of a date replace its weekly periods (rule 11).
     """
 
     timezone_str: str | None
-    hours: tuple[tuple[int, int, int], ...] = ()
+    hours: tuple[WeeklyRow, ...] = ()
+    special: tuple[SpecialRow, ...] = ()
 
 
 @dataclass
@@ -125,19 +143,66 @@ class ArrayHistory:
         return self.polls.take(member & (self.polls.ts_us >= start_us) & (self.polls.ts_us < end_us))
 
 
+class OlderSpecials(Protocol):
+    """Where the engine finds special rows (rule 11) older than those the schedules hold.
+
+    The schedules hold every special row dated `from_day` or later (local dates
+    as days since 1970-01-01); the engine asks for older ones when the report's
+    own dates reach before `from_day`, and the search for older observations
+    (engine module doc) for the few stores and dates it reads.
+    """
+
+    @property
+    def from_day(self) -> int: ...
+
+    def special_rows(self, stores: Int64Array, first_day: int, last_day: int) -> list[tuple[int, SpecialRow]]:
+        """(store index, row) of the special rows of these stores dated first_day..last_day (inclusive)."""
+        ...
+
+
+class ArraySpecials:
+    """`OlderSpecials` over schedules held in memory: their rows dated before `from_day`.
+
+    `ArraySpecials.split(schedules, from_day)` gives the schedules without
+    those rows and this object, as a reader of the database would.
+    """
+
+    def __init__(self, rows: Sequence[tuple[int, SpecialRow]], from_day: int) -> None:
+        self.rows = list(rows)
+        self._from_day = from_day
+
+    @property
+    def from_day(self) -> int:
+        return self._from_day
+
+    def special_rows(self, stores: Int64Array, first_day: int, last_day: int) -> list[tuple[int, SpecialRow]]:
+        wanted = set(stores.tolist())
+        return [(i, row) for i, row in self.rows if i in wanted and first_day <= row[0] <= last_day]
+
+    @classmethod
+    def split(cls, schedules: Sequence[Schedule], from_day: int) -> tuple[list[Schedule], ArraySpecials]:
+        """The schedules with only their special rows dated from_day or later, and the older rows."""
+        recent = [replace(s, special=tuple(r for r in s.special if r[0] >= from_day)) for s in schedules]
+        older = [(i, r) for i, s in enumerate(schedules) for r in s.special if r[0] < from_day]
+        return recent, cls(older, from_day)
+
+
 @dataclass
 class FleetInput:
     """Everything a report reads: stores, their schedules and polls.
 
     `polls` must hold every poll of these stores in poll_range(as_of); more is
     fine. Older polls come from `history`; without one, `polls` is taken to
-    be everything known (tests, small inputs).
+    be everything known (tests, small inputs). Likewise the schedules' special
+    rows older than `older_specials.from_day` come from `older_specials`;
+    without one, the schedules hold them all.
     """
 
     store_ids: Sequence[str]
     schedules: Sequence[Schedule]
     polls: Polls
     history: History | None = None
+    older_specials: OlderSpecials | None = None
 
 
 # --- Outputs ------------------------------------------------------------------
@@ -175,11 +240,29 @@ class StoreValues:
 
 
 @dataclass(frozen=True)
+class DaySchedule:
+    """Which rows made the periods that start on one local date (rules 5, 10, 11).
+
+    `source` is WEEKLY (a version of the weekly rows; `effective_from` is its
+    date, None for the version since always), SPECIAL (the date's special
+    rows) or ALWAYS_OPEN (no weekly rows in any version: the whole local day).
+    `closed` is true when those rows give the date no row with times: a
+    special date with only closed rows, or a weekday without a row in the
+    version. (A period that started the day before may still run into it.)
+    """
+
+    date: dt.date
+    source: str
+    effective_from: dt.date | None
+    closed: bool
+
+
+@dataclass(frozen=True)
 class StoreExplanation:
     """How one store's row of a report as of T = `as_of_us` comes about (engine steps 1-4).
 
     All instants are integer microseconds UTC, each array sorted ascending:
-    - `span_start_us`/`span_end_us`: the merged open spans [start, end) (rule 5),
+    - `span_start_us`/`span_end_us`: the merged open spans [start, end) (rules 5, 10, 11),
       clipped to the report's range [T - 8 days, T + 1 us);
     - `observed_us`/`observed_active`: the observations (rules 6, 7), one per
       instant, first the latest older one from the history if the engine needed it;
@@ -187,7 +270,8 @@ class StoreExplanation:
       engine's integer midpoints (rule 7); one fewer than the observations;
     - `poll_us`/`poll_active`: the store's polls in [T - 8 days, T] as read, open or not.
     `values` is the store's row of the report, unrounded; `timezone` the zone its
-    hours are read in (rule 4).
+    hours are read in (rule 4); `days` the rows behind each local date the week
+    (T - 7 days, T] touches, oldest first.
     """
 
     store_id: str
@@ -201,6 +285,7 @@ class StoreExplanation:
     poll_us: Int64Array
     poll_active: BoolArray
     values: StoreValues
+    days: tuple[DaySchedule, ...] = ()
 
 
 def poll_range(as_of_us: int) -> tuple[int, int]:
@@ -218,3 +303,13 @@ def to_us(instant: dt.datetime) -> int:
 def from_us(us: int) -> dt.datetime:
     """Integer microseconds since the Unix epoch as an aware UTC datetime."""
     return _EPOCH + dt.timedelta(microseconds=int(us))
+
+
+def local_day(date: dt.date) -> int:
+    """A local calendar date as days since 1970-01-01 (how `Schedule` rows carry dates)."""
+    return (date - _EPOCH_DATE).days
+
+
+def day_date(day: int) -> dt.date:
+    """Days since 1970-01-01 as a calendar date (the inverse of `local_day`)."""
+    return _EPOCH_DATE + dt.timedelta(days=int(day))

@@ -1,14 +1,32 @@
 """Reports: one computation of the six numbers per store, as of an instant."""
 
+import datetime as dt
+import hashlib
+import json
 import uuid
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 
 def report_upload_to(report: "Report", filename: str) -> str:
     return f"reports/{report.created_at:%Y/%m/%d}/{report.id}.csv"
+
+
+# What the uniqueness of in-flight reports compares a report without `received_before` as:
+# an instant no cutoff can be (one before AS_OF_EARLIEST), since NULLs never compare equal.
+NO_RECEIVED_BEFORE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def scope_key_of(store_ids: list[str] | None) -> str:
+    """The key of a report's scope: "" for the whole fleet, else the SHA-256 (hex) of the
+    sorted, distinct store ids. A key, not the list, so that a constraint can compare it
+    (an index entry cannot hold 100,000 ids)."""
+    if store_ids is None:
+        return ""
+    return hashlib.sha256(json.dumps(sorted(set(store_ids))).encode()).hexdigest()
 
 
 class Report(models.Model):
@@ -18,11 +36,23 @@ class Report(models.Model):
         COMPLETE = "Complete"
         FAILED = "Failed"
 
+    IN_FLIGHT = (Status.PENDING, Status.RUNNING)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     as_of = models.DateTimeField(help_text="The report's instant T (SEMANTICS.md rule 2).")
     # Scope: None for the whole fleet, else the external ids of the stores asked for.
     store_ids = models.JSONField(null=True, blank=True)
+    scope_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The data the report reads: the polls received at or before `data_cutoff`
+    # (Poll.received_at), fixed when the report is planned, so that every shard reads
+    # the same polls. `received_before`: the cutoff asked for (POST /trigger_report),
+    # NULL for "what is stored when the report is planned". NULL data_cutoff: a report
+    # made before cutoffs were recorded.
+    received_before = models.DateTimeField(null=True, blank=True)
+    data_cutoff = models.DateTimeField(
+        null=True, blank=True, help_text="The report read the polls received at or before this instant."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -41,9 +71,26 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One computation per (as_of, scope, cutoff asked for) at a time: two triggers
+            # racing on two web processes both try to insert, the database lets one in
+            # and the other returns the winner's id (`services.report_create`).
+            models.UniqueConstraint(
+                "as_of",
+                "scope_key",
+                Coalesce("received_before", models.Value(NO_RECEIVED_BEFORE)),
+                condition=models.Q(status__in=["Pending", "Running"]),
+                name="report_one_in_flight",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Report {self.id} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived from store_ids, so that no way of creating a report can get it wrong.
+        self.scope_key = scope_key_of(self.store_ids)
+        super().save(*args, **kwargs)
 
     @property
     def scope(self) -> str:

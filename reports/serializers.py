@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loopmonitor.api import AsOfField
-from reports import services, timeline
+from reports import fleet, services, timeline
 from reports.models import Report
 from stores.csv_rows import NotAnInstant, instant_parse
 
@@ -28,6 +28,13 @@ class TriggerSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="ISO 8601 instant (UTC if no offset is given); default: the latest poll",
+    )
+    received_before = AsOfField(
+        problem=services.received_before_problem,
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 instant: read only the polls received at or before it (a past report's "
+        "data_cutoff gives its CSV again); default: every poll stored when the report is planned",
     )
     store_ids = serializers.ListField(
         child=serializers.CharField(max_length=64, allow_blank=False),
@@ -52,6 +59,8 @@ class ReportSerializer(serializers.ModelSerializer):
             "as_of",
             "scope",
             "store_ids",
+            "received_before",
+            "data_cutoff",
             "created_at",
             "started_at",
             "finished_at",
@@ -113,6 +122,24 @@ class PollPointSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["active", "inactive"])
 
 
+class DayScheduleSerializer(serializers.Serializer):
+    """Which rows made the periods starting on one local date of the week (SEMANTICS.md rules 10, 11)."""
+
+    date = serializers.DateField(help_text="a local calendar date of the store the week touches")
+    source = serializers.ChoiceField(
+        choices=list(fleet.DAY_SOURCES),
+        help_text="`weekly`: a version of the weekly hours; `special`: the date's special rows (rule 11); "
+        "`24x7`: no weekly rows in any version, open the whole local day (rule 10)",
+    )
+    effective_from = serializers.DateField(
+        allow_null=True, help_text="the weekly version's effective_from; null for the undated version or not weekly"
+    )
+    closed = serializers.BooleanField(
+        help_text="the rows give the date no open period of its own (a closed special day, or a weekday "
+        "without a row in the version); a period of the day before may still run into it"
+    )
+
+
 class StoreUptimeSerializer(serializers.Serializer):
     """One store's six report values as of T (rounded like the CSV) and the week that explains them."""
 
@@ -128,6 +155,7 @@ class StoreUptimeSerializer(serializers.Serializer):
     timeline = SegmentSerializer(many=True, source="segments")
     observations = PollPointSerializer(many=True)
     ignored_polls = PollPointSerializer(many=True)
+    days = DayScheduleSerializer(many=True)
 
 
 class AsOfQuerySerializer(serializers.Serializer):

@@ -3,8 +3,8 @@
 The flow of one report:
 
     report_create   -> Report(Pending), then report_generate_task on the queue
-    report_generate -> ReportShard rows (slices of stores), status Running,
-                       then queues one report_shard_task per shard (a Celery group)
+    report_generate -> the data cutoff, ReportShard rows (slices of stores), status
+                       Running, then queues one report_shard_task per shard (a Celery group)
     report_shard_run-> engine over the shard's stores; its CSV rows are stored
                        on the shard and the report's shard counter goes up
     report_finalize -> (by whichever shard finishes last) merges the shards'
@@ -17,6 +17,13 @@ Every step may run twice (a worker killed after doing the work but before
 acknowledging its message): planning happens once under a row lock, a shard
 is counted only when its `done` flag flips, and a finished report is left
 alone. The progress of a report is shards_done / shards_total.
+
+One report, one moment: the report's `data_cutoff` is fixed once, at planning,
+and every shard reads only the polls received at or before it (`selectors`), so
+polls arriving while the shards run land in none of them, whichever shard runs
+when. Given again as `received_before`, the cutoff reads the same polls later
+(the CSV's bytes again, unless stored polls were since changed or deleted:
+Poll.received_at).
 """
 
 from __future__ import annotations
@@ -32,13 +39,14 @@ from typing import TextIO
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from reports import engine, selectors
 from reports.fleet import CSV_HEADER, to_us
-from reports.models import Report, ReportShard
+from reports.models import Report, ReportShard, scope_key_of
+from stores import staging
 
 log = logging.getLogger(__name__)
 
@@ -70,32 +78,65 @@ def as_of_problem(as_of: dt.datetime) -> str | None:
     return None
 
 
-def report_create(*, as_of: dt.datetime | None = None, store_ids: list[str] | None = None) -> Report:
+def received_before_problem(received_before: dt.datetime) -> str | None:
+    """Why `received_before` cannot be a report's data cutoff, or None if it can."""
+    if received_before < AS_OF_EARLIEST:
+        return f"must be after {AS_OF_EARLIEST:%Y-%m-%d}"
+    if received_before > timezone.now() + AS_OF_CLOCK_SKEW:
+        return "must not be in the future: polls not received yet cannot be read"
+    return None
+
+
+# Rounds of "look for the report in flight, else insert it" before giving up: a round is
+# lost only when the report in flight finished between our failed insert and our look.
+_CREATE_ROUNDS = 5
+
+
+def report_create(
+    *,
+    as_of: dt.datetime | None = None,
+    store_ids: list[str] | None = None,
+    received_before: dt.datetime | None = None,
+) -> Report:
     """A new Pending report as of `as_of` (default per SEMANTICS.md rule 2), queued for the workers.
 
-    If a report of the same as_of and scope is still Pending or Running, that one is returned.
+    `received_before`: read only the polls received at or before it (a past report's
+    `data_cutoff`, to compute it again); default: what is stored when the report is planned.
+    If a report of the same as_of, scope and received_before is still Pending or Running,
+    that one is returned, also to a trigger racing on another process (the database's
+    `report_one_in_flight` constraint lets one of them in).
     """
     from reports.tasks import report_generate_task
 
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
         _check_store_ids(store_ids)
-    as_of = as_of or selectors.default_as_of()
+    if received_before is not None and (problem := received_before_problem(received_before)):
+        raise ValueError(f"received_before {received_before.isoformat()} {problem}")
+    as_of = as_of or selectors.default_as_of(received_before=received_before)
     if problem := as_of_problem(as_of):
         raise ValueError(f"as_of {as_of.isoformat()} {problem}")
-    # The same report already on its way: hand out its id instead of computing it twice.
-    in_flight = Report.objects.filter(as_of=as_of, status__in=[Report.Status.PENDING, Report.Status.RUNNING]).order_by(
-        "created_at"
+    same = Report.objects.filter(
+        as_of=as_of, scope_key=scope_key_of(store_ids), received_before=received_before, status__in=Report.IN_FLIGHT
     )
-    for report in in_flight:
-        if report.store_ids == store_ids:
+    for _ in range(_CREATE_ROUNDS):
+        # The same report already on its way: hand out its id instead of computing it twice.
+        if report := same.order_by("created_at").first():
             return report
-    report = Report.objects.create(
-        as_of=as_of,
-        store_ids=store_ids,
-        tzdata_version=engine.tz_database_version(),
-        code_version=settings.CODE_VERSION,
-    )
+        try:
+            with transaction.atomic():  # a savepoint: a caller's transaction survives the refusal
+                report = Report.objects.create(
+                    as_of=as_of,
+                    store_ids=store_ids,
+                    received_before=received_before,
+                    tzdata_version=engine.tz_database_version(),
+                    code_version=settings.CODE_VERSION,
+                )
+        except IntegrityError:
+            continue  # another trigger inserted it first: the next round returns it
+        break
+    else:
+        raise RuntimeError(f"could not create or find the report as of {as_of.isoformat()} in flight")
     # Sent now rather than on commit: the row above is already committed (autocommit, no
     # transaction around it), and the caller's 503 needs the broker's answer here and now.
     try:
@@ -127,6 +168,11 @@ def report_generate(*, report: Report) -> list[int]:
     if the queue cannot take the shards: they are planned and committed, and
     `reports_reap_stale` queues them again once the report stalls.
     """
+    # The cutoff is read before the planning transaction, in its own: it may wait for a
+    # load in flight to commit, and the planning then does not hold the report's row lock
+    # meanwhile, nor the loads lock afterwards. A cutoff read earlier than it is used is
+    # still safe: no load can later commit a poll stamped at or before it.
+    cutoff = staging.polls_received_cutoff() if report.status == Report.Status.PENDING else None
     # durable: the shards must be committed before their tasks are queued, or a worker
     # could look for a shard that it cannot see yet; so this never runs inside a caller's
     # transaction (the same guarantee as on_commit, but checked).
@@ -135,11 +181,13 @@ def report_generate(*, report: Report) -> list[int]:
         if report.status in (Report.Status.COMPLETE, Report.Status.FAILED):
             return []
         if report.status == Report.Status.PENDING:
+            report.data_cutoff = data_cutoff(received_before=report.received_before, cutoff=cutoff)
             shards = selectors.report_shards(
                 as_of=report.as_of,
                 store_ids=report.store_ids,
                 shard_size=settings.REPORT_SHARD_STORES,
                 min_shards=settings.REPORT_MIN_SHARDS,
+                received_before=report.data_cutoff,
             )
             ReportShard.objects.bulk_create(
                 ReportShard(report=report, number=i, store_pk_first=s.pk_first, store_pk_last=s.pk_last)
@@ -148,13 +196,25 @@ def report_generate(*, report: Report) -> list[int]:
             report.status = Report.Status.RUNNING
             report.started_at = timezone.now()
             report.shards_total = len(shards)
-            report.save(update_fields=["status", "started_at", "shards_total"])
+            report.save(update_fields=["status", "started_at", "shards_total", "data_cutoff"])
         pending = list(report.shards.filter(done=False).values_list("number", flat=True))
     if not pending:
         report_finalize(report_id=report.pk)
         return []
     report_shards_enqueue(report_id=report.pk, numbers=pending)
     return pending
+
+
+def data_cutoff(*, received_before: dt.datetime | None, cutoff: dt.datetime | None = None) -> dt.datetime:
+    """The instant a report reads the polls received up to (UTC): `received_before` if given,
+    else a fresh `staging.polls_received_cutoff()` (or `cutoff`, one read already).
+
+    A `received_before` later than the cutoff (allowed for clock skew, or one in the near
+    future) is cut back to it: polls stamped after it may still be on their way in, and a
+    shard reading them would read a different moment than a shard that ran earlier.
+    """
+    cutoff = cutoff or staging.polls_received_cutoff()
+    return cutoff if received_before is None else min(received_before, cutoff)
 
 
 def report_shards_enqueue(*, report_id, numbers: list[int]) -> None:
@@ -185,7 +245,11 @@ def report_shard_run(*, shard: ReportShard) -> None:
     if not shard.done:
         ReportShard.objects.filter(pk=shard.pk).update(attempts=F("attempts") + 1)
         text, rows, polls = shard_csv_compute(
-            as_of=report.as_of, pk_first=shard.store_pk_first, pk_last=shard.store_pk_last, store_ids=report.store_ids
+            as_of=report.as_of,
+            pk_first=shard.store_pk_first,
+            pk_last=shard.store_pk_last,
+            store_ids=report.store_ids,
+            received_before=report.data_cutoff,
         )
         with transaction.atomic():
             flipped = ReportShard.objects.filter(pk=shard.pk, done=False).update(
@@ -198,10 +262,18 @@ def report_shard_run(*, shard: ReportShard) -> None:
 
 
 def shard_csv_compute(
-    *, as_of: dt.datetime, pk_first: int, pk_last: int, store_ids: list[str] | None
+    *,
+    as_of: dt.datetime,
+    pk_first: int,
+    pk_last: int,
+    store_ids: list[str] | None,
+    received_before: dt.datetime | None = None,
 ) -> tuple[str, int, int]:
-    """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores, with row and poll counts."""
-    fleet = selectors.fleet_input(as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids)
+    """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores, with row and poll counts,
+    from the polls received at or before `received_before` (None: every stored poll)."""
+    fleet = selectors.fleet_input(
+        as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids, received_before=received_before
+    )
     result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
     out = io.StringIO()
     rows = engine.write_csv(result, out, header=False)
@@ -227,20 +299,32 @@ def report_csv_merge(parts: Iterable[str], out: TextIO) -> None:
     out.writelines(shard_rows_merge(parts))
 
 
-def report_write_csv(*, as_of: dt.datetime | None, out: TextIO, store_ids: list[str] | None = None) -> tuple[int, int]:
+def report_write_csv(
+    *,
+    as_of: dt.datetime | None,
+    out: TextIO,
+    store_ids: list[str] | None = None,
+    received_before: dt.datetime | None = None,
+) -> tuple[int, int]:
     """Compute a report in this process and write its CSV to `out` (the `report` command).
 
-    Same shards, same engine and same merge as the workers, so the bytes are
+    Same shards, same engine, same merge and the same one data cutoff for every shard
+    (`received_before`, default: now, `data_cutoff`) as the workers, so the bytes are
     those of the API's download. Returns (rows, polls read).
     """
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
         _check_store_ids(store_ids)
-    as_of = as_of or selectors.default_as_of()
-    shards = selectors.report_shards(as_of=as_of, store_ids=store_ids, shard_size=settings.REPORT_SHARD_STORES)
+    cutoff = data_cutoff(received_before=received_before)
+    as_of = as_of or selectors.default_as_of(received_before=cutoff)
+    shards = selectors.report_shards(
+        as_of=as_of, store_ids=store_ids, shard_size=settings.REPORT_SHARD_STORES, received_before=cutoff
+    )
     parts, rows, polls = [], 0, 0
     for s in shards:
-        text, n, p = shard_csv_compute(as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, store_ids=store_ids)
+        text, n, p = shard_csv_compute(
+            as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, store_ids=store_ids, received_before=cutoff
+        )
         parts.append(text)
         rows, polls = rows + n, polls + p
     report_csv_merge(parts, out)

@@ -62,7 +62,10 @@ class StoreUptimeView(APIView):
             "The active (inactive) segments clipped to a window add up to its uptime (downtime) before rounding. "
             "`observations` are the polls taken while open that the status comes from, the first possibly "
             "older than the week when it decides the status at the week's start; `ignored_polls` are the week's "
-            "polls taken while closed (rule 6). Unknown store or a store with no row as of T (rule 1): 404; an "
+            "polls taken while closed (rule 6). `days` names, for each local date the week touches (oldest "
+            "first), the rows its own periods came from: `weekly` with the version's `effective_from` (null: the "
+            "undated version), `special` (the date's special rows) or `24x7`, and whether they leave it `closed` "
+            "(rules 10, 11). Unknown store or a store with no row as of T (rule 1): 404; an "
             "as_of that is not an ISO 8601 instant: 400."
         ),
         parameters=[STORE_ID_PARAMETER, _AS_OF],
@@ -90,6 +93,16 @@ class StoreUptimeView(APIView):
                         {"observed_at": "2023-01-23T16:15:00Z", "status": "inactive"},
                     ],
                     "ignored_polls": [{"observed_at": "2023-01-23T13:30:00Z", "status": "inactive"}],
+                    "days": [
+                        {"date": "2023-01-16", "source": "weekly", "effective_from": None, "closed": False},
+                        {"date": "2023-01-17", "source": "weekly", "effective_from": None, "closed": True},
+                        {"date": "2023-01-18", "source": "weekly", "effective_from": None, "closed": True},
+                        {"date": "2023-01-19", "source": "weekly", "effective_from": None, "closed": True},
+                        {"date": "2023-01-20", "source": "weekly", "effective_from": None, "closed": True},
+                        {"date": "2023-01-21", "source": "weekly", "effective_from": None, "closed": True},
+                        {"date": "2023-01-22", "source": "weekly", "effective_from": None, "closed": True},
+                        {"date": "2023-01-23", "source": "weekly", "effective_from": None, "closed": False},
+                    ],
                 },
                 response_only=True,
                 status_codes=["200"],

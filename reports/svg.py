@@ -25,6 +25,11 @@ What the picture shows
   pointing up for active, down for inactive; filled for an observation (a poll
   taken while open, rule 6), hollow for a poll ignored because the store was
   closed.
+- A date whose periods came from special rows (rule 11) is labelled under its
+  date "holiday: closed" (only closed rows) or "special hours"; a date on which
+  another weekly version takes over than on the week's previous weekly date
+  (or its version's effective_from) is labelled "new hours from <date>"
+  (rule 10). Each row's `data-source` says where its periods came from.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reports.engine import offset_changes
-from reports.fleet import DAY_US, US, from_us
+from reports.fleet import DAY_US, SPECIAL, US, WEEKLY, DaySchedule, from_us
 from reports.timeline import ACTIVE, CLOSED, INACTIVE, StoreTimeline
 
 WIDTH = 980
@@ -80,6 +85,20 @@ class DayRow:
     ticks: list[Tick] = field(default_factory=list)
     skipped: list[tuple[int, int]] = field(default_factory=list)  # wall times that do not exist (spring forward)
     repeated: list[tuple[int, int]] = field(default_factory=list)  # wall times that happen twice (fall back)
+    schedule: DaySchedule | None = None  # the rows its periods came from (rules 10, 11)
+    new_version: bool = False  # another weekly version than on the week's previous weekly date
+
+    @property
+    def calendar_label(self) -> str | None:
+        """ "holiday: closed", "special hours" or "new hours from <date>" (rules 10, 11); None otherwise."""
+        schedule = self.schedule
+        if schedule is None:
+            return None
+        if schedule.source == SPECIAL:
+            return "holiday: closed" if schedule.closed else "special hours"
+        if self.new_version and schedule.effective_from is not None:
+            return f"new hours from {schedule.effective_from.isoformat()}"
+        return None
 
     @property
     def covered_us(self) -> int:
@@ -168,7 +187,18 @@ def day_rows(timeline: StoreTimeline) -> list[DayRow]:
         for day, x0, x1 in clock.wall_spans(w0 * US, w1 * US):
             if day in rows:
                 getattr(rows[day], kind).append((x0, x1))
-    return [rows[day] for day in sorted(rows)]
+    schedules = {d.date: d for d in timeline.days}
+    previous: DaySchedule | None = None  # the week's latest weekly date so far
+    ordered = [rows[day] for day in sorted(rows)]
+    for day_row in ordered:
+        schedule = day_row.schedule = schedules.get(day_row.date)
+        if schedule is None or schedule.source != WEEKLY:
+            continue
+        day_row.new_version = schedule.effective_from == day_row.date or (
+            previous is not None and previous.effective_from != schedule.effective_from
+        )
+        previous = schedule
+    return ordered
 
 
 def week_svg(timeline: StoreTimeline) -> str:
@@ -219,8 +249,16 @@ _DEFS = f"""<defs>
 
 def _row_svg(row: DayRow, y: int) -> str:
     label = row.date.strftime("%a %Y-%m-%d")
-    parts = [f'<g class="day" data-date="{row.date.isoformat()}" transform="translate(0,{y})">']
+    source = f' data-source="{row.schedule.source}"' if row.schedule is not None else ""
+    parts = [f'<g class="day" data-date="{row.date.isoformat()}"{source} transform="translate(0,{y})">']
     parts.append(f'<text x="{LEFT - 8}" y="{ROW_H // 2 + 4}" text-anchor="end">{label}</text>')
+    calendar = row.calendar_label
+    if calendar is not None:
+        # Above the date, in the date column: the DST note takes the line below it.
+        parts.append(
+            f'<text class="calendar" x="{LEFT - 8}" y="-3" text-anchor="end" font-size="9" fill="#555555">'
+            f"{escape(calendar)}</text>"
+        )
     if row.skipped or row.repeated:
         length_h = 24 - sum(b - a for a, b in row.skipped) / 3600 / US + sum(b - a for a, b in row.repeated) / 3600 / US
         parts.append(
@@ -318,6 +356,8 @@ def _legend(y: int, timeline: StoreTimeline) -> str:
         f"Rows are local dates in {timeline.timezone}, oldest first; the first and last are partial.",
         "Segments sit at their local wall time: a skipped DST hour is cross-hatched, a repeated one is drawn twice",
         "(first pass over the whole row, second pass over its lower half, with its polls below the row).",
+        "Above a date: 'holiday: closed' or 'special hours' when special rows replace its weekly hours,",
+        "'new hours from <date>' when a new version of the weekly hours takes over.",
     ]
     for i, note in enumerate(notes):
         parts.append(f'<text x="0" y="{58 + 15 * i}" fill="#333333">{escape(note)}</text>')

@@ -34,10 +34,19 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reports.engine import PreparedFleet
-from reports.fleet import DAY_US, HOUR_US, WEEK_US, FleetInput, StoreExplanation, StoreValues, from_us
+from reports.fleet import (
+    DAY_US,
+    HOUR_US,
+    WEEK_US,
+    DaySchedule,
+    FleetInput,
+    StoreExplanation,
+    StoreValues,
+    from_us,
+)
 
 CLOSED, ACTIVE, INACTIVE = "closed", "active", "inactive"
 STATES = (CLOSED, ACTIVE, INACTIVE)
@@ -91,7 +100,9 @@ class StoreTimeline:
     [week_start_us, as_of_us] consecutively (the week's measure; the instant T
     itself has none). `observations` are those in the week plus, first, the
     older one whose status holds at the week's start, if there is one.
-    `ignored_polls` are the week's polls taken while closed (rule 6).
+    `ignored_polls` are the week's polls taken while closed (rule 6). `days`
+    say, for each local date the segments touch (oldest first), which rows made
+    the periods starting on it: a weekly version, special rows or 24x7 (rules 10, 11).
     """
 
     store_id: str
@@ -101,6 +112,7 @@ class StoreTimeline:
     segments: list[Segment]
     observations: list[PollPoint]
     ignored_polls: list[PollPoint]
+    days: list[DaySchedule] = field(default_factory=list)
 
     @property
     def week_start_us(self) -> int:
@@ -154,6 +166,7 @@ def timeline_of(explanation: StoreExplanation) -> StoreTimeline:
         segments=segments,
         observations=observations,
         ignored_polls=ignored,
+        days=list(explanation.days),
     )
 
 

@@ -34,7 +34,8 @@ _GET_REPORT_SCHEMA = extend_schema(
     description=(
         'While the report is Pending or Running: `{"status": "Running", "progress": 0..1}`. '
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
-        "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from). "
+        "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from, "
+        "`X-Report-Data-Cutoff` the instant up to which it read the polls received). "
         'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404.'
     ),
     parameters=[
@@ -83,13 +84,20 @@ class TriggerReportView(APIView):
         description=(
             "Queues a report and answers at once with its id; a worker computes it. `as_of` (ISO 8601, UTC if "
             "no offset) fixes the instant T (default: the latest poll, SEMANTICS.md rule 2); `store_ids` limits "
-            "it to those stores (unknown ids: 400 naming them). 503 if the task queue is unreachable."
+            "it to those stores (unknown ids: 400 naming them); `received_before` (ISO 8601) reads only the polls "
+            "received at or before it, so a past report's `data_cutoff` gives its CSV again. 503 if the task "
+            "queue is unreachable."
         ),
         request=TriggerSerializer,
         responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 503: ErrorSerializer},
         examples=[
             OpenApiExample("As of an instant", value={"as_of": "2023-01-25T18:00:00Z"}, request_only=True),
             OpenApiExample("Some stores", value={"store_ids": ["1481966498820158979"]}, request_only=True),
+            OpenApiExample(
+                "A past report again",
+                value={"as_of": "2023-01-25T18:00:00Z", "received_before": "2023-01-25T18:05:12.345678Z"},
+                request_only=True,
+            ),
             OpenApiExample(
                 "Accepted",
                 value={"report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"},
@@ -103,7 +111,9 @@ class TriggerReportView(APIView):
         params.is_valid(raise_exception=True)
         try:
             report = services.report_create(
-                as_of=params.validated_data.get("as_of"), store_ids=params.validated_data.get("store_ids")
+                as_of=params.validated_data.get("as_of"),
+                store_ids=params.validated_data.get("store_ids"),
+                received_before=params.validated_data.get("received_before"),
             )
         except services.UnknownStores as exc:
             return Response(
@@ -145,6 +155,8 @@ class GetReportView(APIView):
             response["X-Report-Polls-Read"] = str(report.polls_read)
             response["X-Report-Tzdata-Version"] = report.tzdata_version
             response["X-Report-Code-Version"] = report.code_version
+            if report.data_cutoff is not None:  # None: made before cutoffs were recorded
+                response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
             return response
         if report.status == Report.Status.FAILED:
             return Response({"status": report.status, "error": report.error, "report_id": str(report.id)})

@@ -1,4 +1,4 @@
-"""Read the three input CSVs into validated rows (SEMANTICS.md "Inputs, as they come in the wild").
+"""Read the input CSVs into validated rows (SEMANTICS.md "Inputs, as they come in the wild").
 
 A reader yields *chunks* (lists of at most `CHUNK_ROWS` row tuples), so a file of
 any size is read in bounded memory. Rows are plain tuples, already in the text
@@ -8,8 +8,12 @@ extra object or call per row costs ~0.2-0.5 s of load time):
 - polls: `(store_id, observed_at_utc, active)`, `observed_at_utc` being the
   UTC instant as `YYYY-MM-DD HH:MM:SS[.ffffff]` (Django's own text form of a
   naive UTC datetime, so SQLite compares it as text; PostgreSQL gets `+00`);
-- business hours: `(store_id, day_of_week, start_time_local, end_time_local)`,
-  times as `HH:MM:SS`;
+- business hours: `(store_id, day_of_week, start_time_local, end_time_local,
+  effective_from)`, times as `HH:MM:SS`, `effective_from` a local date
+  `YYYY-MM-DD` or None (the optional column missing or empty: the undated
+  version, SEMANTICS.md rule 10);
+- special hours: `(store_id, date, start_time_local, end_time_local)`, `date`
+  as `YYYY-MM-DD`, both times `HH:MM:SS` or both None (closed that date; rule 11);
 - timezones: `(line, store_id, timezone_str)`; the line orders repeated stores
   (the last row of a store wins).
 
@@ -22,7 +26,9 @@ after it). Every line number is the physical line of a record's first
 character (the header is line 1).
 
 Every instant (a poll's timestamp, pushed or in a file, and a report's
-`as_of`) is read by `instant_parse`.
+`as_of`) is read by `instant_parse`. Store ids, weekly rows (day, times,
+`effective_from`) and special rows are read by `stores.calendar_rows`, as the
+API and the admin read them: one definition of a valid row.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
+
+from stores import calendar_rows
+from stores.calendar_rows import FieldError
 
 CHUNK_ROWS = 50_000
 # Store.store_id and Store.timezone_str are varchar(64): a longer value would
@@ -59,6 +68,7 @@ Row = tuple[Any, ...]
 POLLS = "polls"
 HOURS = "hours"
 TIMEZONES = "timezones"
+SPECIAL = "special"
 
 
 class BadFile(Exception):
@@ -115,10 +125,13 @@ OnError = Callable[[RowError], None]
 
 @dataclass(frozen=True)
 class Layout:
-    """The columns of one kind of file: canonical name -> header names accepted (lower case)."""
+    """The columns of one kind of file: canonical name -> header names accepted (lower case).
+
+    A column in `optional` may be missing from the header (its rows then read it as empty)."""
 
     kind: str
     columns: dict[str, tuple[str, ...]]
+    optional: tuple[str, ...] = ()
 
 
 LAYOUTS = {
@@ -133,9 +146,20 @@ LAYOUTS = {
             "day_of_week": ("dayofweek", "day", "day_of_week"),
             "start_time_local": ("start_time_local",),
             "end_time_local": ("end_time_local",),
+            "effective_from": ("effective_from",),
         },
+        optional=("effective_from",),
     ),
     TIMEZONES: Layout(TIMEZONES, {"store_id": ("store_id",), "timezone_str": ("timezone_str",)}),
+    SPECIAL: Layout(
+        SPECIAL,
+        {
+            "store_id": ("store_id",),
+            "date": ("date",),
+            "start_time_local": ("start_time_local",),
+            "end_time_local": ("end_time_local",),
+        },
+    ),
 }
 
 
@@ -146,36 +170,24 @@ LAYOUTS = {
 _DATE_TIME = r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
 _TIMESTAMP_RE = re.compile(_DATE_TIME + r" ?(Z|UTC|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
 _ISO_INSTANT_RE = re.compile(_DATE_TIME + r"(Z|[+-]\d{2}(?::?\d{2})?)?", re.IGNORECASE | re.ASCII)
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _STATUSES = {"active": True, "inactive": False}
-_DAYS = {str(d): d for d in range(7)}
 _fromisoformat = datetime.fromisoformat
 _EARLIEST_NAIVE = INSTANT_EARLIEST.replace(tzinfo=None)
 _BEFORE_EARLIEST = f"before {INSTANT_EARLIEST:%Y-%m-%d} UTC (no poll or report can be that early)"
 _AFTER_LATEST = "after 9999-12-31 UTC (no date has more than 4 digits of year)"
-# SEMANTICS.md "Inputs": an id a spreadsheet would read as a formula is a bad row.
-# Tabs and carriage returns are looked for in the id as given, before trimming
-# (trimming removes them, so they can only be seen there); =, +, - and @ in the
-# trimmed id, the one stored and written into reports (" =1" is stored as "=1").
+# The characters the polls' fast path sends to store_id_clean when a trimmed id begins
+# with one (SEMANTICS.md "Inputs": a spreadsheet would read it as a formula).
 _FORMULA_STARTS = "=+-@"
-_FORMULA_STARTS_RAW = {"\t": "a tab", "\r": "a carriage return"}
 
 
 def store_id_clean(raw: str) -> str:
     """The trimmed store id, kept as text (never an int: SEMANTICS.md, inputs); an id
-    a spreadsheet would read as a formula is refused (SEMANTICS.md, inputs)."""
-    value = raw.strip()
-    if not value:
-        raise ValueError("empty")
-    if raw[0] in _FORMULA_STARTS_RAW:
-        raise ValueError(f"begins with {_FORMULA_STARTS_RAW[raw[0]]}: a spreadsheet would read it as a formula")
-    if value[0] in _FORMULA_STARTS:
-        raise ValueError(f"begins with {value[0]!r}: a spreadsheet would read it as a formula")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise ValueError(f"longer than {MAX_TEXT_LENGTH} characters")
-    if not value.isprintable():
-        raise ValueError("contains control characters")
-    return value
+    a spreadsheet would read as a formula is refused (SEMANTICS.md, inputs). The rules
+    are `calendar_rows.store_id_parse`'s, the one definition for every input."""
+    try:
+        return calendar_rows.store_id_parse(raw)
+    except FieldError as exc:
+        raise ValueError(exc.reason) from None
 
 
 def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
@@ -238,23 +250,13 @@ def status_clean(raw: str) -> bool:
     return active
 
 
-def day_of_week_clean(raw: str) -> int:
-    """0 = Monday ... 6 = Sunday."""
-    day = _DAYS.get(raw.strip())
-    if day is None:
-        raise ValueError(f"not a day of the week 0-6: {raw.strip()[:40]!r}")
-    return day
-
-
-def time_local_clean(raw: str) -> str:
-    """A wall time as `HH:MM:SS`; `HH:MM` and a one-digit hour are accepted."""
-    match = _TIME_RE.fullmatch(raw.strip())
-    if match is None:
-        raise ValueError(f"not a time (expected HH:MM:SS): {raw.strip()[:40]!r}")
-    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
-    if hours > 23 or minutes > 59 or seconds > 59:
-        raise ValueError(f"not a time of day 00:00:00-23:59:59: {raw.strip()!r}")
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+def effective_from_clean(raw: str) -> str | None:
+    """A weekly version's `effective_from` (SEMANTICS.md rule 10) as `YYYY-MM-DD`, or None when it is
+    empty after trimming (the undated version, effective since always): `calendar_rows.effective_from_parse`."""
+    try:
+        return calendar_rows.effective_from_parse(raw)
+    except FieldError as exc:
+        raise ValueError(exc.reason) from None
 
 
 def timezone_clean(raw: str) -> str:
@@ -386,14 +388,14 @@ def _header_read(source: _Reader, layout: Layout) -> dict[str, tuple[int, str]]:
                 if column in found:
                     raise BadFile(file, f"columns {found[column][1]!r} and {name!r} both give {column} (line {line})")
                 found[column] = (index, name)
-    expected = ", ".join(layout.columns)
+    expected = ", ".join(f"{c} (optional)" if c in layout.optional else c for c in layout.columns)
     if not found:
         shown = ",".join(names)[:80]
         raise BadFile(
             file,
             f"not a {layout.kind} CSV: no recognizable header (expected {expected}; line {line} is {shown!r})",
         )
-    missing = [column for column in layout.columns if column not in found]
+    missing = [column for column in layout.columns if column not in found and column not in layout.optional]
     if missing:
         raise BadFile(file, f"missing column {', '.join(missing)} in the header (expected {expected})")
     return found
@@ -424,7 +426,7 @@ def rows_read(
     source = _Reader(stream, file)
     with _unreadable_as_bad_file(source):
         columns = _header_read(source, LAYOUTS[kind])
-        body = {POLLS: _poll_chunks, HOURS: _hours_chunks, TIMEZONES: _timezone_chunks}[kind]
+        body = {POLLS: _poll_chunks, HOURS: _hours_chunks, TIMEZONES: _timezone_chunks, SPECIAL: _special_chunks}[kind]
         yield from body(source, columns, on_error, chunk_rows)
 
 
@@ -552,33 +554,64 @@ def _poll_row(record: list[str], columns: Columns, file: str, line: int, on_erro
 
 
 def _hours_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
-    fields: list[tuple[tuple[int, str], Cleaner]] = [
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
         (columns["store_id"], store_id_clean),
-        (columns["day_of_week"], day_of_week_clean),
-        (columns["start_time_local"], time_local_clean),
-        (columns["end_time_local"], time_local_clean),
+        (columns["day_of_week"], str),
+        (columns["start_time_local"], str),
+        (columns["end_time_local"], str),
+        # Optional (rule 10): a file without the column is all the undated version.
+        (columns.get("effective_from"), effective_from_clean),
     ]
-    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=False)
+
+    def weekly(values: list[Any]) -> list[Any]:
+        # The day and times as every way in reads a weekly row (the API, the admin).
+        values[1:4] = calendar_rows.weekly_row_parse(values[1], values[2], values[3])
+        return values
+
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=False, row_clean=weekly)
 
 
 def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
-    fields: list[tuple[tuple[int, str], Cleaner]] = [
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
         (columns["store_id"], store_id_clean),
         (columns["timezone_str"], timezone_clean),
     ]
-    yield from _generic_chunks(source, fields, on_error, chunk_rows, with_line=True)
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=True)
+
+
+def _special_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
+    # The whole row is read by calendar_rows.special_row_parse: the file, the API and the
+    # admin agree on what a valid special row is (rule 11: both times or neither).
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
+        (columns[column], str) for column in ("store_id", "date", "start_time_local", "end_time_local")
+    ]
+
+    def special(values: list[Any]) -> list[Any]:
+        return list(calendar_rows.special_row_parse(*values))
+
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=False, row_clean=special)
+
+
+# Cleans the values of one row together (after each field's own cleaner): the row as stored,
+# or FieldError naming the canonical column at fault.
+RowClean = Callable[[list[Any]], list[Any]]
 
 
 def _generic_chunks(
     source: _Reader,
-    fields: list[tuple[tuple[int, str], Cleaner]],
+    columns: Columns,
+    fields: list[tuple[tuple[int, str] | None, Cleaner]],
     on_error: OnError,
     chunk_rows: int,
     *,
     with_line: bool,
+    row_clean: RowClean | None = None,
 ) -> Iterator[list[Row]]:
+    """Rows of one cleaned value per field, in order; a field without a column (None: an optional
+    column the header lacks) is cleaned from "". `row_clean`, if given, then makes the row from
+    those values (the line, `with_line`, is not among them)."""
     file = source.file
-    width = max(index for (index, _), _ in fields) + 1
+    width = max(column[0] for column, _ in fields if column is not None) + 1
     chunk: list[Row] = []
     for line, record in source.records():
         if len(record) < width:
@@ -586,9 +619,10 @@ def _generic_chunks(
                 continue
             record = record + [""] * (width - len(record))
         values: list[Any] = [line] if with_line else []
-        for (index, name), clean in fields:
+        for column, clean in fields:
+            index, name = column if column is not None else (-1, "")
             try:
-                values.append(clean(record[index]))
+                values.append(clean(record[index] if column is not None else ""))
             except KeptValue as kept:
                 on_error(RowWarning(file, line, name, str(kept)))
                 values.append(kept.value)
@@ -596,6 +630,15 @@ def _generic_chunks(
                 on_error(RowError(file, line, name, str(exc)))
                 break
         else:
+            if row_clean is not None:
+                head = values[:1] if with_line else []
+                try:
+                    values = head + row_clean(values[len(head) :])
+                except FieldError as exc:
+                    on_error(
+                        RowError(file, line, columns[exc.field][1] if exc.field in columns else exc.field, exc.reason)
+                    )
+                    continue
             chunk.append(tuple(values))
             if len(chunk) >= chunk_rows:
                 yield chunk

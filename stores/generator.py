@@ -1,8 +1,9 @@
 """Synthetic store data in the shapes of the real 2023 files (SEMANTICS.md "Inputs").
 
 `generate(out_dir, stores=..., days=..., seed=..., start=...)` writes
-`store_status.csv`, `menu_hours.csv` and `timezones.csv` and returns a
-`GeneratedSummary`. Pure: the standard library and numpy, never Django, so
+`store_status.csv`, `menu_hours.csv` and `timezones.csv` (and, on request,
+`special_hours.csv` and dated schedule versions: "Real calendars" below) and
+returns a `GeneratedSummary`. Pure: the standard library and numpy, never Django, so
 `python -c "import stores.generator"` works without settings. The same
 arguments always give byte-identical files: the store-level draws come from
 one random stream, and each chunk of stores from its own stream seeded by
@@ -91,6 +92,32 @@ device off while closed (their closed-time polls are inactive). Overall ~7%
 of the polls are inactive. About 0.03% of the polls are repeated as exact
 duplicate rows (at least one per chunk), and 0.005% get a second row at the
 same instant with the opposite status (rule 7: one inactive observation).
+
+Real calendars (SEMANTICS.md rules 10, 11), off unless asked for
+-----------------------------------------------------------------
+Each draws from streams of its own (per chunk, seeded by (seed, chunk
+number, 1) for versions and (seed, chunk number, 2) for special days), so
+turning one on changes no poll, no timezone, no weekly row that was there
+without it, and nothing the other one writes; with both shares 0 (the default) the files
+are byte for byte those of a generator without them, and no
+`special_hours.csv` is written (one left by an earlier run is removed).
+- `versions_share`: that share of the stores with hours gets a dated version
+  of its weekly schedule, effective from a local date inside the poll window:
+  closing an hour earlier, opening an hour later, or one open day fewer
+  (a third each). A quarter of them also have a version dated 60 days after
+  the window (a change announced ahead: never in a report of the window), and
+  a fifth have their original rows dated 90 days before the window instead of
+  undated (rule 10: the earliest version then also covers the dates before it).
+  `menu_hours.csv` then has a fifth column, `effective_from` (empty: undated);
+  the dated rows follow each chunk's rows, in random order.
+- `special_share`: that share of the plain stores (no odd role above, with or
+  without hours) gets one to three special dates inside the window, in
+  `special_hours.csv` (`store_id,date,start_time_local,end_time_local`, rows
+  in random order within a chunk): closed (40%), a short day `10:00-14:00`
+  and the like (25%), a split day of two rows (10%), past midnight
+  `18:00-02:00` (15%), a whole day `06:00-06:00` (10%).
+Polls do not follow these calendars: the pollers keep their weekly rounds, so
+polls on a closed holiday are simply not observations (rule 6).
 """
 
 from __future__ import annotations
@@ -112,6 +139,9 @@ TIMEZONES_FILE = "timezones.csv"
 POLLS_HEADER = "store_id,status,timestamp_utc\n"
 HOURS_HEADER = "store_id,day,start_time_local,end_time_local\n"
 TIMEZONES_HEADER = "store_id,timezone_str\n"
+SPECIAL_FILE = "special_hours.csv"
+SPECIAL_HEADER = "store_id,date,start_time_local,end_time_local\n"
+VERSIONED_HOURS_HEADER = "store_id,day,start_time_local,end_time_local,effective_from\n"
 
 DEFAULT_START = date(2023, 1, 18)  # a Wednesday, the first day of the real polls
 FALLBACK_ZONE = "America/Chicago"  # SEMANTICS.md rule 4
@@ -213,6 +243,17 @@ _OUTAGE_MEDIAN_S = 1.5 * 3600
 _OUTAGE_SIGMA = 1.0
 _OUTAGE_CLIP_S = (0.2 * 3600, 48 * 3600)
 
+# Real calendars (module docstring): the kinds of special date and their weights,
+# and the shares of the versioned stores with a future or a dated original version.
+_SPECIAL_KINDS = ("closed", "short", "split", "past_midnight", "whole_day")
+_SPECIAL_KIND_WEIGHTS = np.array([0.40, 0.25, 0.10, 0.15, 0.10])
+_SHORT_DAYS = ((10 * 3600, 14 * 3600), (9 * 3600, 13 * 3600), (12 * 3600, 17 * 3600))
+_VERSION_VARIANTS = ("closes_earlier", "opens_later", "day_fewer")
+FUTURE_VERSION_SHARE = 0.25
+FUTURE_VERSION_DAYS = 60
+DATED_BASE_SHARE = 0.20
+DATED_BASE_DAYS = 90
+
 _MAX_STORES_PER_CHUNK = 2000
 _MAX_CANDIDATES_PER_CHUNK = 400_000  # stores x rounds held at once
 _DAY_S = 86_400
@@ -235,14 +276,20 @@ class GeneratedSummary:
     stores_with_hours: int
     special: dict[str, int] = field(default_factory=dict)
     file_bytes: dict[str, int] = field(default_factory=dict)
+    special_hours_rows: int = 0  # rows of special_hours.csv (0: not written)
 
     def line(self) -> str:
         """One line for a terminal."""
         inactive = self.inactive_polls / self.polls if self.polls else 0.0
-        return (
+        text = (
             f"{self.stores} stores, {self.polls} polls ({inactive:.1%} inactive), "
             f"{self.hours_rows} hours rows ({self.stores_with_hours} stores), {self.timezone_rows} timezones"
         )
+        if "versioned_stores" in self.special:
+            text += f", {self.special['versioned_stores']} stores with dated versions"
+        if self.special_hours_rows:
+            text += f", {self.special_hours_rows} special-hours rows ({self.special['special_stores']} stores)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -286,16 +333,29 @@ class _Polls:
     conflicts: int  # copies with the opposite status
 
 
-def generate(out_dir: Path, *, stores: int, days: float, seed: int, start: date = DEFAULT_START) -> GeneratedSummary:
-    """Write the three CSVs into `out_dir` and say what was written.
+def generate(
+    out_dir: Path,
+    *,
+    stores: int,
+    days: float,
+    seed: int,
+    start: date = DEFAULT_START,
+    special_share: float = 0.0,
+    versions_share: float = 0.0,
+) -> GeneratedSummary:
+    """Write the three CSVs (four with `special_share`) into `out_dir` and say what was written.
 
-    Polls cover [start 00:00 UTC, start + days). The files are written as
-    `*.tmp` and renamed at the end, so a failed run leaves no half data set.
+    Polls cover [start 00:00 UTC, start + days). `special_share` and `versions_share`
+    (0 to 1) turn on the real calendars of the module docstring. The files are written
+    as `*.tmp` and renamed at the end, so a failed run leaves no half data set.
     """
     if stores < 1:
         raise ValueError("stores must be at least 1")
     if not days > 0:
         raise ValueError("days must be positive")
+    for name, share in (("special_share", special_share), ("versions_share", versions_share)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must be between 0 and 1")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -309,25 +369,57 @@ def generate(out_dir: Path, *, stores: int, days: float, seed: int, start: date 
     special = {role: int(mask.sum()) for role, mask in fleet.roles.items()}
     special["no_hours"] = int((~fleet.has_hours).sum())
     special["no_timezone_row"] = int((~fleet.has_timezone).sum())
-    totals = dict.fromkeys(("polls", "inactive", "hours", "timezones", "polled_stores"), 0)
-    names = (POLLS_FILE, HOURS_FILE, TIMEZONES_FILE)
+    totals = dict.fromkeys(("polls", "inactive", "hours", "timezones", "polled_stores", "special_rows"), 0)
+    names = (POLLS_FILE, HOURS_FILE, TIMEZONES_FILE) + ((SPECIAL_FILE,) if special_share else ())
+    if versions_share:
+        special.update(versioned_stores=0, dated_versions=0)
+    if special_share:
+        special.update(special_stores=0, special_dates=0, closed_dates=0)
+    plain = ~np.logical_or.reduce(list(fleet.roles.values()))
+    window_days = max(1, math.ceil(days))
     tmp = {name: out_dir / f"{name}.tmp" for name in names}
     try:
         with (
             open(tmp[POLLS_FILE], "w", encoding="utf-8", newline="") as polls_f,
             open(tmp[HOURS_FILE], "w", encoding="utf-8", newline="") as hours_f,
             open(tmp[TIMEZONES_FILE], "w", encoding="utf-8", newline="") as tz_f,
+            open(tmp.get(SPECIAL_FILE, os.devnull), "w", encoding="utf-8", newline="") as special_f,
         ):
             polls_f.write(POLLS_HEADER)
-            hours_f.write(HOURS_HEADER)
+            hours_f.write(VERSIONED_HOURS_HEADER if versions_share else HOURS_HEADER)
             tz_f.write(TIMEZONES_HEADER)
+            special_f.write(SPECIAL_HEADER)
             for chunk_no, lo in enumerate(range(0, stores, per_chunk)):
                 chunk = np.arange(lo, min(lo + per_chunk, stores))
                 rng = np.random.default_rng([seed, 1 + chunk_no])
                 ids = [fleet.ids[i] for i in chunk]
 
                 schedule = _schedule(rng, fleet.has_hours[chunk])
-                hours_f.write(_hours_text(rng, ids, schedule))
+                versions_rng = np.random.default_rng([seed, 1 + chunk_no, 1])
+                versions = (
+                    _versions(versions_rng, schedule, fleet.has_hours[chunk], versions_share, start, window_days)
+                    if versions_share
+                    else None
+                )
+                hours_f.write(_hours_text(rng, ids, schedule, None if versions is None else versions.base))
+                if versions is not None:
+                    hours_f.write(versions.text(versions_rng, ids))
+                    special["versioned_stores"] += versions.stores
+                    special["dated_versions"] += versions.dated
+                    totals["hours"] += len(versions.rows)
+                if special_share:
+                    days_text, counts = _special_days(
+                        np.random.default_rng([seed, 1 + chunk_no, 2]),
+                        ids,
+                        plain[chunk],
+                        special_share,
+                        start,
+                        window_days,
+                    )
+                    special_f.write(days_text)
+                    for key, value in counts.items():
+                        special[key] += value
+                    totals["special_rows"] += days_text.count("\n")
                 for key, value in schedule.counts.items():
                     special[key] = special.get(key, 0) + value
 
@@ -346,6 +438,9 @@ def generate(out_dir: Path, *, stores: int, days: float, seed: int, start: date 
                 totals["timezones"] += len(tz_lines)
         for name in names:
             os.replace(tmp[name], out_dir / name)
+        if not special_share:
+            # The folder holds what this run made: a special_hours.csv of an earlier run would be loaded with it.
+            (out_dir / SPECIAL_FILE).unlink(missing_ok=True)
     finally:
         for path in tmp.values():
             path.unlink(missing_ok=True)
@@ -360,6 +455,7 @@ def generate(out_dir: Path, *, stores: int, days: float, seed: int, start: date 
         stores_with_hours=int(fleet.has_hours.sum()),
         special=special,
         file_bytes={name: (out_dir / name).stat().st_size for name in names},
+        special_hours_rows=totals["special_rows"],
     )
 
 
@@ -574,8 +670,13 @@ def _schedule_counts(store: np.ndarray, day: np.ndarray, start_s: np.ndarray, en
     return counts
 
 
-def _hours_text(rng: np.random.Generator, ids: list[str], schedule: _Schedule) -> str:
-    """menu_hours.csv lines: a store's rows together in random day order, 30% of stores scattered."""
+def _hours_text(
+    rng: np.random.Generator, ids: list[str], schedule: _Schedule, effective_from: list[str] | None = None
+) -> str:
+    """menu_hours.csv lines: a store's rows together in random day order, 30% of stores scattered.
+
+    `effective_from`: per store of the chunk, the fifth column of its rows ("" for undated);
+    None writes four columns."""
     n_rows = len(schedule.day)
     if n_rows == 0:
         return ""
@@ -584,12 +685,114 @@ def _hours_text(rng: np.random.Generator, ids: list[str], schedule: _Schedule) -
     in_store_order = rank[schedule.store] + rng.random(n_rows) * 0.999
     key = np.where(scattered[schedule.store], rng.random(n_rows) * len(ids), in_store_order)
     hms = _hms_table()
-    return "".join(f"{ids[j]},{d},{hms[a]},{hms[b]}\n" for j, d, a, b in schedule.rows(np.argsort(key, kind="stable")))
+    order = np.argsort(key, kind="stable")
+    if effective_from is not None:
+        return "".join(f"{ids[j]},{d},{hms[a]},{hms[b]},{effective_from[j]}\n" for j, d, a, b in schedule.rows(order))
+    return "".join(f"{ids[j]},{d},{hms[a]},{hms[b]}\n" for j, d, a, b in schedule.rows(order))
 
 
 @cache
 def _hms_table() -> list[str]:
     return [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+
+
+# --- real calendars ----------------------------------------------------------------
+
+
+@dataclass
+class _Versions:
+    """A chunk's dated weekly versions (module docstring, "Real calendars")."""
+
+    base: list[str]  # per store of the chunk: the effective_from of its original rows ("" = undated)
+    rows: list[tuple[int, int, int, int, str]]  # (store position, day, start s, end s, effective_from)
+    stores: int
+    dated: int  # dated versions written, the dated originals included
+
+    def text(self, rng: np.random.Generator, ids: list[str]) -> str:
+        """The dated rows as menu_hours.csv lines, in random order."""
+        hms = _hms_table()
+        rows = [self.rows[k] for k in rng.permutation(len(self.rows)).tolist()]
+        return "".join(f"{ids[j]},{d},{hms[a]},{hms[b]},{e}\n" for j, d, a, b, e in rows)
+
+
+def _versions(
+    rng: np.random.Generator, schedule: _Schedule, has_hours: np.ndarray, share: float, start: date, window_days: int
+) -> _Versions:
+    """Dated versions for `share` of the chunk's stores with hours, each a variant of its original rows."""
+    n = len(has_hours)
+    chosen = has_hours & (rng.random(n) < share)
+    variant = rng.integers(0, len(_VERSION_VARIANTS), size=n)
+    offset = rng.integers(1, max(2, window_days), size=n)  # days after `start`: inside the window
+    future = rng.random(n) < FUTURE_VERSION_SHARE
+    dated_base = rng.random(n) < DATED_BASE_SHARE
+    pick = rng.integers(0, 1 << 30, size=n)
+    base = [""] * n
+    rows: list[tuple[int, int, int, int, str]] = []
+    dated = stores = 0
+    by_store: dict[int, list[tuple[int, int, int]]] = {}
+    for j, d, a, b in schedule.rows():
+        by_store.setdefault(j, []).append((d, a, b))
+    for j in np.flatnonzero(chosen).tolist():
+        original = by_store.get(j, [])
+        if not original:
+            continue
+        effective = (start + timedelta(days=int(offset[j]))).isoformat()
+        kind = _VERSION_VARIANTS[variant[j]]
+        if kind == "closes_earlier":
+            changed = [(d, a, b - 3600 if a < b and b - a >= 3 * 3600 else b) for d, a, b in original]
+        elif kind == "opens_later":
+            changed = [(d, a + 3600 if a < b and b - a >= 3 * 3600 else a, b) for d, a, b in original]
+        else:
+            open_days = sorted({d for d, _, _ in original})
+            gone = open_days[int(pick[j]) % len(open_days)] if len(open_days) > 1 else -1
+            changed = [(d, a, b) for d, a, b in original if d != gone]
+        rows.extend((j, d, a, b, effective) for d, a, b in changed)
+        stores += 1
+        dated += 1
+        if future[j]:
+            later = (start + timedelta(days=window_days + FUTURE_VERSION_DAYS)).isoformat()
+            rows.extend((j, d, a, b - 3600 if a < b and b - a >= 3 * 3600 else b, later) for d, a, b in original)
+            dated += 1
+        if dated_base[j]:
+            base[j] = (start - timedelta(days=DATED_BASE_DAYS)).isoformat()
+            dated += 1
+    return _Versions(base, rows, stores, dated)
+
+
+def _special_days(
+    rng: np.random.Generator, ids: list[str], plain: np.ndarray, share: float, start: date, window_days: int
+) -> tuple[str, dict[str, int]]:
+    """special_hours.csv lines for `share` of the chunk's plain stores, in random order, and their counts."""
+    n = len(ids)
+    chosen = plain & (rng.random(n) < share)
+    dates_per_store = rng.integers(1, 4, size=n)
+    hms = _hms_table()
+    lines: list[str] = []
+    counts = {"special_stores": int(chosen.sum()), "special_dates": 0, "closed_dates": 0}
+    for j in np.flatnonzero(chosen).tolist():
+        picked = rng.choice(window_days, size=min(int(dates_per_store[j]), window_days), replace=False)
+        kinds = rng.choice(len(_SPECIAL_KINDS), size=len(picked), p=_SPECIAL_KIND_WEIGHTS)
+        short = rng.integers(0, len(_SHORT_DAYS), size=len(picked))
+        for offset, k, s in zip(picked.tolist(), kinds.tolist(), short.tolist(), strict=True):
+            day = (start + timedelta(days=offset)).isoformat()
+            kind = _SPECIAL_KINDS[k]
+            if kind == "closed":
+                spans: list[tuple[int, int]] = []
+                counts["closed_dates"] += 1
+            elif kind == "short":
+                spans = [_SHORT_DAYS[s]]
+            elif kind == "split":
+                spans = [(11 * 3600, 14 * 3600), (17 * 3600, 21 * 3600)]
+            elif kind == "past_midnight":
+                spans = [(18 * 3600, 2 * 3600)]
+            else:  # whole_day: start == end (rule 5)
+                spans = [(6 * 3600, 6 * 3600)]
+            if not spans:
+                lines.append(f"{ids[j]},{day},,")
+            lines.extend(f"{ids[j]},{day},{hms[a]},{hms[b]}" for a, b in spans)
+            counts["special_dates"] += 1
+    order = rng.permutation(len(lines)).tolist()
+    return "".join(f"{lines[k]}\n" for k in order), counts
 
 
 # --- polls -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from stores.csv_rows import HOURS, POLLS, TIMEZONES
+from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES
 from stores.models import Store
 from stores.staging import Backend
 
@@ -55,6 +55,10 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     With `replace`, stored polls not in the file are deleted."""
     counts = stores_create(backend, "lm_stage_polls")
     backend.polls_lock()
+    # Every row written below, new or turned inactive, carries this one stamp (read under
+    # the loads lock: `staging.received_stamp`), so a report's cutoff sees all of this
+    # load or none of it. A changed row loses its earlier stamp and state (Poll.received_at).
+    received_at = backend.received_stamp()
     # Only what has to be written: polls not stored yet, and stored polls whose
     # status changes (active -> inactive; with replace, either way).
     changes = "p.active <> g.active" if replace else "p.active AND NOT g.active"
@@ -79,18 +83,20 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
         backend.temp_index("lm_write", "store_pk, ts")
         backend.execute(
             """
-            UPDATE stores_poll SET active = w.active FROM {t}lm_write AS w
+            UPDATE stores_poll SET active = w.active, received_at = %s FROM {t}lm_write AS w
             WHERE w.present AND stores_poll.store_id = w.store_pk AND stores_poll.observed_at_utc = w.ts
-            """
+            """,
+            [received_at],
         )
     if counts.inserted:
         with backend.polls_bulk(counts.inserted):
             # In key order: the unique index then grows at the right of each store.
             backend.execute(
                 """
-                INSERT INTO stores_poll (store_id, observed_at_utc, active)
-                SELECT store_pk, ts, active FROM {t}lm_write WHERE NOT present ORDER BY store_pk, ts
-                """
+                INSERT INTO stores_poll (store_id, observed_at_utc, active, received_at)
+                SELECT store_pk, ts, active, %s FROM {t}lm_write WHERE NOT present ORDER BY store_pk, ts
+                """,
+                [received_at],
             )
     backend.table_drop("lm_write")
     if replace:
@@ -108,57 +114,129 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
 
 
 def business_hours_merge(backend: Backend, *, replace: bool) -> MergeCounts:
-    """Make each mentioned store's rows exactly the file's distinct rows; rows that
-    stay are not rewritten, so a repeated load changes nothing (not even ids).
-    With `replace`, the hours of stores not in the file are deleted too."""
+    """Make each weekly version the file mentions, a (store, effective_from) pair (NULL: the
+    undated version, SEMANTICS.md rule 10), exactly the file's distinct rows of it; the other
+    versions of a mentioned store stay. Rows that stay are not rewritten, so a repeated load
+    changes nothing (not even ids). With `replace`, every weekly row not in the file is deleted,
+    of any version and store."""
     counts = stores_create(backend, "lm_stage_hours")
+    same = backend.same
     backend.table_create_as(
         "lm_new_hours",
         """
-        SELECT DISTINCT s.id AS store_pk, st.day, st.start_t, st.end_t
+        SELECT DISTINCT s.id AS store_pk, st.day, st.start_t, st.end_t, st.effective_from
         FROM {t}lm_stage_hours AS st JOIN stores_store AS s ON s.store_id = st.store_ext
         """,
     )
     backend.temp_index("lm_new_hours", "store_pk, day, start_t, end_t")
-    same = """
-        SELECT 1 FROM {t}lm_new_hours AS n
+    backend.table_create_as("lm_versions", "SELECT DISTINCT store_pk, effective_from FROM {t}lm_new_hours")
+    backend.temp_index("lm_versions", "store_pk")
+    kept = f"""
+        SELECT 1 FROM {{t}}lm_new_hours AS n
         WHERE n.store_pk = b.store_id AND n.day = b.day_of_week
           AND n.start_t = b.start_time_local AND n.end_t = b.end_time_local
+          AND n.effective_from {same} b.effective_from
     """
-    mentioned = "" if replace else "b.store_id IN (SELECT store_pk FROM {t}lm_new_hours) AND"
+    mentioned = (
+        ""
+        if replace
+        else f"""EXISTS (
+            SELECT 1 FROM {{t}}lm_versions AS v
+            WHERE v.store_pk = b.store_id AND v.effective_from {same} b.effective_from
+        ) AND"""
+    )
     deleted = backend.execute(
         f"""
         DELETE FROM stores_businesshours WHERE id IN (
-            SELECT b.id FROM stores_businesshours AS b WHERE {mentioned} NOT EXISTS ({same})
+            SELECT b.id FROM stores_businesshours AS b WHERE {mentioned} NOT EXISTS ({kept})
         )
         """
     ).rowcount
     # Rows repeated in the table itself (stored by something other than this
-    # loader) would survive the diff above; keep one of each.
+    # loader) would survive the diff above; keep one of each (GROUP BY takes
+    # NULLs as one value: the undated version's repeats are found too).
     deleted += backend.execute(
         """
         DELETE FROM stores_businesshours
-        WHERE store_id IN (SELECT store_pk FROM {t}lm_new_hours)
+        WHERE store_id IN (SELECT store_pk FROM {t}lm_versions)
           AND id NOT IN (
             SELECT min(id) FROM stores_businesshours
-            WHERE store_id IN (SELECT store_pk FROM {t}lm_new_hours)
-            GROUP BY store_id, day_of_week, start_time_local, end_time_local
+            WHERE store_id IN (SELECT store_pk FROM {t}lm_versions)
+            GROUP BY store_id, day_of_week, start_time_local, end_time_local, effective_from
           )
         """
     ).rowcount
     counts.deleted = deleted
     counts.inserted = backend.execute(
-        """
-        INSERT INTO stores_businesshours (store_id, day_of_week, start_time_local, end_time_local)
-        SELECT n.store_pk, n.day, n.start_t, n.end_t FROM {t}lm_new_hours AS n
+        f"""
+        INSERT INTO stores_businesshours (store_id, day_of_week, start_time_local, end_time_local, effective_from)
+        SELECT n.store_pk, n.day, n.start_t, n.end_t, n.effective_from FROM {{t}}lm_new_hours AS n
         WHERE NOT EXISTS (
             SELECT 1 FROM stores_businesshours AS b
             WHERE n.store_pk = b.store_id AND n.day = b.day_of_week
               AND n.start_t = b.start_time_local AND n.end_t = b.end_time_local
+              AND n.effective_from {same} b.effective_from
         )
         """
     ).rowcount
+    backend.table_drop("lm_versions")
     backend.table_drop("lm_new_hours")
+    return counts
+
+
+def special_hours_merge(backend: Backend, *, replace: bool) -> MergeCounts:
+    """Make the special rows of each (store, local date) the file mentions exactly the file's
+    distinct rows of it (SEMANTICS.md rule 11; a closed row has NULL times); other dates stay.
+    Rows that stay are not rewritten, so a repeated load changes nothing. With `replace`, every
+    special row not in the file is deleted."""
+    counts = stores_create(backend, "lm_stage_special")
+    same = backend.same
+    backend.table_create_as(
+        "lm_new_special",
+        """
+        SELECT DISTINCT s.id AS store_pk, st.day, st.start_t, st.end_t
+        FROM {t}lm_stage_special AS st JOIN stores_store AS s ON s.store_id = st.store_ext
+        """,
+    )
+    backend.temp_index("lm_new_special", "store_pk, day")
+    match = f"""
+        n.store_pk = b.store_id AND n.day = b.date
+        AND n.start_t {same} b.start_time_local AND n.end_t {same} b.end_time_local
+    """
+    mentioned = (
+        ""
+        if replace
+        else "EXISTS (SELECT 1 FROM {t}lm_new_special AS m WHERE m.store_pk = b.store_id AND m.day = b.date) AND"
+    )
+    deleted = backend.execute(
+        f"""
+        DELETE FROM stores_specialhours WHERE id IN (
+            SELECT b.id FROM stores_specialhours AS b
+            WHERE {mentioned} NOT EXISTS (SELECT 1 FROM {{t}}lm_new_special AS n WHERE {match})
+        )
+        """
+    ).rowcount
+    # Repeats stored by something other than this loader: keep one of each.
+    deleted += backend.execute(
+        """
+        DELETE FROM stores_specialhours
+        WHERE store_id IN (SELECT store_pk FROM {t}lm_new_special)
+          AND id NOT IN (
+            SELECT min(id) FROM stores_specialhours
+            WHERE store_id IN (SELECT store_pk FROM {t}lm_new_special)
+            GROUP BY store_id, date, start_time_local, end_time_local
+          )
+        """
+    ).rowcount
+    counts.deleted = deleted
+    counts.inserted = backend.execute(
+        f"""
+        INSERT INTO stores_specialhours (store_id, date, start_time_local, end_time_local)
+        SELECT n.store_pk, n.day, n.start_t, n.end_t FROM {{t}}lm_new_special AS n
+        WHERE NOT EXISTS (SELECT 1 FROM stores_specialhours AS b WHERE {match})
+        """
+    ).rowcount
+    backend.table_drop("lm_new_special")
     return counts
 
 
@@ -213,4 +291,9 @@ class Merge(Protocol):
 
 
 # The merge of each kind of file (`stores.csv_rows` kinds).
-MERGES: dict[str, Merge] = {POLLS: polls_merge, HOURS: business_hours_merge, TIMEZONES: timezones_merge}
+MERGES: dict[str, Merge] = {
+    POLLS: polls_merge,
+    HOURS: business_hours_merge,
+    TIMEZONES: timezones_merge,
+    SPECIAL: special_hours_merge,
+}

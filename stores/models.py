@@ -6,6 +6,7 @@ that there is exactly one place that interprets them (SEMANTICS.md).
 """
 
 from django.db import models
+from django.db.models.functions import Now
 
 
 class Store(models.Model):
@@ -109,18 +110,30 @@ class Poll(models.Model):
     Keyed by (store, observed_at_utc): loading the same poll twice keeps one
     row, and two polls of one instant with different statuses are kept as one
     inactive poll (SEMANTICS.md rule 7), so ingestion can be repeated freely.
+
+    `received_at` is when the row took its current value: a report reads only
+    the polls received at or before its data cutoff, so all its shards read the
+    same polls however many arrive meanwhile (`stores.staging.polls_received_cutoff`).
     """
 
     # No separate index on store: the unique (store, time) index serves it.
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="polls", db_index=False)
     observed_at_utc = models.DateTimeField()
     active = models.BooleanField()
+    # Loads and POST /api/polls stamp every row they insert or change with one instant
+    # read while they hold the loads lock (`stores.staging.received_stamp`), so that a
+    # cutoff handed out under that lock is never undercut by a load still in flight. A
+    # poll turned inactive by a conflicting one gets the new stamp: its earlier state is
+    # not kept, so a report re-run with a cutoff before that change no longer sees the
+    # poll at all. Other writers (the ORM, fixtures) get the database's clock.
+    received_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         constraints = [
-            # Also the report's index. On PostgreSQL, migration 0002 rebuilds it
-            # with `active` INCLUDEd, so a report reads its polls in (store,
-            # time) order by an index-only scan (SQLite has no INCLUDE).
+            # Also the report's index. On PostgreSQL, migrations 0002 and 0004 rebuild
+            # it with `active` and `received_at` INCLUDEd, so a report reads its polls
+            # up to its cutoff in (store, time) order by an index-only scan (SQLite has
+            # no INCLUDE).
             models.UniqueConstraint(fields=["store", "observed_at_utc"], name="poll_store_time_uniq"),
         ]
         indexes = [
@@ -130,6 +143,11 @@ class Poll(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id} {self.observed_at_utc:%Y-%m-%d %H:%M:%S} {'active' if self.active else 'inactive'}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A row saved one by one (the admin) takes a new value: stamped like a new row.
+        self.received_at = Now()
+        super().save(*args, **kwargs)
 
     @property
     def status(self) -> str:

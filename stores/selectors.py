@@ -8,12 +8,21 @@ the (store, observed_at_utc) index evaluated for those 50 stores only.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from stores.models import BusinessHours, Poll, Store
+from stores.models import BusinessHours, Poll, SpecialHours, Store
+
+
+def stores_by_id(store_id: str) -> QuerySet[Store]:
+    """The store with external id `store_id` (none or one). An id holding a NUL matches none without
+    asking the database: no store can have one (PostgreSQL text cannot hold it, and would raise)."""
+    if "\x00" in store_id:
+        return Store.objects.none()
+    return Store.objects.filter(store_id=store_id)
 
 
 def store_list(*, search: str | None = None) -> QuerySet[Store]:
@@ -55,17 +64,44 @@ def store_summaries(page: Iterable[Store]) -> list[Store]:
     return [found[pk] for pk in pks if pk in found]
 
 
-def store_detail(*, store_id: str) -> Store:
-    """One store by its external id, annotated by `with_summary`, its hours rows prefetched
-    (ordered by day, start, end). Raises Store.DoesNotExist."""
-    hours = BusinessHours.objects.order_by("day_of_week", "start_time_local", "end_time_local")
+def store_detail(*, store_id: str, special_from: dt.date | None = None, special_until: dt.date | None = None) -> Store:
+    """One store by its external id, annotated by `with_summary`, with prefetched
+
+    - `business_hours`: every weekly row, by version (undated first, then by `effective_from`),
+      day, start, end (rules 5, 10);
+    - `special_hours`: its special-hours rows on local dates from `special_from` to
+      `special_until` (both included, each optional), by date, closed rows first, then start (rule 11).
+
+    Raises Store.DoesNotExist.
+    """
+    hours = BusinessHours.objects.order_by(
+        F("effective_from").asc(nulls_first=True), "day_of_week", "start_time_local", "end_time_local"
+    )
+    special = special_hours_ordered(SpecialHours.objects.all())
+    if special_from is not None:
+        special = special.filter(date__gte=special_from)
+    if special_until is not None:
+        special = special.filter(date__lte=special_until)
     return (
-        with_summary(Store.objects.filter(store_id=store_id))
-        .prefetch_related(Prefetch("business_hours", queryset=hours))
+        with_summary(stores_by_id(store_id))
+        .prefetch_related(Prefetch("business_hours", queryset=hours), Prefetch("special_hours", queryset=special))
         .get()
     )
 
 
+def special_hours_ordered(rows: QuerySet[SpecialHours]) -> QuerySet[SpecialHours]:
+    """`rows` by date, the closed rows (no times) first, then by start and end: the same order on
+    PostgreSQL and SQLite, which put NULLs at opposite ends by default."""
+    return rows.order_by("date", F("start_time_local").asc(nulls_first=True), F("end_time_local").asc(nulls_first=True))
+
+
+def special_day(*, store_id: str, date: dt.date) -> tuple[Store, list[SpecialHours]]:
+    """A store by its external id and its special-hours rows on local date `date`, ordered as
+    `special_hours_ordered` ([] when it has none: the weekly schedule applies). Raises Store.DoesNotExist."""
+    store = stores_by_id(store_id).get()
+    return store, list(special_hours_ordered(SpecialHours.objects.filter(store=store, date=date)))
+
+
 def store_get(*, store_id: str) -> Store:
     """One store by its external id. Raises Store.DoesNotExist."""
-    return Store.objects.get(store_id=store_id)
+    return stores_by_id(store_id).get()

@@ -1,9 +1,14 @@
 """Shapes of the stores API's answers (data only; the work is in stores/services.py)."""
 
+import datetime as dt
+from itertools import groupby
+from operator import attrgetter
+
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from stores import schedule
+from stores import calendar_rows, schedule
 
 
 class PollPushResultSerializer(serializers.Serializer):
@@ -100,23 +105,180 @@ class OpenDaySerializer(serializers.Serializer):
     intervals = LocalIntervalSerializer(many=True)
 
 
-class StoreDetailSerializer(StoreSerializer):
-    """A store with its weekly schedule as given (`hours`) and as the store is open each local day (`hours_merged`)."""
+class WeeklyVersionSerializer(serializers.Serializer):
+    """One version of the weekly schedule (rule 10): its rows as given and merged per weekday, and
+    the local dates whose periods it supplies, [applies_from, applies_until)."""
 
+    effective_from = serializers.DateField(allow_null=True, help_text="null: the version effective since always")
+    applies_from = serializers.DateField(
+        allow_null=True,
+        help_text="first local date whose periods come from this version; null: every date before applies_until "
+        "(the undated version, or the earliest one of a store without an undated version)",
+    )
+    applies_until = serializers.DateField(
+        allow_null=True, help_text="the next version's effective_from (excluded); null: every later date"
+    )
+    hours = BusinessHoursRowSerializer(many=True)
+    hours_merged = OpenDaySerializer(many=True)
+
+
+class SpecialHoursRowSerializer(serializers.Serializer):
+    """One special-hours row as given (rule 11): both times null = a closed row."""
+
+    start_time_local = LocalTimeField(allow_null=True, help_text="local wall time HH:MM:SS; null with end: closed")
+    end_time_local = LocalTimeField(allow_null=True, help_text="local wall time HH:MM:SS; null with start: closed")
+
+
+class SpecialDaySerializer(serializers.Serializer):
+    """The special-hours rows of one local date (rule 11): they replace every weekly period starting that date."""
+
+    date = serializers.DateField(help_text="the store's local date")
+    closed = serializers.BooleanField(help_text="true when no row has times: no period starts on the date")
+    rows = SpecialHoursRowSerializer(many=True)
+
+
+class StoreSpecialDaySerializer(SpecialDaySerializer):
+    """A special date of a store (GET and PUT /api/stores/{store_id}/special-days/{date})."""
+
+    store_id = serializers.CharField()
+
+
+class StoreDetailSerializer(StoreSerializer):
+    """A store with its weekly schedule as given (`hours`), its versions (`versions`), the latest
+    version merged per weekday (`hours_merged`) and its special days (`special_days`)."""
+
+    # Every version's rows, as before versions existed; `versions` says which is which.
     hours = BusinessHoursRowSerializer(many=True, source="business_hours.all")
     hours_merged = serializers.SerializerMethodField()
+    versions = serializers.SerializerMethodField()
+    special_days = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenDaySerializer(many=True))
     def get_hours_merged(self, store) -> list[dict]:
-        rows = [
-            (h.day_of_week, _seconds(h.start_time_local), _seconds(h.end_time_local))
-            for h in store.business_hours.all()
-        ]
-        merged = schedule.weekly_open_intervals(rows)
-        return [
-            {"day_of_week": day, "intervals": [{"start": _clock(a), "end": _clock(b)} for a, b in merged[day]]}
-            for day in range(7)
-        ]
+        versions = _versions(store)
+        return _merged(versions[-1]["hours"] if versions else [])
+
+    @extend_schema_field(WeeklyVersionSerializer(many=True))
+    def get_versions(self, store) -> list[dict]:
+        return WeeklyVersionSerializer(_versions(store), many=True).data
+
+    @extend_schema_field(SpecialDaySerializer(many=True))
+    def get_special_days(self, store) -> list[dict]:
+        days = []
+        # Prefetched by date (stores/selectors.py): each date's rows are consecutive.
+        for date, group in groupby(store.special_hours.all(), attrgetter("date")):
+            rows = list(group)
+            days.append({"date": date, "closed": all(r.start_time_local is None for r in rows), "rows": rows})
+        return SpecialDaySerializer(days, many=True).data
+
+
+def _versions(store) -> list[dict]:
+    """The store's versions in rule 10's order (undated first), each with its rows and its dates."""
+    by_version: dict[dt.date | None, list] = {}
+    for row in store.business_hours.all():
+        by_version.setdefault(row.effective_from, []).append(row)
+    return [
+        {
+            "effective_from": span.effective_from,
+            "applies_from": span.applies_from,
+            "applies_until": span.applies_until,
+            "hours": by_version[span.effective_from],
+            "hours_merged": _merged(by_version[span.effective_from]),
+        }
+        for span in calendar_rows.version_spans(list(by_version))
+    ]
+
+
+def _merged(rows) -> list[dict]:
+    """Per weekday 0..6 the merged local intervals of `rows` (stores/schedule.py; no rows: 24x7)."""
+    merged = schedule.weekly_open_intervals(
+        [(h.day_of_week, _seconds(h.start_time_local), _seconds(h.end_time_local)) for h in rows]
+    )
+    return [
+        {"day_of_week": day, "intervals": [{"start": _clock(a), "end": _clock(b)} for a, b in merged[day]]}
+        for day in range(7)
+    ]
+
+
+# --- Calendar requests and answers ------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class CalendarDateField(serializers.Field):
+    """A local date `YYYY-MM-DD` read by stores.calendar_rows.date_parse (1971-01-01 to 9998-12-31)."""
+
+    def to_internal_value(self, data) -> dt.date:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("not a date (expected YYYY-MM-DD)")
+        try:
+            return calendar_rows.date_parse(data, field=self.field_name)
+        except calendar_rows.FieldError as exc:
+            raise serializers.ValidationError(exc.reason) from None
+
+    def to_representation(self, value: dt.date) -> str:
+        return value.isoformat()
+
+
+class StoreDetailQuerySerializer(serializers.Serializer):
+    special_from = CalendarDateField(required=False)
+    special_until = CalendarDateField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("special_from"), attrs.get("special_until")
+        if start is not None and end is not None and start > end:
+            raise serializers.ValidationError({"special_until": f"{end} is before special_from {start}"})
+        return attrs
+
+
+class WeeklyVersionRequestSerializer(serializers.Serializer):
+    """PUT /api/stores/{store_id}/hours (documentation of the request; stores/calendar_services.py validates it)."""
+
+    effective_from = serializers.DateField(
+        allow_null=True, help_text="the version to replace: its local date YYYY-MM-DD, or null for the undated version"
+    )
+    rows = BusinessHoursRowSerializer(many=True, help_text="the version's rows from now on; [] removes the version")
+
+
+class WeeklyVersionResultSerializer(serializers.Serializer):
+    """One version after PUT /api/stores/{store_id}/hours: rows it had (`deleted`) and has now."""
+
+    store_id = serializers.CharField()
+    effective_from = serializers.DateField(allow_null=True)
+    deleted = serializers.IntegerField()
+    inserted = serializers.IntegerField()
+    hours = BusinessHoursRowSerializer(many=True, source="rows")
+
+
+class SpecialPushItemSerializer(serializers.Serializer):
+    """One row of a POST /api/special-days JSON batch (documentation; stores/calendar_rows.py validates it)."""
+
+    store_id = serializers.CharField(max_length=64, help_text="opaque id: a 19-digit integer or a UUID, as text")
+    date = serializers.DateField(help_text="the store's local date YYYY-MM-DD")
+    start_time_local = LocalTimeField(
+        required=False, allow_null=True, help_text="HH:MM:SS; empty, null or missing with end: closed"
+    )
+    end_time_local = LocalTimeField(
+        required=False, allow_null=True, help_text="HH:MM:SS; empty, null or missing with start: closed"
+    )
+
+
+class SpecialPushResultSerializer(serializers.Serializer):
+    """What a batch did: `received` rows, `dates_replaced` distinct (store, date) pairs whose rows
+    were replaced, `deleted` rows they had, `inserted` rows stored, `stores_touched`, `stores_created`."""
+
+    received = serializers.IntegerField()
+    dates_replaced = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    inserted = serializers.IntegerField()
+    stores_touched = serializers.IntegerField()
+    stores_created = serializers.IntegerField()
+
+
+class CalendarErrorSerializer(serializers.Serializer):
+    """A refused calendar request: `detail` names the field (or the rows); `errors` lists every bad row."""
+
+    detail = serializers.CharField()
+    errors = RowErrorSerializer(many=True, required=False)
 
 
 class StoreListQuerySerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Load polls, business hours and timezones into the database (issue 4).
+"""Load polls, business hours, special hours and timezones into the database (issue 4, "Real calendars").
 
 Every load streams its rows, validated by `stores.csv_rows`, into a temporary
 staging table (PostgreSQL: `COPY`; SQLite: batched `executemany`) and then
@@ -11,11 +11,17 @@ What a load means (idempotent, so it can be repeated freely):
 - polls are keyed by (store, observed_at_utc): a poll already stored is a
   duplicate, and two polls of one instant with different statuses are one
   inactive poll, within a file and across loads (SEMANTICS.md rule 7);
-- business hours and timezones *replace* those of the stores the file
-  mentions and leave other stores alone;
-- `replace=True` makes the given files the whole truth: hours of stores not
-  in the hours file are removed, timezones of stores not in the timezones
-  file are set to NULL, polls not in the polls file are deleted;
+- timezones *replace* those of the stores the file mentions and leave other
+  stores alone;
+- business hours replace, for each store the file mentions, the weekly
+  *version* with the same `effective_from` (rows without one: the undated
+  version; SEMANTICS.md rule 10); the store's other versions stay;
+- special hours replace the rows of each (store, local date) the file
+  mentions (rule 11); the store's other dates stay;
+- `replace=True` makes the given files the whole truth: weekly and special
+  rows not in their file are removed (of any version, date or store),
+  timezones of stores not in the timezones file are set to NULL, polls not
+  in the polls file are deleted;
 - stores are created for every store id mentioned, never deleted.
 
 Bad rows are skipped and counted (`on_reject` gets each one); with
@@ -44,7 +50,7 @@ from typing import Any, TextIO, cast
 from django.db import connection, transaction
 
 from stores import csv_rows, merges, staging
-from stores.csv_rows import HOURS, POLLS, TIMEZONES, RowError
+from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES, RowError
 from stores.staging import Chunk
 
 FIRST_REJECTS_KEPT = 20
@@ -59,8 +65,8 @@ Progress = Callable[[str, int, int], None]
 class FileLoadResult:
     """What one file (or pushed batch) did to the database.
 
-    `inserted`: new rows (polls, hours) or timezones set on a store that had none;
-    `updated`: polls turned inactive by a conflicting status, or timezones changed;
+    `inserted`: new rows (polls, weekly or special hours) or timezones set on a store that
+    had none; `updated`: polls turned inactive by a conflicting status, or timezones changed;
     `deleted`: hours rows or polls removed (replacing); `duplicates`: valid rows
     that changed nothing. `stores_touched`: distinct stores in the valid rows.
     """
@@ -147,6 +153,23 @@ def business_hours_load(
     )
 
 
+def special_hours_load(
+    source: Source,
+    *,
+    name: str | None = None,
+    replace: bool = False,
+    strict: bool = False,
+    on_reject: OnReject | None = None,
+    progress: Progress | None = None,
+) -> FileLoadResult:
+    """Load a special hours CSV (`store_id`, `date`, `start_time_local`, `end_time_local`; both
+    times empty = closed that date, SEMANTICS.md rule 11) in its own transaction: the rows of
+    each (store, date) it mentions become the file's. See `polls_load`."""
+    return _single_load(
+        SPECIAL, source, name=name, replace=replace, strict=strict, on_reject=on_reject, progress=progress
+    )
+
+
 def timezones_load(
     source: Source,
     *,
@@ -168,12 +191,16 @@ def data_load(
     polls: Source | None = None,
     hours: Source | None = None,
     timezones: Source | None = None,
+    special: Source | None = None,
     replace: bool = False,
     strict: bool = False,
     on_reject: OnReject | None = None,
     progress: Progress | None = None,
 ) -> DataLoadResult:
-    """Load up to three files in ONE transaction: all of them are stored, or nothing.
+    """Load up to four files in ONE transaction: all of them are stored, or nothing.
+
+    `hours` is a weekly schedule file (`menu_hours.csv`, with or without
+    `effective_from`), `special` a special hours file (`special_hours.csv`).
 
     `replace`: the given files are the whole truth for their kinds (module
     docstring). `strict`: any bad row aborts the load. `on_reject(RowError)` is
@@ -185,9 +212,10 @@ def data_load(
     when `strict` and any file has a bad row (all files are still read, so every
     bad row is reported).
     """
-    sources = [(kind, src) for kind, src in ((TIMEZONES, timezones), (HOURS, hours), (POLLS, polls)) if src is not None]
+    given = ((TIMEZONES, timezones), (HOURS, hours), (SPECIAL, special), (POLLS, polls))
+    sources = [(kind, src) for kind, src in given if src is not None]
     if not sources:
-        raise ValueError("data_load needs at least one of polls, hours, timezones")
+        raise ValueError("data_load needs at least one of polls, hours, special, timezones")
     for kind, src in sources:
         if not hasattr(src, "read"):
             csv_rows.header_check(src, kind)
@@ -386,7 +414,7 @@ def _rows_store(kind: str, chunks: Iterable[Chunk], result: FileLoadResult, *, r
     stage = staging.STAGES[kind]
     with connection.cursor() as cursor:
         backend = staging.backend_create(cursor)
-        backend.table_create(stage.table, stage.columns)
+        backend.table_create(stage.table, stage.columns, stage.nullable)
         valid = 0
         with backend.writer(stage) as write:
             for chunk in chunks:

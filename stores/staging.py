@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from stores.csv_rows import HOURS, POLLS, TIMEZONES
+from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES
 
 # PostgreSQL bulk mode (see PostgresBackend.polls_bulk): at least this many new polls,
 # and at least 1/BULK_MAX_GROWTH of the rows already stored.
@@ -46,6 +47,57 @@ def loads_serialize() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOADS_LOCK_KEY])
 
 
+# --- Received stamps and data cutoffs -------------------------------------------------
+#
+# A report's shards run one after another or side by side, for seconds, in other
+# processes, while polls keep arriving; each shard reads only the polls with
+# received_at <= the report's data cutoff, so they all read the same polls. That needs:
+# every poll stamped at or before a cutoff is committed when the cutoff is handed out,
+# and every poll committed later is stamped after it. So a load reads its stamp while
+# it holds the loads lock (exclusive), and a cutoff is read while holding the same lock
+# shared: a cutoff waits for the load in flight to commit (its rows: stamped before),
+# and the next load waits for the cutoff (its rows: stamped after). Commit and lock
+# hand-over lie between the two clock readings, so they never fall in the same
+# microsecond. One clock, the database's, reads both (PostgreSQL's clock_timestamp();
+# SQLite is in this process). The stamp is an instant, not a transaction id: it can be
+# given back (`received_before`) to re-read the same polls later.
+#
+# Why not a PostgreSQL exported snapshot: it lives only as long as the transaction
+# that exported it stays open, across every shard of every worker, retries and
+# redeliveries included, and it cannot be given again to re-run a report next week.
+
+
+def received_stamp() -> dt.datetime:
+    """The `received_at` of the polls the current load writes: now (UTC), read while holding
+    the loads lock (taken here if the caller has not yet: it is held until the transaction ends)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Re-entrant: a second hold by the same transaction costs one round trip.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOADS_LOCK_KEY])
+            cursor.execute("SELECT clock_timestamp()")
+            return cursor.fetchone()[0]
+    # SQLite: loads run in BEGIN IMMEDIATE transactions, which hold the one write lock.
+    return timezone.now()
+
+
+def polls_received_cutoff() -> dt.datetime:
+    """A data cutoff for a report, now (UTC): every poll with received_at at or before it is
+    committed, and every poll a load commits from now on is stamped later.
+
+    Waits for the load in flight, if any, to commit (PostgreSQL: the loads lock, shared, so
+    cutoffs do not wait for each other; SQLite: the write lock). Called outside a
+    transaction, the lock is let go at once; inside one, when that transaction ends.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOADS_LOCK_KEY])
+                cursor.execute("SELECT clock_timestamp()")
+                return cursor.fetchone()[0]
+        # SQLite's BEGIN IMMEDIATE waited for the write lock: no load is in flight.
+        return timezone.now()
+
+
 # --- Staging tables -------------------------------------------------------------------
 
 
@@ -56,6 +108,8 @@ class Stage:
     columns: tuple[tuple[str, str, str], ...]
     # A chunk of rows as COPY text (PostgreSQL), every value as given (`copy_escaped`).
     copy_text: Callable[[Chunk], str]
+    # The columns whose rows may hold None (NULL); every other column is NOT NULL.
+    nullable: tuple[str, ...] = ()
 
 
 # PostgreSQL's text COPY format gives these characters a meaning; a backslash before
@@ -84,11 +138,22 @@ def _polls_copy_text(chunk: Chunk) -> str:
     return text
 
 
+# NULL in the text COPY format. The other fields of a row that may hold None (a date,
+# a time) are in fixed forms that never read as it.
+_COPY_NULL = "\\N"
+
+
 def _hours_copy_text(chunk: Chunk) -> str:
-    text = "".join([f"{s}\t{d}\t{a}\t{b}\n" for s, d, a, b in chunk])
-    if "\\" in text:
-        text = "".join([f"{copy_escaped(s)}\t{d}\t{a}\t{b}\n" for s, d, a, b in chunk])
-    return text
+    # The NULLs hold backslashes of their own: only the ids are looked at.
+    escape = copy_escaped if "\\" in "".join([row[0] for row in chunk]) else str
+    null = _COPY_NULL
+    return "".join([f"{escape(s)}\t{d}\t{a}\t{b}\t{e or null}\n" for s, d, a, b, e in chunk])
+
+
+def _special_copy_text(chunk: Chunk) -> str:
+    # Special-hours files are small (a row per store and holiday): each id is escaped.
+    null = _COPY_NULL
+    return "".join([f"{copy_escaped(s)}\t{d}\t{a or null}\t{b or null}\n" for s, d, a, b in chunk])
 
 
 def _timezones_copy_text(chunk: Chunk) -> str:
@@ -116,13 +181,26 @@ STAGES: dict[str, Stage] = {
             ("day", "smallint", "integer"),
             ("start_t", "time", "text"),
             ("end_t", "time", "text"),
+            ("effective_from", "date", "text"),
         ),
         _hours_copy_text,
+        nullable=("effective_from",),
     ),
     TIMEZONES: Stage(
         "lm_stage_tz",
         (("line", "bigint", "integer"), ("store_ext", "text", "text"), ("tz", "text", "text")),
         _timezones_copy_text,
+    ),
+    SPECIAL: Stage(
+        "lm_stage_special",
+        (
+            ("store_ext", "text", "text"),
+            ("day", "date", "text"),
+            ("start_t", "time", "text"),
+            ("end_t", "time", "text"),
+        ),
+        _special_copy_text,
+        nullable=("start_t", "end_t"),
     ),
 }
 
@@ -140,6 +218,8 @@ class Backend(abc.ABC):
 
     temp = ""  # schema prefix of temporary tables
     all_true = ""  # aggregate: true when every value is true
+    # `a {same} b`: true when both are equal or both NULL (an undated version, a closed day).
+    same = ""
 
     def __init__(self, cursor: CursorWrapper):
         self.cursor = cursor
@@ -155,9 +235,11 @@ class Backend(abc.ABC):
     def table_drop(self, table: str) -> None:
         self.execute(f"DROP TABLE IF EXISTS {{t}}{table}")
 
-    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]]) -> None:
+    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]], nullable: Sequence[str] = ()) -> None:
         self.table_drop(table)
-        cols = ", ".join(f"{n} {self.column_type(pg, lite)} NOT NULL" for n, pg, lite in columns)
+        cols = ", ".join(
+            f"{n} {self.column_type(pg, lite)}{'' if n in nullable else ' NOT NULL'}" for n, pg, lite in columns
+        )
         self.execute(f"CREATE TEMP TABLE {table} ({cols})")
 
     def table_create_as(self, table: str, select: str) -> None:
@@ -167,6 +249,10 @@ class Backend(abc.ABC):
     def now(self) -> Any:
         """The current time as the database driver takes a datetime parameter."""
         return connection.ops.adapt_datetimefield_value(timezone.now())
+
+    def received_stamp(self) -> Any:
+        """`received_stamp()` as the database driver takes a datetime parameter."""
+        return connection.ops.adapt_datetimefield_value(received_stamp())
 
     @staticmethod
     @abc.abstractmethod
@@ -197,13 +283,14 @@ class Backend(abc.ABC):
 class PostgresBackend(Backend):
     temp = "pg_temp."
     all_true = "bool_and"
+    same = "IS NOT DISTINCT FROM"
 
     @staticmethod
     def column_type(pg: str, lite: str) -> str:
         return pg
 
-    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]]) -> None:
-        super().table_create(table, columns)
+    def table_create(self, table: str, columns: Sequence[tuple[str, str, str]], nullable: Sequence[str] = ()) -> None:
+        super().table_create(table, columns, nullable)
         # The merge groups and joins a million rows: let it hash in memory
         # rather than spill to disk (reset at the end of the transaction).
         self.execute("SET LOCAL work_mem = '256MB'")
@@ -308,6 +395,7 @@ class PostgresBackend(Backend):
 class SqliteBackend(Backend):
     temp = "temp."
     all_true = "min"
+    same = "IS"
 
     @staticmethod
     def column_type(pg: str, lite: str) -> str:

@@ -11,17 +11,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loopmonitor.api import CsvTextParser, ErrorSerializer, SafeJSONParser
-from stores import selectors
+from stores import calendar_services, selectors
+from stores.calendar_rows import FieldError, date_parse
 from stores.csv_rows import BadFile
 from stores.models import Store
 from stores.serializers import (
+    CalendarErrorSerializer,
     PollPushErrorSerializer,
     PollPushItemSerializer,
     PollPushResultSerializer,
     RowErrorSerializer,
+    SpecialPushItemSerializer,
+    SpecialPushResultSerializer,
+    StoreDetailQuerySerializer,
     StoreDetailSerializer,
     StoreListQuerySerializer,
     StoreSerializer,
+    StoreSpecialDaySerializer,
+    WeeklyVersionRequestSerializer,
+    WeeklyVersionResultSerializer,
 )
 from stores.services import RowsRejected, polls_push
 
@@ -189,47 +197,476 @@ class StoreListView(generics.ListAPIView):
         return selectors.store_summaries(super().paginate_queryset(queryset))
 
 
+_DETAIL_EXAMPLE = {
+    **_EXAMPLE_STORE,
+    "hours": [
+        {"day_of_week": 0, "start_time_local": "09:00:00", "end_time_local": "12:00:00", "effective_from": None},
+        {
+            "day_of_week": 0,
+            "start_time_local": "13:00:00",
+            "end_time_local": "15:00:00",
+            "effective_from": "2023-01-23",
+        },
+    ],
+    "hours_merged": [
+        {"day_of_week": day, "intervals": [{"start": "13:00:00", "end": "15:00:00"}] if day == 0 else []}
+        for day in range(7)
+    ],
+    "versions": [
+        {
+            "effective_from": None,
+            "applies_from": None,
+            "applies_until": "2023-01-23",
+            "hours": [{"day_of_week": 0, "start_time_local": "09:00:00", "end_time_local": "12:00:00"}],
+            "hours_merged": [
+                {"day_of_week": day, "intervals": [{"start": "09:00:00", "end": "12:00:00"}] if day == 0 else []}
+                for day in range(7)
+            ],
+        },
+        {
+            "effective_from": "2023-01-23",
+            "applies_from": "2023-01-23",
+            "applies_until": None,
+            "hours": [{"day_of_week": 0, "start_time_local": "13:00:00", "end_time_local": "15:00:00"}],
+            "hours_merged": [
+                {"day_of_week": day, "intervals": [{"start": "13:00:00", "end": "15:00:00"}] if day == 0 else []}
+                for day in range(7)
+            ],
+        },
+    ],
+    "special_days": [
+        {"date": "2023-01-30", "closed": True, "rows": [{"start_time_local": None, "end_time_local": None}]},
+        {
+            "date": "2023-02-06",
+            "closed": False,
+            "rows": [{"start_time_local": "10:00:00", "end_time_local": "11:00:00"}],
+        },
+    ],
+}
+_UNKNOWN_STORE_EXAMPLE = OpenApiExample(
+    "Unknown store", value={"detail": "No store with store_id '42'."}, response_only=True, status_codes=["404"]
+)
+
+
 class StoreDetailView(APIView):
-    """GET /api/stores/{store_id}: the store's summary, its hours as given and merged per local day."""
+    """GET /api/stores/{store_id}: the store's summary, its weekly versions and its special days."""
 
     @extend_schema(
-        summary="One store, with its business hours",
-        description="The fields of the list, plus the store's business hours. " + _HOURS_MERGED_DOC,
-        parameters=[STORE_ID_PARAMETER],
-        responses={200: StoreDetailSerializer, 404: ErrorSerializer},
+        summary="One store, with its business hours, schedule versions and special days",
+        description=(
+            "The fields of the list, plus the store's business hours. `hours` are all its weekly rows, of every "
+            "version. `versions` lists the versions (SEMANTICS.md rule 10), undated first (`effective_from` null) "
+            "then by `effective_from`, each with its rows, merged per weekday, and the local "
+            "dates whose periods it supplies, [applies_from, applies_until) (null: unbounded). `hours_merged` is "
+            "the latest version's (the only one for most stores). `special_days` are the local dates with special "
+            "hours (rule 11), optionally only those from `special_from` to `special_until` (both included): their "
+            "rows replace every weekly period starting that date; `closed` when none has times. "
+            + _HOURS_MERGED_DOC
+            + " Unknown store: 404; a bad date: 400 naming the parameter."
+        ),
+        parameters=[
+            STORE_ID_PARAMETER,
+            OpenApiParameter(
+                "special_from",
+                OpenApiTypes.DATE,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="only special days on or after this local date (YYYY-MM-DD)",
+            ),
+            OpenApiParameter(
+                "special_until",
+                OpenApiTypes.DATE,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="only special days on or before this local date (YYYY-MM-DD)",
+            ),
+        ],
+        responses={200: StoreDetailSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
         examples=[
             OpenApiExample(
-                "Open Mondays 09:00-12:00 and Fridays 18:00-02:00",
+                "Mondays 09:00-12:00, from 2023-01-23 13:00-15:00; closed 2023-01-30",
+                value=_DETAIL_EXAMPLE,
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Bad date",
+                value={"detail": "special_from: 2023-02-30 is not a date"},
+                response_only=True,
+                status_codes=["400"],
+            ),
+            _UNKNOWN_STORE_EXAMPLE,
+        ],
+    )
+    def get(self, request, store_id: str):
+        params = StoreDetailQuerySerializer(data=request.query_params)
+        if not params.is_valid():
+            raise ParseError(
+                "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in params.errors.items())
+            )
+        try:
+            store = selectors.store_detail(
+                store_id=store_id,
+                special_from=params.validated_data.get("special_from"),
+                special_until=params.validated_data.get("special_until"),
+            )
+        except Store.DoesNotExist:
+            raise NotFound(f"No store with store_id {store_id!r}.") from None
+        return Response(StoreDetailSerializer(store).data)
+
+
+# --- Calendars: weekly versions and special days (rules 10, 11) ---------------------------
+
+DATE_PARAMETER = OpenApiParameter(
+    "date", OpenApiTypes.DATE, OpenApiParameter.PATH, description="the store's local date, YYYY-MM-DD"
+)
+_ROWS_SHOWN = 5  # bad rows named in `detail`; `errors` has them all
+
+
+def _refused(exc: Exception) -> Response:
+    """The 400 answer for bad calendar input: `detail` names the field, or the bad rows."""
+    if isinstance(exc, calendar_services.RowsInvalid):
+        named = "; ".join(f"{exc.unit} {e.line}: {e.field}: {e.reason}" for e in exc.errors[:_ROWS_SHOWN])
+        more = f" (and {len(exc.errors) - _ROWS_SHOWN} more)" if len(exc.errors) > _ROWS_SHOWN else ""
+        return Response(
+            {
+                "detail": f"{len(exc.errors)} bad row(s); nothing was stored: {named}{more}",
+                "errors": RowErrorSerializer(exc.errors, many=True).data,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, BadFile):
+        return Response({"detail": exc.reason}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _no_store(store_id: str) -> NotFound:
+    return NotFound(f"No store with store_id {store_id!r}.")
+
+
+_CALENDAR_REFUSALS = (FieldError, calendar_services.RowsInvalid, BadFile)
+
+
+class StoreHoursView(APIView):
+    """PUT /api/stores/{store_id}/hours: replace one weekly version's rows."""
+
+    parser_classes = [SafeJSONParser]
+
+    @extend_schema(
+        summary="Replace one version of a store's weekly schedule",
+        description=(
+            "The rows of the version `effective_from` (a local date; null: the undated version, SEMANTICS.md "
+            "rule 10) become exactly `rows`, in one transaction; the store's other versions stay. An empty "
+            "`rows` removes the version. Each row is `{day_of_week (0 = Monday), start_time_local, "
+            "end_time_local}`, times HH:MM:SS local wall time, read as in menu_hours.csv (rule 5: start > end "
+            "runs past midnight, start = end is the whole day). Bad input: 400 naming the field, or every bad "
+            "row (`errors`: index, field, reason), and nothing is stored. Unknown store: 404."
+        ),
+        parameters=[STORE_ID_PARAMETER],
+        request=WeeklyVersionRequestSerializer,
+        responses={
+            200: WeeklyVersionResultSerializer,
+            400: CalendarErrorSerializer,
+            404: ErrorSerializer,
+            415: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "From 2023-01-23: Mondays 13:00-15:00",
                 value={
-                    **_EXAMPLE_STORE,
-                    "hours": [
-                        {"day_of_week": 0, "start_time_local": "09:00:00", "end_time_local": "12:00:00"},
-                        {"day_of_week": 4, "start_time_local": "18:00:00", "end_time_local": "02:00:00"},
-                    ],
-                    "hours_merged": [
-                        {"day_of_week": 0, "intervals": [{"start": "09:00:00", "end": "12:00:00"}]},
-                        {"day_of_week": 1, "intervals": []},
-                        {"day_of_week": 2, "intervals": []},
-                        {"day_of_week": 3, "intervals": []},
-                        {"day_of_week": 4, "intervals": [{"start": "18:00:00", "end": "24:00:00"}]},
-                        {"day_of_week": 5, "intervals": [{"start": "00:00:00", "end": "02:00:00"}]},
-                        {"day_of_week": 6, "intervals": []},
-                    ],
+                    "effective_from": "2023-01-23",
+                    "rows": [{"day_of_week": 0, "start_time_local": "13:00:00", "end_time_local": "15:00:00"}],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Replaced",
+                value={
+                    "store_id": "1481966498820158979",
+                    "effective_from": "2023-01-23",
+                    "deleted": 0,
+                    "inserted": 1,
+                    "hours": [{"day_of_week": 0, "start_time_local": "13:00:00", "end_time_local": "15:00:00"}],
                 },
                 response_only=True,
                 status_codes=["200"],
             ),
             OpenApiExample(
-                "Unknown store",
-                value={"detail": "No store with store_id '42'."},
+                "Rejected",
+                value={
+                    "detail": "1 bad row(s); nothing was stored: item 0: start_time_local: 25:00:00 is not a time "
+                    "of day 00:00:00-23:59:59",
+                    "errors": [
+                        {
+                            "index": 0,
+                            "field": "start_time_local",
+                            "reason": "25:00:00 is not a time of day 00:00:00-23:59:59",
+                        }
+                    ],
+                },
                 response_only=True,
-                status_codes=["404"],
+                status_codes=["400"],
+            ),
+            _UNKNOWN_STORE_EXAMPLE,
+        ],
+    )
+    def put(self, request, store_id: str):
+        try:
+            result = calendar_services.business_hours_version_replace(store_id=store_id, body=request.data)
+        except _CALENDAR_REFUSALS as exc:
+            return _refused(exc)
+        except Store.DoesNotExist:
+            raise _no_store(store_id) from None
+        return Response(WeeklyVersionResultSerializer(result).data)
+
+
+_SPECIAL_DAY_BODY = {
+    "oneOf": [
+        {
+            "type": "array",
+            "minItems": 1,
+            "description": "the date's rows: both times null (or empty) is a closed row",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "start_time_local": {"type": "string", "nullable": True, "example": "10:00:00"},
+                    "end_time_local": {"type": "string", "nullable": True, "example": "11:00:00"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        {
+            "type": "object",
+            "description": "closed all that date",
+            "properties": {"closed": {"type": "boolean", "enum": [True]}},
+            "required": ["closed"],
+            "additionalProperties": False,
+        },
+    ]
+}
+_SPECIAL_DAY_ANSWER = {
+    "store_id": "1481966498820158979",
+    "date": "2023-01-30",
+    "closed": False,
+    "rows": [{"start_time_local": "10:00:00", "end_time_local": "11:00:00"}],
+}
+
+
+class StoreSpecialDayView(APIView):
+    """GET/PUT/DELETE /api/stores/{store_id}/special-days/{date}: one local date's special hours."""
+
+    parser_classes = [SafeJSONParser]
+
+    def _date(self, date: str):
+        try:
+            return date_parse(date)
+        except FieldError as exc:
+            raise ParseError(str(exc)) from None
+
+    @extend_schema(
+        summary="One store's special hours on one local date",
+        description=(
+            "The special-hours rows of the date (SEMANTICS.md rule 11): they replace every weekly period that "
+            "starts on it; `closed` when no row has times. 404 when the store is unknown or has no special hours "
+            "that date (its weekly schedule applies); a bad date: 400."
+        ),
+        parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
+        responses={200: StoreSpecialDaySerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Open 10:00-11:00 only", value=_SPECIAL_DAY_ANSWER, response_only=True, status_codes=["200"]
+            ),
+            OpenApiExample(
+                "Not a date",
+                value={"detail": "date: 2023-02-30 is not a date"},
+                response_only=True,
+                status_codes=["400"],
             ),
         ],
     )
-    def get(self, request, store_id: str):
+    def get(self, request, store_id: str, date: str):
+        day = self._date(date)
         try:
-            store = selectors.store_detail(store_id=store_id)
+            store, rows = selectors.special_day(store_id=store_id, date=day)
         except Store.DoesNotExist:
-            raise NotFound(f"No store with store_id {store_id!r}.") from None
-        return Response(StoreDetailSerializer(store).data)
+            raise _no_store(store_id) from None
+        if not rows:
+            raise NotFound(f"Store {store_id!r} has no special hours on {day} (its weekly schedule applies).")
+        special = calendar_services.SpecialDay(store.store_id, day, rows)
+        return Response(_special_day_data(special))
+
+    @extend_schema(
+        summary="Set one store's special hours on one local date",
+        description=(
+            "The date's special-hours rows become exactly those given, in one transaction (SEMANTICS.md rule 11): "
+            'a list of `{start_time_local, end_time_local}` (HH:MM:SS local; both null = a closed row), or `{"closed": '
+            "true}` for a date closed all day. A row with exactly one time empty is invalid. Bad input: 400 naming "
+            "the field or every bad row (`errors`), nothing stored. Unknown store: 404."
+        ),
+        parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
+        request={"application/json": _SPECIAL_DAY_BODY},
+        responses={
+            200: StoreSpecialDaySerializer,
+            400: CalendarErrorSerializer,
+            404: ErrorSerializer,
+            415: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "Open 10:00-11:00 only",
+                value=[{"start_time_local": "10:00:00", "end_time_local": "11:00:00"}],
+                request_only=True,
+            ),
+            OpenApiExample("Closed all day", value={"closed": True}, request_only=True),
+            OpenApiExample("Stored", value=_SPECIAL_DAY_ANSWER, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "Rejected",
+                value={
+                    "detail": "1 bad row(s); nothing was stored: item 0: start_time_local: empty while "
+                    "end_time_local is given: give both times, or neither for a closed day",
+                    "errors": [
+                        {
+                            "index": 0,
+                            "field": "start_time_local",
+                            "reason": "empty while end_time_local is given: give both times, "
+                            "or neither for a closed day",
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def put(self, request, store_id: str, date: str):
+        try:
+            special = calendar_services.special_days_replace(store_id=store_id, date=date, body=request.data)
+        except _CALENDAR_REFUSALS as exc:
+            return _refused(exc)
+        except Store.DoesNotExist:
+            raise _no_store(store_id) from None
+        return Response(_special_day_data(special))
+
+    @extend_schema(
+        summary="Remove one store's special hours on one local date",
+        description=(
+            "Every special-hours row of the date is removed, so the weekly schedule applies to it again "
+            "(SEMANTICS.md rules 10, 11): 204. 404 when the store is unknown or had none that date; a bad date: 400."
+        ),
+        parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
+        responses={204: None, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def delete(self, request, store_id: str, date: str):
+        day = self._date(date)
+        try:
+            deleted = calendar_services.special_day_delete(store_id=store_id, date=day.isoformat())
+        except Store.DoesNotExist:
+            raise _no_store(store_id) from None
+        if not deleted:
+            raise NotFound(f"Store {store_id!r} has no special hours on {day}.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it, so the body is then read as empty
+
+
+def _special_day_data(special: calendar_services.SpecialDay) -> dict:
+    return StoreSpecialDaySerializer(
+        {"store_id": special.store_id, "date": special.date, "closed": special.closed, "rows": special.rows}
+    ).data
+
+
+class SpecialDaysPushView(APIView):
+    """POST /api/special-days: a batch of special-hours rows (JSON list or CSV), stored all or nothing."""
+
+    parser_classes = [SafeJSONParser, CsvTextParser]
+
+    @extend_schema(
+        summary="Push a batch of special days",
+        description=(
+            'A JSON list of `{"store_id", "date", "start_time_local", "end_time_local"}` objects, or a `text/csv` '
+            "body with the special_hours.csv header `store_id,date,start_time_local,end_time_local` (columns by "
+            "name, in any order), validated as that file is (SEMANTICS.md rule 11): dates YYYY-MM-DD, times "
+            "HH:MM:SS, both times empty (null or missing in JSON) = closed, exactly one empty = a bad row; store ids "
+            "as everywhere (never empty or beginning like a spreadsheet formula). For every (store, date) the batch "
+            "mentions, that date's stored rows are replaced by the batch's rows for it; other dates stay. Unknown "
+            "stores are created. Stored all or nothing: 400 lists every bad row (`errors`: 0-based item index, or "
+            f"CSV line, and field); 413 above {settings.POLLS_PUSH_MAX_BYTES} bytes; 415 for another content type."
+        ),
+        request={"application/json": SpecialPushItemSerializer(many=True), "text/csv": OpenApiTypes.STR},
+        responses={
+            200: SpecialPushResultSerializer,
+            400: CalendarErrorSerializer,
+            413: ErrorSerializer,
+            415: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "JSON batch",
+                # One item: drf-spectacular shows it inside the list the body is.
+                value={
+                    "store_id": "1481966498820158979",
+                    "date": "2023-12-25",
+                    "start_time_local": None,
+                    "end_time_local": None,
+                },
+                request_only=True,
+                media_type="application/json",
+            ),
+            OpenApiExample(
+                "CSV batch",
+                value="store_id,date,start_time_local,end_time_local\n1481966498820158979,2023-12-25,,\n"
+                "1481966498820158979,2023-12-24,10:00:00,14:00:00\n",
+                request_only=True,
+                media_type="text/csv",
+            ),
+            OpenApiExample(
+                "Stored",
+                value={
+                    "received": 2,
+                    "dates_replaced": 2,
+                    "deleted": 0,
+                    "inserted": 2,
+                    "stores_touched": 1,
+                    "stores_created": 0,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Rejected",
+                value={
+                    "detail": "1 bad row(s); nothing was stored: line 3: date: 2023-02-30 is not a date",
+                    "errors": [{"index": 3, "field": "date", "reason": "2023-02-30 is not a date"}],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request):
+        if _content_length(request) > settings.POLLS_PUSH_MAX_BYTES:
+            return Response(
+                {"detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it."},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        body = request.data
+        if not isinstance(body, str) and request.content_type.split(";")[0].strip() == CsvTextParser.media_type:
+            body = ""  # an empty body never reaches the parser
+        try:
+            if isinstance(body, str):
+                result = calendar_services.special_days_push(csv_text=body)
+            elif isinstance(body, list):
+                result = calendar_services.special_days_push(items=body)
+            else:
+                return Response(
+                    {"detail": 'Expected a JSON list of {"store_id", "date", "start_time_local", "end_time_local"}.'},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        except _CALENDAR_REFUSALS as exc:
+            return _refused(exc)
+        return Response(SpecialPushResultSerializer(result).data)

@@ -115,7 +115,7 @@ def first_party_graph() -> dict[str, set[str]]:
     files = {module_name(p): p for pkg in FIRST_PARTY for p in python_files(pkg)}
     graph: dict[str, set[str]] = {}
     for module, path in files.items():
-        edges = set()
+        edges: set[str] = set()
         for _, name in imported_names(path.read_text(), module, is_package=path.name == "__init__.py"):
             if top_level(name) not in FIRST_PARTY:
                 continue

@@ -312,12 +312,12 @@ class Calendar:
             effective_from = read_effective_from(row[3]) if len(row) > 3 else None
             versions.setdefault(effective_from, []).append((day_of_week, start_s, end_s))
         special_days: dict[dt.date, list[tuple[int, int]]] = {}
-        for raw_date, start_s, end_s in specials:
-            if (start_s is None) != (end_s is None):
+        for raw_date, special_start_s, special_end_s in specials:
+            if (special_start_s is None) != (special_end_s is None):
                 raise ValueError(f"special row {raw_date!r}: exactly one of start and end is empty (rule 11)")
             rows = special_days.setdefault(read_local_date(raw_date), [])
-            if start_s is not None and end_s is not None:
-                rows.append((start_s, end_s))
+            if special_start_s is not None and special_end_s is not None:
+                rows.append((special_start_s, special_end_s))
         return cls(
             versions={key: tuple(rows) for key, rows in versions.items()},
             specials={key: tuple(rows) for key, rows in special_days.items()},
@@ -439,11 +439,11 @@ class Store:
             # finds a version, rule 5 a 24x7 day), so all time before
             # first_date holds unboundedly much open time.
             return math.inf
-        total = 0
+        total: float = 0
         for start, end in self.intervals:
-            start, end = max(start, window_start_us), min(end, window_end_us)
-            if end > start:
-                total += end - start
+            clipped_start, clipped_end = max(start, window_start_us), min(end, window_end_us)
+            if clipped_end > clipped_start:
+                total += clipped_end - clipped_start
         return total / US_PER_S
 
     def breakpoints_doubled(self) -> list[int]:

@@ -152,10 +152,12 @@ def _report_row(url: str, report_id: str) -> dict:
     with psycopg.connect(
         url.replace("postgres://", "postgresql://", 1), row_factory=dict_row, connect_timeout=5
     ) as conn:
-        return conn.execute(
+        row = conn.execute(
             "SELECT status, error, as_of, file, shards_done, shards_total FROM reports_report WHERE id = %s",
             [report_id],
         ).fetchone()
+    assert row is not None, f"report {report_id} is not in the database"
+    return row
 
 
 def test_a_report_survives_the_database_going_away_mid_report(throwaway_postgres, tmp_path):

@@ -23,6 +23,8 @@ POST /trigger_report runs inline (`eager_tasks`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import hypothesis
 import pytest
 import schemathesis
@@ -38,21 +40,25 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from stores.models import BusinessHours, SpecialHours, Store
+
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 # The first and the last instant an ISO 8601 date-time (and Python's datetime) can name.
 EDGE_INSTANTS = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
 STORE_IDS = ["1481966498820158979", "99", "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"]
+# The special days `fuzz_data` gives the first store (a closed day, then 10:00-11:00).
+SPECIAL_DATES = [dt.date(2023, 1, 30), dt.date(2023, 2, 6)]
 # Filled per test by the `fuzz_data` fixture (generation happens inside the test, so hooks see it).
-_REAL = {"report_ids": []}
+_REAL: dict[str, list[str]] = {"report_ids": []}
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 
 @schema.hook
 def flatmap_path_parameters(ctx, path_parameters):
-    """Half the time, put a real store / report id into the path instead of the generated one."""
+    """Half the time, put a real store / report id (and special date) into the path instead of the generated one."""
     if not path_parameters:
         return st.just(path_parameters)
     choices = []
@@ -64,10 +70,18 @@ def flatmap_path_parameters(ctx, path_parameters):
         key = "report_id"
     if not choices:
         return st.just(path_parameters)
-    return st.one_of(
+    strategy = st.one_of(
         st.just(path_parameters),
         st.sampled_from(choices).map(lambda real: {**path_parameters, key: real}),
     )
+    if "date" in path_parameters:
+        # .../special-days/{date}: sometimes a date with special hours, so the 200 branches run too.
+        strategy = strategy.flatmap(
+            lambda params: st.one_of(
+                st.just(params), st.sampled_from(SPECIAL_DATES).map(lambda day: {**params, "date": day.isoformat()})
+            )
+        )
+    return strategy
 
 
 @schema.hook
@@ -117,7 +131,19 @@ def in_test_transaction(fuzz_data):
 
 @pytest.fixture
 def fuzz_data(api, example_fleet, eager_tasks):
-    """The fleet and two complete reports (example A's T; store "99" alone), their ids for the hooks."""
+    """The fleet, with a calendar for store "1481966498820158979" (example I's dated version, a closed
+    day and a special day), and two complete reports (example A's T; store "99" alone), their ids for
+    the hooks."""
+    store = Store.objects.get(store_id=STORE_IDS[0])
+    BusinessHours.objects.create(
+        store=store,
+        day_of_week=0,
+        start_time_local=dt.time(13),
+        end_time_local=dt.time(15),
+        effective_from=dt.date(2023, 1, 23),
+    )
+    for date, start, end in [(SPECIAL_DATES[0], None, None), (SPECIAL_DATES[1], dt.time(10), dt.time(11))]:
+        SpecialHours.objects.create(store=store, date=date, start_time_local=start, end_time_local=end)
     complete = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
     scoped = api.post("/trigger_report", {"store_ids": ["99"]}, format="json").json()["report_id"]
     _REAL["report_ids"] = [complete, scoped]

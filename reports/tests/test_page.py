@@ -175,14 +175,17 @@ def test_in_a_browser_a_report_is_triggered_watched_and_downloaded(
     assert report.status == Report.Status.COMPLETE
     states = browser.execute_script("return window.__states")
     assert states[0] == "Pending" and states[-1] == "Complete", states
-    with _open(link.get_attribute("href"), api_key) as response:
+    href = link.get_attribute("href")
+    assert href is not None
+    with _open(href, api_key) as response:
         assert response.headers["Content-Type"] == "text/csv"
         assert EXAMPLE_A_ROW in response.read().decode().splitlines()
 
     # and the list shows it, complete, with its own download link
     listed_css = f'#reports-body tr[data-report-id="{report_id}"]'
     row_link = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f"{listed_css} a.download")))
-    assert row_link.get_attribute("href").endswith(f"/get_report/{report_id}")
+    row_href = row_link.get_attribute("href")
+    assert row_href is not None and row_href.endswith(f"/get_report/{report_id}")
     listed = browser.find_element(By.CSS_SELECTOR, listed_css)
     assert "Complete" in listed.text and "2023-01-23 17:00 UTC" in listed.text
     _screenshot(browser, "page-02-report-complete")

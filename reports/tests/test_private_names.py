@@ -124,7 +124,7 @@ def _absolute(node: ast.ImportFrom, *, module: str, is_package: bool) -> str:
 def project_violations(files: Iterable[Path], root: Path = ROOT) -> set[tuple[str, int, str]]:
     files = list(files)
     project = {module_name(path, root) for path in files}
-    out = set()
+    out: set[tuple[str, int, str]] = set()
     for path in files:
         source = path.read_text(encoding="utf-8")
         found = violations(

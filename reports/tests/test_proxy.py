@@ -410,7 +410,8 @@ def test_healthz_answers_within_a_second_while_four_slow_clients_trickle_bodies(
     failed = [i for i, seconds in enumerate(latencies) if seconds is None]
     assert not failed, f"/healthz took over {HEALTHZ_BUDGET_SECONDS} s at probes {failed}\n{proxied.logs()}"
     assert len(latencies) >= TRICKLE_SECONDS // 2, latencies  # probed all along
-    assert max(latencies) < HEALTHZ_BUDGET_SECONDS
+    answered = [seconds for seconds in latencies if seconds is not None]  # all of them, as asserted above
+    assert max(answered) < HEALTHZ_BUDGET_SECONDS
     assert not gone and not slow.errors, f"nginx gave up on slow clients {gone}: {slow.errors}\n{proxied.logs()}"
     assert "POST /admin/login/" not in proxied.gunicorn.log.read_text()  # no partial request reached gunicorn
 

@@ -26,7 +26,7 @@ def _http(method: str, url: str, body: dict | None = None, *, key: str):
 
 def _poll_until_done(url: str, *, key: str, timeout: float = 60):
     deadline = time.monotonic() + timeout
-    seen = []
+    seen: list[dict] = []
     while time.monotonic() < deadline:
         status, headers, body = _http("GET", url, key=key)
         if headers.get("X-Report-Status") == "Complete":

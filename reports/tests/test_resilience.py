@@ -50,6 +50,7 @@ def test_a_report_as_of_the_past_ignores_polls_that_arrive_later(sample_data, se
     from stores.models import Poll, Store
 
     store = Store.objects.exclude(polls=None).first()
+    assert store is not None  # the sample has polls
     Poll.objects.create(store=store, observed_at_utc=as_of + dt.timedelta(minutes=1), active=False)
     make_store("new-after-T", polls=[(as_of + dt.timedelta(hours=1), True)])
     after = io.StringIO()

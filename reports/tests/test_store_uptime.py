@@ -78,7 +78,7 @@ def assert_timeline_explains_values(body: dict) -> None:
     segments = [(instant(s["start"]), instant(s["end"]), s["state"]) for s in body["timeline"]]
     assert segments[0][0] == as_of - dt.timedelta(days=7)
     assert segments[-1][1] == as_of
-    for (start, end, state), (next_start, _, next_state) in zip(segments, segments[1:]):
+    for (start, end, state), (next_start, _, next_state) in zip(segments, segments[1:], strict=False):
         assert start < end == next_start and state != next_state
     for w, (length, unit_s) in enumerate(WINDOWS):
         for offset, state in [(0, "active"), (3, "inactive")]:
@@ -142,7 +142,9 @@ def test_random_stores_svg_has_8_rows_and_their_polls(api, generated_fleet):
         polls = [g for g in root.iter(f"{SVG}g") if "poll" in (g.get("class") or "").split()]
         in_week = [o for o in body["observations"] if instant(o["observed_at"]) > instant(as_of) - dt.timedelta(days=7)]
         assert len(polls) == len(in_week) + len(body["ignored_polls"])
-        title = root.find(f"{SVG}title").text
+        title_element = root.find(f"{SVG}title")
+        assert title_element is not None and title_element.text is not None
+        title = title_element.text
         assert store_id in title and body["timezone"] in title and "2023-01-25T18:30:00Z" in title
 
 
@@ -173,6 +175,10 @@ def test_uptime_of_example_a(api, example_a):
             {"observed_at": "2023-01-23T16:15:00Z", "status": "inactive"},
         ],
         "ignored_polls": [{"observed_at": "2023-01-23T13:30:00Z", "status": "inactive"}],
+        "days": [
+            {"date": f"2023-01-{d}", "source": "weekly", "effective_from": None, "closed": d not in (16, 23)}
+            for d in range(16, 24)
+        ],
     }
 
 
@@ -223,7 +229,9 @@ def test_new_york_store_across_spring_forward(api):
     assert_timeline_explains_values(body)
     # open 09:00-17:00 every local day: 14:00 UTC opening before the change, 13:00 UTC after
     segments = body["timeline"]
-    opens = [instant(s["start"]) for before, s in zip(segments, segments[1:]) if before["state"] == "closed"]
+    opens = [
+        instant(s["start"]) for before, s in zip(segments, segments[1:], strict=False) if before["state"] == "closed"
+    ]
     assert {t.hour for t in opens if t.day < 10} == {14} and 13 in {t.hour for t in opens if t.day > 10}
 
 

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from reports.fleet import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, to_us
+from reports.fleet import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, local_day, to_us
 from reports.svg import day_rows, week_svg
 from reports.timeline import StoreTimeline, store_timeline
 
@@ -173,3 +173,67 @@ def test_store_id_and_timezone_are_escaped():
     root = parse(week_svg(line))
 
     assert '<a href="x">&</a>' in root.find(f"{SVG}title").text
+
+
+# --- Special days and schedule versions (rules 10, 11) ----------------------------------------
+
+
+def calendar_week() -> StoreTimeline:
+    """Open 09:00-17:00 daily, 10:00-14:00 daily from Friday 2023-01-20; Wednesday 01-18 closed, Sunday
+    01-22 special hours 11:00-13:00; as of Monday 2023-01-23 12:00 New York."""
+    day = lambda *args: local_day(dt.date(*args))  # noqa: E731
+    hours = tuple((d, 9 * H, 17 * H) for d in range(7)) + tuple((d, 10 * H, 14 * H, day(2023, 1, 20)) for d in range(7))
+    special = ((day(2023, 1, 18), None, None), (day(2023, 1, 22), 11 * H, 13 * H))
+    as_of_us = to_us(dt.datetime(2023, 1, 23, 17, tzinfo=UTC))
+    fleet = FleetInput(["s"], [Schedule("America/New_York", hours, special)], Polls.empty())
+    return store_timeline(fleet, as_of_us=as_of_us)
+
+
+def test_special_days_and_a_new_version_are_labelled_on_their_rows():
+    # given
+    line = calendar_week()
+
+    # when
+    rows = day_rows(line)
+    root = parse(week_svg(line))
+
+    # then: the labels, and each row's source as an attribute
+    labels = {r.date.isoformat(): r.calendar_label for r in rows}
+    assert labels == {
+        "2023-01-16": None,
+        "2023-01-17": None,
+        "2023-01-18": "holiday: closed",
+        "2023-01-19": None,
+        "2023-01-20": "new hours from 2023-01-20",
+        "2023-01-21": None,
+        "2023-01-22": "special hours",
+        "2023-01-23": None,  # the same version as Saturday's, the special Sunday between
+    }
+    groups = day_groups(root)
+    assert [g.get("data-source") for g in groups] == ["weekly"] * 2 + ["special"] + ["weekly"] * 3 + ["special"] + [
+        "weekly"
+    ]
+    texts = {g.get("data-date"): [t.text for t in g.iter(f"{SVG}text") if t.get("class") == "calendar"] for g in groups}
+    assert texts["2023-01-18"] == ["holiday: closed"] and texts["2023-01-22"] == ["special hours"]
+    assert texts["2023-01-20"] == ["new hours from 2023-01-20"] and texts["2023-01-21"] == []
+    # the closed holiday has no open piece; the special Sunday is open 11:00-13:00 only
+    assert {p.state for p in rows[2].pieces} == {"closed"}
+    assert [(p.x0_us, p.x1_us) for p in rows[6].pieces if p.state != "closed"] == [(11 * HOUR_US, 13 * HOUR_US)]
+
+
+def test_a_version_change_on_a_date_after_the_effective_from_is_labelled_where_it_shows():
+    # given: a new version dated Thursday 2023-01-05, before the week of Tuesday 01-17 12:00 (01-10 .. 01-17):
+    # every date of the week has it, so no label. Then a version whose first date is a special day: the
+    # label moves to the first weekly date under it.
+    day = lambda *args: local_day(dt.date(*args))  # noqa: E731
+    hours = ((0, 9 * H, 17 * H), (1, 9 * H, 17 * H), (0, 10 * H, 12 * H, day(2023, 1, 5)))
+    as_of_us = to_us(dt.datetime(2023, 1, 17, 17, tzinfo=UTC))
+    before = store_timeline(FleetInput(["s"], [Schedule(None, hours)], Polls.empty()), as_of_us=as_of_us)
+    assert all(r.calendar_label is None for r in day_rows(before))
+
+    hours = tuple((d, 9 * H, 17 * H) for d in range(7)) + tuple((d, 10 * H, 14 * H, day(2023, 1, 20)) for d in range(7))
+    special = ((day(2023, 1, 20), None, None),)
+    as_of_us = to_us(dt.datetime(2023, 1, 23, 17, tzinfo=UTC))
+    line = store_timeline(FleetInput(["s"], [Schedule(None, hours, special)], Polls.empty()), as_of_us=as_of_us)
+    labels = {r.date.isoformat(): r.calendar_label for r in day_rows(line) if r.calendar_label}
+    assert labels == {"2023-01-20": "holiday: closed", "2023-01-21": "new hours from 2023-01-20"}

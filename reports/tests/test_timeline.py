@@ -13,7 +13,22 @@ import numpy as np
 import pytest
 
 from reports.engine import PreparedFleet, compute_fleet
-from reports.fleet import DAY_US, US, WEEK_US, ArrayHistory, FleetInput, Polls, Schedule, to_us
+from reports.fleet import (
+    DAY_SOURCES,
+    DAY_US,
+    US,
+    WEEK_US,
+    WEEKLY,
+    ArrayHistory,
+    ArraySpecials,
+    FleetInput,
+    Polls,
+    Schedule,
+    SpecialRow,
+    WeeklyRow,
+    to_us,
+)
+from reports.svg import day_rows
 from reports.tests.test_engine import (
     CHICAGO_CHANGES,
     EXAMPLE_A_AS_OF,
@@ -155,6 +170,65 @@ def test_timeline_reads_older_observations_through_the_fleets_history(seed):
         assert six(line) == report.values[i].tolist(), line.store_id
         assert_segments_explain_values(line)
         assert alone[i] == line, line.store_id
+
+
+def calendar_fleet(seed: int, size: int = 24) -> tuple[FleetInput, dt.datetime]:
+    """`random_fleet` with schedule versions and special days added (rules 10, 11): some stores get a
+    second (or only dated) version near T, some special dates in and before the week, closed or not."""
+    fleet, as_of = random_fleet(500 + seed, size=size)
+    rng = random.Random(seed)
+    as_of_day = to_us(as_of) // DAY_US
+    schedules = []
+    for schedule in fleet.schedules:
+        hours: list[WeeklyRow] = list(schedule.hours)
+        if hours and rng.random() < 0.6:
+            new_from = as_of_day + rng.randint(-9, 2)
+            new = [(dow, rng.randrange(0, 86400, 900), rng.randrange(0, 86400, 900), new_from) for dow, *_ in hours]
+            if rng.random() < 0.3:  # only dated versions: the older one dated too
+                hours = [(row[0], row[1], row[2], new_from - rng.randint(1, 20)) for row in hours]
+            hours += new[: rng.randint(1, len(new))]
+        special: list[SpecialRow] = []
+        for _ in range(rng.choice([0, 1, 2, 4])):
+            date = as_of_day + rng.randint(-16, 1)
+            if rng.random() < 0.5:
+                special.append((date, None, None))
+            else:
+                special.append((date, rng.randrange(0, 86400, 900), rng.randrange(0, 86400, 900)))
+        schedules.append(Schedule(schedule.timezone_str, tuple(hours), tuple(special)))
+    return FleetInput(fleet.store_ids, schedules, fleet.polls), as_of
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_calendar_timelines_are_the_engines_row_and_name_each_dates_rows(seed):
+    # given: random stores with versions and special days, their older polls and special rows behind
+    # History / OlderSpecials as from the database
+    fleet, as_of = calendar_fleet(seed)
+    as_of_us = to_us(as_of)
+    lo = as_of_us - WEEK_US - DAY_US
+    polls = fleet.polls
+    bulk = polls.take(np.flatnonzero((polls.ts_us >= lo) & (polls.ts_us <= as_of_us)))
+    older = polls.take(np.flatnonzero(polls.ts_us < lo))
+    recent, older_specials = ArraySpecials.split(fleet.schedules, lo // DAY_US - 3)
+    split = FleetInput(fleet.store_ids, recent, bulk, history=ArrayHistory(older), older_specials=older_specials)
+
+    # when
+    report = compute_fleet(fleet, as_of_us=as_of_us)
+    prepared = PreparedFleet(split, as_of_us=as_of_us)
+    lines = [timeline_of(prepared.explain(i)) for i in range(len(fleet.store_ids))]
+    alone = [
+        store_timeline(FleetInput([store_id], [schedule], store_polls(polls, i)), as_of_us=as_of_us)
+        for i, (store_id, schedule) in enumerate(zip(fleet.store_ids, fleet.schedules, strict=True))
+    ]
+
+    # then: the report's row bit for bit, explained by the segments, the same for the store alone; one
+    # DaySchedule per local date the week touches, in order, as the SVG draws them
+    for i, line in enumerate(lines):
+        assert six(line) == report.values[i].tolist(), line.store_id
+        assert_segments_explain_values(line)
+        assert alone[i] == line, line.store_id
+        assert [d.date for d in line.days] == [r.date for r in day_rows(line)]
+        for d in line.days:
+            assert d.source in DAY_SOURCES and (d.effective_from is None or d.source == WEEKLY)
 
 
 def test_example_a_segments_observations_and_ignored_poll():

@@ -100,8 +100,8 @@ def test_the_api_csv_equals_the_report_command_csv_byte_for_byte(api, example_fl
 
 def test_get_report_while_pending_or_running_says_running_with_progress(api):
     pending = Report.objects.create(as_of=dt.datetime(2023, 1, 1, tzinfo=dt.UTC))
-    running = Report.objects.create(
-        as_of=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
+    running = Report.objects.create(  # another as_of: one report of an as_of and scope is in flight at a time
+        as_of=dt.datetime(2023, 1, 2, tzinfo=dt.UTC),
         status=Report.Status.RUNNING,
         shards_total=4,
         shards_done=1,
@@ -151,7 +151,8 @@ def test_unknown_url_is_404_json(api):
 def test_report_list_is_paginated_with_download_links(api, example_fleet, eager_tasks):
     # given one complete report, then 50 newer pending ones (a page holds 50)
     complete_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
-    Report.objects.bulk_create(Report(as_of=example_fleet) for _ in range(50))
+    # (50 as_ofs: one report of an as_of and scope is in flight at a time)
+    Report.objects.bulk_create(Report(as_of=example_fleet - dt.timedelta(minutes=i)) for i in range(50))
 
     page = api.get("/api/reports/").json()
     last_page = api.get(page["next"]).json()

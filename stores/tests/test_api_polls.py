@@ -66,7 +66,11 @@ def test_an_empty_json_list_stores_nothing(api):
 @pytest.mark.django_db
 def test_a_csv_batch_follows_the_file_rules(api):
     # given: columns reordered, a BOM, CRLF, spaces
-    body = "\ufefftimestamp_utc, status ,store_id\r\n2024-10-07T10:14:42Z, active ,{a}\r\n2024-10-07T10:15:42Z,inactive,{b}\r\n"
+    body = (
+        "\ufefftimestamp_utc, status ,store_id\r\n"
+        "2024-10-07T10:14:42Z, active ,{a}\r\n"
+        "2024-10-07T10:15:42Z,inactive,{b}\r\n"
+    )
     # when
     response = post_csv(api, body.format(a=A, b=B).encode("utf-8"))
     # then
@@ -107,7 +111,10 @@ def test_a_json_batch_with_bad_rows_lists_them_all_and_stores_nothing(api):
 
 @pytest.mark.django_db
 def test_a_csv_batch_with_bad_rows_lists_their_line_numbers(api):
-    body = f"{POLLS_HEADER}\n{A},active,2024-10-07T10:14:42Z\n{A},maybe,2024-10-07T10:14:42Z\n\n,active,2024-10-07T10:14:42Z\n"
+    body = (
+        f"{POLLS_HEADER}\n{A},active,2024-10-07T10:14:42Z\n{A},maybe,2024-10-07T10:14:42Z\n"
+        "\n,active,2024-10-07T10:14:42Z\n"
+    )
     response = post_csv(api, body)
     assert response.status_code == 400
     assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [(3, "status"), (5, "store_id")]
@@ -158,7 +165,7 @@ def test_only_post_is_allowed(api):
 @pytest.mark.django_db
 def test_a_batch_over_the_size_limit_is_413(api, settings):
     # given a body one byte over the configured limit (10 MB by default)
-    row = '{"store_id": "%s", "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}' % A
+    row = f'{{"store_id": "{A}", "timestamp_utc": "2024-10-07T10:14:42Z", "status": "active"}}'
     body = "[" + ",".join([row] * (settings.POLLS_PUSH_MAX_BYTES // (len(row) + 1) + 1)) + "]"
     body += " " * (settings.POLLS_PUSH_MAX_BYTES + 1 - len(body))
     assert len(body) > settings.POLLS_PUSH_MAX_BYTES

@@ -47,7 +47,7 @@ def test_header_names_may_carry_spaces_and_any_case_and_extra_columns_are_ignore
 @pytest.mark.parametrize("day_column", ["day", "dayOfWeek", "dayofweek", "day_of_week"])
 def test_hours_day_column_goes_by_several_names(day_column):
     rows, errors = read(HOURS, f"store_id,{day_column},start_time_local,end_time_local\n5,6,09:00:00,17:30:00\n")
-    assert rows == [("5", 6, "09:00:00", "17:30:00")]
+    assert rows == [("5", 6, "09:00:00", "17:30:00", None)]
     assert errors == []
 
 
@@ -71,7 +71,7 @@ def test_old_mac_line_ends_and_a_last_line_without_one_are_read(write_csv, tmp_p
 
 def test_surrounding_spaces_in_every_field_are_trimmed():
     rows, errors = read(HOURS, "store_id,dayOfWeek,start_time_local,end_time_local\n  5 , 3 , 09:00:00 ,  17:00 \n")
-    assert rows == [("5", 3, "09:00:00", "17:00:00")]
+    assert rows == [("5", 3, "09:00:00", "17:00:00", None)]
     assert errors == []
     rows, errors = read(POLLS, 'store_id,status,timestamp_utc\n  5 ,  Active  ,"  2023-01-22 12:00:00 UTC "\n')
     assert rows == [("5", "2023-01-22 12:00:00", True)]
@@ -263,7 +263,7 @@ def test_status_in_any_case_with_spaces_is_accepted():
 
 def test_times_accept_hh_mm_and_a_one_digit_hour():
     rows, errors = read(HOURS, "store_id,day,start_time_local,end_time_local\n1,0,9:05,23:59:59\n")
-    assert rows == [("1", 0, "09:05:00", "23:59:59")]
+    assert rows == [("1", 0, "09:05:00", "23:59:59", None)]
     assert errors == []
 
 

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from stores import csv_rows
 from stores.generator import generate
 
 START = date(2023, 1, 18)
@@ -194,3 +195,98 @@ def test_the_command_writes_the_files_and_prints_one_line(tmp_path):
     assert out.getvalue().count("\n") == 1
     assert out.getvalue().startswith("50 stores, ")
     assert _read(tmp_path / "store_status.csv")[0] == ["store_id", "status", "timestamp_utc"]
+
+
+# --- Real calendars (SEMANTICS.md rules 10, 11): off by default ------------------------------
+
+
+@pytest.fixture(scope="module")
+def calendars(tmp_path_factory, run):
+    """The fleet of `run` again, with special days and dated versions for 30% of the stores."""
+    out = tmp_path_factory.mktemp("calendars")
+    summary = generate(out, stores=300, days=DAYS, seed=7, start=START, special_share=0.3, versions_share=0.3)
+    return {
+        "out": out,
+        "summary": summary,
+        "hours": _read(out / "menu_hours.csv"),
+        "special": _read(out / "special_hours.csv"),
+    }
+
+
+def test_without_the_shares_no_special_file_is_written_and_a_stale_one_is_removed(tmp_path, run):
+    # given: a special_hours.csv of an earlier run
+    (tmp_path / "special_hours.csv").write_text("store_id,date,start_time_local,end_time_local\n1,2023-01-18,,\n")
+    # when
+    generate(tmp_path, stores=300, days=DAYS, seed=7, start=START)
+    # then
+    assert not (tmp_path / "special_hours.csv").exists()
+    assert (run["out"] / "menu_hours.csv").read_bytes() == (tmp_path / "menu_hours.csv").read_bytes()
+
+
+def test_calendars_change_no_poll_timezone_or_weekly_row_that_was_there(run, calendars):
+    # then: polls and timezones byte for byte; the original weekly rows kept, now with a fifth column
+    for name in ("store_status.csv", "timezones.csv"):
+        assert (calendars["out"] / name).read_bytes() == (run["out"] / name).read_bytes()
+    assert calendars["hours"][0] == ["store_id", "day", "start_time_local", "end_time_local", "effective_from"]
+    before = 90  # days: the original rows of some versioned stores are dated this long before the window
+    dated_base = (START - timedelta(days=before)).isoformat()
+    originals = [row[:4] for row in calendars["hours"][1:] if row[4] in ("", dated_base)]
+    assert originals == run["hours"][1:]
+
+
+def test_calendars_are_deterministic_by_seed(tmp_path, calendars):
+    generate(tmp_path, stores=300, days=DAYS, seed=7, start=START, special_share=0.3, versions_share=0.3)
+    for name in ("menu_hours.csv", "special_hours.csv"):
+        assert (tmp_path / name).read_bytes() == (calendars["out"] / name).read_bytes()
+
+
+def test_special_days_are_valid_rows_of_every_kind_inside_the_window(calendars):
+    # given
+    errors = []
+    with open(calendars["out"] / "special_hours.csv", encoding="utf-8", newline="") as stream:
+        rows = [
+            row
+            for chunk in csv_rows.rows_read(stream, csv_rows.SPECIAL, file="s", on_error=errors.append)
+            for row in chunk
+        ]
+    # then: the loader reads every row; each date in the window; every kind is there
+    assert errors == []
+    assert calendars["special"][0] == ["store_id", "date", "start_time_local", "end_time_local"]
+    assert len(rows) == len(calendars["special"]) - 1 == calendars["summary"].special_hours_rows
+    window = {(START + timedelta(days=d)).isoformat() for d in range(int(DAYS))}
+    assert {day for _, day, _, _ in rows} <= window
+    assert any(start is None for _, _, start, _ in rows)  # closed
+    assert any(start is not None and start < end for _, _, start, end in rows)  # short
+    assert any(start is not None and start > end for _, _, start, end in rows)  # past midnight
+    assert any(start is not None and start == end for _, _, start, end in rows)  # whole day
+    per_date = Counter((store_id, day) for store_id, day, start, _ in rows if start is not None)
+    assert max(per_date.values()) == 2  # a split day
+    assert calendars["summary"].special["special_stores"] == len({store_id for store_id, *_ in rows})
+
+
+def test_versioned_stores_have_a_dated_version_that_takes_effect_inside_the_window(calendars):
+    # given
+    window = {(START + timedelta(days=d)).isoformat() for d in range(1, int(DAYS) + 1)}
+    versions = defaultdict(set)
+    for store_id, _, start, end, effective_from in calendars["hours"][1:]:
+        assert HMS.match(start) and HMS.match(end)
+        versions[store_id].add(effective_from)
+        if effective_from:
+            assert date.fromisoformat(effective_from)
+    # then
+    changing = {store_id for store_id, dates in versions.items() if dates & window}
+    assert len(changing) == calendars["summary"].special["versioned_stores"] > 0
+    assert any(len(dates) >= 3 for dates in versions.values())  # a future version too
+    assert any("" not in dates for dates in versions.values())  # no undated version (rule 10)
+
+
+def test_the_command_takes_the_shares(tmp_path):
+    out = io.StringIO()
+    call_command(
+        "generate_data", "--out", str(tmp_path), "--stores", "100", "--days", "2", "--seed", "5",
+        "--special-share", "0.2", "--versions-share", "0.2", stdout=out,
+    )  # fmt: skip
+    assert "special-hours rows" in out.getvalue() and "stores with dated versions" in out.getvalue()
+    assert _read(tmp_path / "special_hours.csv")[0] == ["store_id", "date", "start_time_local", "end_time_local"]
+    with pytest.raises(CommandError, match="special_share must be between 0 and 1"):
+        call_command("generate_data", "--out", str(tmp_path), "--stores", "5", "--special-share", "1.5")

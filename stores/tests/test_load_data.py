@@ -135,7 +135,9 @@ def test_strict_with_a_bad_row_exits_1_with_nothing_changed(load_data, input_dir
     # when
     status, _, err = load_data(
         "--strict",
-        "--polls", write_csv("p.csv", POLLS_HEADER, f"{A},active,2023-02-01 00:00:00 UTC", f"{B},active,2023-02-30 00:00:00 UTC"),
+        "--polls", write_csv(
+            "p.csv", POLLS_HEADER, f"{A},active,2023-02-01 00:00:00 UTC", f"{B},active,2023-02-30 00:00:00 UTC"
+        ),
         "--hours", write_csv("h.csv", HOURS_HEADER, f"{A},6,00:00,23:59"),
     )  # fmt: skip
     # then

@@ -6,6 +6,7 @@ the one GET /get_report serves for the same as_of.
 
 import sys
 import time
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
@@ -34,7 +35,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             if out == "-":
-                rows, polls = services.report_write_csv(as_of=as_of, out=self.stdout._out, store_ids=store_ids)
+                # The wrapped stream itself: OutputWrapper.write would add line endings to the CSV's bytes.
+                # django-stubs leave out OutputWrapper._out (the TextIO given to __init__), hence the cast.
+                stream = cast(TextIO, self.stdout._out)
+                rows, polls = services.report_write_csv(as_of=as_of, out=stream, store_ids=store_ids)
             else:
                 with open(out, "w", encoding="utf-8", newline="") as fh:
                     rows, polls = services.report_write_csv(as_of=as_of, out=fh, store_ids=store_ids)

@@ -1,7 +1,10 @@
-"""manage.py generate_data --out DIR [--stores N] [--days D] [--seed S] [--start DATE]: synthetic CSVs.
+"""manage.py generate_data --out DIR [--stores N] [--days D] [--seed S] [--start DATE]
+[--special-share F] [--versions-share F]: synthetic CSVs.
 
 Writes store_status.csv, menu_hours.csv and timezones.csv in the shapes of the
-real 2023 files; what is in them is described in stores/generator.py. The
+real 2023 files, and with --special-share special_hours.csv (with
+--versions-share, menu_hours.csv gets dated versions in an effective_from
+column); what is in them is described in stores/generator.py. The
 defaults give the real fleet's size (14,000 stores, ~1.85 M polls over 7.75
 days). Needs no database.
 """
@@ -27,11 +30,35 @@ class Command(BaseCommand):
         parser.add_argument(
             "--start", type=date.fromisoformat, default=DEFAULT_START, help="first day of polls, 00:00 UTC (YYYY-MM-DD)"
         )
+        parser.add_argument(
+            "--special-share",
+            type=float,
+            default=0.0,
+            metavar="F",
+            help="share of the stores (0-1) with special days in special_hours.csv: closures, short days, "
+            "past midnight, whole days (default 0: no special_hours.csv)",
+        )
+        parser.add_argument(
+            "--versions-share",
+            type=float,
+            default=0.0,
+            metavar="F",
+            help="share of the stores with hours (0-1) whose weekly schedule changes on a date "
+            "(menu_hours.csv gains effective_from; default 0: four columns, no versions)",
+        )
 
-    def handle(self, *args, out, stores, days, seed, start, **options):
+    def handle(self, *args, out, stores, days, seed, start, special_share, versions_share, **options):
         began = time.perf_counter()
         try:
-            summary = generate(out, stores=stores, days=days, seed=seed, start=start)
+            summary = generate(
+                out,
+                stores=stores,
+                days=days,
+                seed=seed,
+                start=start,
+                special_share=special_share,
+                versions_share=versions_share,
+            )
         except ValueError as error:
             raise CommandError(str(error)) from error
         seconds = time.perf_counter() - began

@@ -1,4 +1,5 @@
-"""manage.py load_data --dir DIR | --polls FILE --hours FILE --timezones FILE [--replace] [--strict] [--rejects FILE]
+"""manage.py load_data --dir DIR | --polls FILE --hours FILE --timezones FILE --special-hours FILE
+[--replace] [--strict] [--rejects FILE]
 
 Loads the input CSVs in one transaction (stores.services.data_load). Exit
 status: 0 loaded (bad rows, if any, skipped and counted); 1 --strict met bad
@@ -20,24 +21,44 @@ DIR_NAMES = {
     "polls": ("store_status.csv",),
     "hours": ("menu_hours.csv", "business_hours.csv"),
     "timezones": ("timezones.csv", "store_timezone.csv"),
+    "special": ("special_hours.csv", "holiday_hours.csv"),
 }
+# The option that gives one file of each kind (its dest is the flag with "_" for "-").
+OPTIONS = {"polls": "--polls", "hours": "--hours", "timezones": "--timezones", "special": "--special-hours"}
 REJECTS_PRINTED = 20
 
 
 class Command(BaseCommand):
-    help = "Load store_status / menu_hours / timezones CSV files (one transaction; idempotent)."
+    help = "Load store_status / menu_hours / timezones / special_hours CSV files (one transaction; idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--dir", type=Path, metavar="DIR", help="folder holding store_status.csv, menu_hours.csv, timezones.csv"
+            "--dir",
+            type=Path,
+            metavar="DIR",
+            help="folder holding store_status.csv, menu_hours.csv, timezones.csv and optionally special_hours.csv",
         )
         parser.add_argument("--polls", type=Path, metavar="FILE", help="a store_status.csv file")
-        parser.add_argument("--hours", type=Path, metavar="FILE", help="a menu_hours.csv / business_hours.csv file")
+        parser.add_argument(
+            "--hours",
+            type=Path,
+            metavar="FILE",
+            help="a menu_hours.csv / business_hours.csv file; an effective_from column dates its versions: "
+            "each (store, effective_from) in the file replaces that version only",
+        )
         parser.add_argument("--timezones", type=Path, metavar="FILE", help="a timezones.csv / store_timezone.csv file")
+        parser.add_argument(
+            "--special-hours",
+            type=Path,
+            metavar="FILE",
+            help="a special_hours.csv / holiday_hours.csv file (store_id, date, start_time_local, end_time_local; "
+            "both times empty = closed): each (store, date) in the file replaces that date's rows only",
+        )
         parser.add_argument(
             "--replace",
             action="store_true",
-            help="the given files are the whole truth: drop hours/timezones/polls of the same kinds not in them",
+            help="the given files are the whole truth: drop hours/special hours/timezones/polls of the same kinds "
+            "not in them",
         )
         parser.add_argument("--strict", action="store_true", help="any bad row aborts the load; nothing is stored")
         parser.add_argument("--rejects", type=Path, metavar="FILE", help="write every bad row to this file")
@@ -128,6 +149,8 @@ class Command(BaseCommand):
 
 
 def _files(opts: dict[str, Any]) -> dict[str, Path]:
+    """The file of each kind (`services.data_load` keyword) to load, from --dir and the one-file options."""
+    given = {kind: opts[flag[2:].replace("-", "_")] for kind, flag in OPTIONS.items()}
     files: dict[str, Path] = {}
     if opts["dir"] is not None:
         folder: Path = opts["dir"]
@@ -141,19 +164,20 @@ def _files(opts: dict[str, Any]) -> dict[str, Path]:
                 )
             if present:
                 files[kind] = present[0]
-        if not files and not any(opts[kind] for kind in DIR_NAMES):
+        if not files and not any(given.values()):
             expected = ", ".join(" or ".join(names) for names in DIR_NAMES.values())
             raise CommandError(f"--dir {folder}: none of the input files is there (expected {expected})", returncode=2)
-    for kind in DIR_NAMES:
-        if opts[kind] is not None:  # an explicit file wins over the folder's
-            files[kind] = opts[kind]
+    for kind, path in given.items():
+        if path is not None:  # an explicit file wins over the folder's
+            files[kind] = path
     if not files:
         raise CommandError(
-            "nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones", returncode=2
+            "nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones, --special-hours",
+            returncode=2,
         )
     for kind, path in files.items():
         if not path.is_file():
-            raise CommandError(f"--{kind} {path}: no such file; nothing was loaded", returncode=2)
+            raise CommandError(f"{OPTIONS[kind]} {path}: no such file; nothing was loaded", returncode=2)
     return files
 
 

@@ -1,0 +1,408 @@
+"""Write a store's calendar over HTTP: one weekly version, one special date, a batch of special days
+(SEMANTICS.md rules 10 and 11).
+
+Each service validates everything first (with `stores.calendar_rows`, as the files are
+validated) and then writes in ONE transaction, so a request is stored whole or not at
+all. Writers take the loads' turn (`staging.loads_serialize`) like every load, so an
+API write never interleaves with a file load's replacement of the same rows.
+
+- `business_hours_version_replace`: the rows of one version (one `effective_from`, None
+  = the undated version) become exactly the given rows; the other versions stay.
+- `special_days_replace` / `special_day_delete`: the rows of one (store, date).
+- `special_days_push`: a batch (JSON list or CSV text with the special_hours.csv
+  header); for every (store, date) it mentions, that date's rows become the batch's
+  rows for it. Unknown stores are created, as a polls batch does.
+
+Bad input raises `FieldError` (one named request field), `RowsInvalid` (every bad row,
+by index or CSV line, and field) or `BadFile` (a CSV body that is not a special hours
+CSV); an unknown store `Store.DoesNotExist` (except in a batch).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from stores import selectors, staging
+from stores.calendar_rows import (
+    FieldError,
+    SpecialRow,
+    WeeklyRow,
+    date_parse,
+    effective_from_parse,
+    special_row_parse,
+    special_times_parse,
+    weekly_row_parse,
+)
+from stores.csv_rows import BadFile, RowError
+from stores.models import BusinessHours, SpecialHours, Store
+
+SPECIAL_COLUMNS = ("store_id", "date", "start_time_local", "end_time_local")
+_SPECIAL_TIMES = ("start_time_local", "end_time_local")
+_WEEKLY_FIELDS = ("day_of_week", "start_time_local", "end_time_local")
+_BATCH = 5_000  # rows per INSERT
+_DELETE_STORES = 500  # stores per DELETE of a batch's dates
+
+
+class RowsInvalid(Exception):
+    """Some rows of a request are bad, so nothing was stored. `errors` lists every bad row
+    (`line`: the 0-based item index of a JSON list, or the CSV line; `field`: as named in the input)."""
+
+    def __init__(self, errors: list[RowError], *, unit: str = "item") -> None:
+        super().__init__(f"{len(errors)} bad row(s); nothing was stored")
+        self.errors = errors
+        self.unit = unit  # what `line` counts: "item" (a JSON list) or "line" (CSV)
+
+
+@dataclass
+class VersionReplaceResult:
+    """One weekly version after `business_hours_version_replace`: its rows as stored, and
+    how many rows it had before (`deleted`) and has now (`inserted`)."""
+
+    store_id: str
+    effective_from: dt.date | None
+    deleted: int
+    inserted: int
+    rows: list[BusinessHours]
+
+
+@dataclass
+class SpecialDay:
+    """The special-hours rows of one store on one local date (rule 11), as stored."""
+
+    store_id: str
+    date: dt.date
+    rows: list[SpecialHours]
+
+    @property
+    def closed(self) -> bool:
+        """True when no row has times: no period starts on the date (rule 11)."""
+        return all(row.start_time_local is None for row in self.rows)
+
+
+@dataclass
+class SpecialPushResult:
+    """What a batch did: `received` rows, `dates_replaced` distinct (store, date) pairs,
+    `deleted` rows those dates had, `inserted` rows stored, `stores_touched` distinct
+    stores, `stores_created` of them new."""
+
+    received: int = 0
+    dates_replaced: int = 0
+    deleted: int = 0
+    inserted: int = 0
+    stores_touched: int = 0
+    stores_created: int = 0
+
+
+# --- Reading request bodies ----------------------------------------------------------------
+
+
+def _text(item: Mapping[str, Any], name: str, *, required: bool) -> str:
+    """The JSON string at `name` ("" for a missing key or null unless `required`)."""
+    raw = item.get(name)
+    if raw is None:
+        if required:
+            raise FieldError(name, "missing")
+        return ""
+    if not isinstance(raw, str):
+        raise FieldError(name, "not a JSON string")
+    return raw
+
+
+def _unknown_keys_check(item: Mapping[str, Any], known: Iterable[str]) -> None:
+    # A misspelt time key would otherwise read as an empty time, i.e. a closed day.
+    expected = tuple(known)
+    for key in item:
+        if key not in expected:
+            raise FieldError(str(key)[:40], f"unknown field (expected {', '.join(expected)})")
+
+
+def _items_check(items: Any, name: str) -> list[Any]:
+    if not isinstance(items, list):
+        raise FieldError(name, "not a JSON list")
+    return items
+
+
+def weekly_items_read(items: Any, *, file: str = "rows") -> tuple[list[WeeklyRow], list[RowError]]:
+    """Weekly rows from a JSON list of `{"day_of_week", "start_time_local", "end_time_local"}` (all
+    required), with every bad item as a RowError (0-based index, field)."""
+    rows: list[WeeklyRow] = []
+    errors: list[RowError] = []
+    for index, item in enumerate(_items_check(items, file)):
+        try:
+            if not isinstance(item, dict):
+                raise FieldError("item", "not a JSON object")
+            _unknown_keys_check(item, _WEEKLY_FIELDS)
+            day = item.get("day_of_week")
+            if day is None:
+                raise FieldError("day_of_week", "missing")
+            rows.append(
+                weekly_row_parse(
+                    day,
+                    _text(item, "start_time_local", required=True),
+                    _text(item, "end_time_local", required=True),
+                )
+            )
+        except FieldError as exc:
+            errors.append(RowError(file, index, exc.field, exc.reason))
+    return rows, errors
+
+
+def special_items_read(items: Any, *, file: str = "request") -> tuple[list[SpecialRow], list[RowError]]:
+    """Special rows from a JSON list of `{"store_id", "date", "start_time_local", "end_time_local"}`
+    (a time missing or null reads as empty; both empty = closed), every bad item a RowError."""
+    rows: list[SpecialRow] = []
+    errors: list[RowError] = []
+    for index, item in enumerate(_items_check(items, "body")):
+        try:
+            if not isinstance(item, dict):
+                raise FieldError("item", "not a JSON object")
+            _unknown_keys_check(item, SPECIAL_COLUMNS)
+            rows.append(
+                special_row_parse(
+                    _text(item, "store_id", required=True),
+                    _text(item, "date", required=True),
+                    _text(item, "start_time_local", required=False),
+                    _text(item, "end_time_local", required=False),
+                )
+            )
+        except FieldError as exc:
+            errors.append(RowError(file, index, exc.field, exc.reason))
+    return rows, errors
+
+
+def special_csv_read(text: str, *, file: str = "request") -> tuple[list[SpecialRow], list[RowError]]:
+    """Special rows from CSV text with the special_hours.csv header (columns by name, any order,
+    any case); errors carry the physical line (the header is line 1). Blank lines are no rows.
+    Raises BadFile when the text has no such header or is not a readable CSV."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        columns = _special_header_read(reader, file)
+        rows: list[SpecialRow] = []
+        errors: list[RowError] = []
+        for line, record in _records(reader):
+            cells = [record[columns[name]] if columns[name] < len(record) else "" for name in SPECIAL_COLUMNS]
+            try:
+                rows.append(special_row_parse(*cells))
+            except FieldError as exc:
+                errors.append(RowError(file, line, exc.field, exc.reason))
+    except csv.Error as exc:
+        raise BadFile(file, f"not a readable CSV at line {reader.line_num} ({exc})") from None
+    return rows, errors
+
+
+def _special_header_read(reader: Any, file: str) -> dict[str, int]:
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            break
+    else:
+        raise BadFile(file, "empty (no header line)")
+    expected = ", ".join(SPECIAL_COLUMNS)
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(record):
+        name = cell.strip().lstrip("\ufeff").strip().lower()
+        if name in SPECIAL_COLUMNS:
+            if name in columns:
+                raise BadFile(file, f"column {name} twice in the header")
+            columns[name] = index
+    missing = [name for name in SPECIAL_COLUMNS if name not in columns]
+    if missing:
+        raise BadFile(file, f"missing column {', '.join(missing)} in the header (expected {expected})")
+    return columns
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of each non-blank record."""
+    last = reader.line_num
+    for record in reader:
+        first, last = last + 1, reader.line_num
+        if any(cell.strip() for cell in record):
+            yield first, record
+
+
+def special_day_items_read(body: Any) -> list[tuple[str | None, str | None]]:
+    """The (start, end) times of one date's rows from a PUT body: a JSON list of
+    `{"start_time_local", "end_time_local"}` (both empty or null = a closed row) or
+    `{"closed": true}` (one closed row). Raises FieldError or RowsInvalid."""
+    if isinstance(body, dict):
+        _unknown_keys_check(body, ("closed",))
+        if body.get("closed") is not True:
+            raise FieldError("closed", 'must be true (send {"closed": true}, or a list of rows with times)')
+        return [(None, None)]
+    if not isinstance(body, list):
+        raise FieldError("body", 'expected a JSON list of {"start_time_local", "end_time_local"} or {"closed": true}')
+    if not body:
+        raise FieldError("body", 'an empty list: send {"closed": true} to close the date, or DELETE its special hours')
+    times: list[tuple[str | None, str | None]] = []
+    errors: list[RowError] = []
+    for index, item in enumerate(body):
+        try:
+            if not isinstance(item, dict):
+                raise FieldError("item", "not a JSON object")
+            _unknown_keys_check(item, _SPECIAL_TIMES)
+            times.append(
+                special_times_parse(
+                    _text(item, "start_time_local", required=False), _text(item, "end_time_local", required=False)
+                )
+            )
+        except FieldError as exc:
+            errors.append(RowError("request", index, exc.field, exc.reason))
+    if errors:
+        raise RowsInvalid(errors)
+    return times
+
+
+# --- Services -------------------------------------------------------------------------------
+
+
+def business_hours_version_replace(*, store_id: str, body: Any) -> VersionReplaceResult:
+    """Make the rows of one weekly version of a store exactly those given (rule 10), in one transaction.
+
+    `body` is the JSON `{"effective_from": "YYYY-MM-DD" | null, "rows": [...]}`; null is the
+    undated version, an empty `rows` removes the version. Raises Store.DoesNotExist,
+    FieldError (effective_from, rows) or RowsInvalid (every bad row: index, field).
+    """
+    if not isinstance(body, dict):
+        raise FieldError("body", 'expected a JSON object {"effective_from", "rows"}')
+    _unknown_keys_check(body, ("effective_from", "rows"))
+    if "effective_from" not in body:
+        raise FieldError("effective_from", "missing (null for the undated version)")
+    raw_from = body["effective_from"]
+    if raw_from is not None and not isinstance(raw_from, str):
+        raise FieldError("effective_from", "not a JSON string or null")
+    effective_text = effective_from_parse(raw_from)
+    effective_from = dt.date.fromisoformat(effective_text) if effective_text else None
+    if "rows" not in body:
+        raise FieldError("rows", "missing (a list of rows; an empty list removes the version)")
+    rows, errors = weekly_items_read(body["rows"])
+    if errors:
+        raise RowsInvalid(errors)
+    with transaction.atomic():
+        staging.loads_serialize()
+        store = selectors.stores_by_id(store_id).select_for_update().get()
+        # effective_from=None is Django's IS NULL: the undated version.
+        version = BusinessHours.objects.filter(store=store, effective_from=effective_from)
+        deleted, _ = version.delete()
+        stored = BusinessHours.objects.bulk_create(
+            BusinessHours(
+                store=store,
+                day_of_week=row.day_of_week,
+                start_time_local=dt.time.fromisoformat(row.start_time_local),
+                end_time_local=dt.time.fromisoformat(row.end_time_local),
+                effective_from=effective_from,
+            )
+            for row in rows
+        )
+    stored.sort(key=lambda h: (h.day_of_week, h.start_time_local, h.end_time_local))
+    return VersionReplaceResult(store.store_id, effective_from, deleted, len(stored), stored)
+
+
+def special_days_replace(*, store_id: str, date: str, body: Any) -> SpecialDay:
+    """Make the special-hours rows of one store on local date `date` (`YYYY-MM-DD`, from the URL)
+    exactly those of `body` (`special_day_items_read`), in one transaction (rule 11).
+
+    Raises FieldError (date, body, closed), RowsInvalid or Store.DoesNotExist.
+    """
+    day = date_parse(date)
+    times = special_day_items_read(body)
+    with transaction.atomic():
+        staging.loads_serialize()
+        store = selectors.stores_by_id(store_id).select_for_update().get()
+        SpecialHours.objects.filter(store=store, date=day).delete()
+        stored = SpecialHours.objects.bulk_create(
+            SpecialHours(store=store, date=day, start_time_local=_time(start), end_time_local=_time(end))
+            for start, end in times
+        )
+    return SpecialDay(store.store_id, day, sorted(stored, key=_special_order))
+
+
+def special_day_delete(*, store_id: str, date: str) -> int:
+    """Remove every special-hours row of one store on local date `date`, so the weekly schedule
+    applies again (rules 10, 11). Returns how many rows there were (0: none, nothing changed).
+    Raises FieldError (date) or Store.DoesNotExist."""
+    day = date_parse(date)
+    with transaction.atomic():
+        staging.loads_serialize()
+        store = selectors.stores_by_id(store_id).select_for_update().get()
+        deleted, _ = SpecialHours.objects.filter(store=store, date=day).delete()
+    return deleted
+
+
+def special_days_push(*, items: Any = None, csv_text: str | None = None, file: str = "request") -> SpecialPushResult:
+    """Store a batch of special-hours rows, all or nothing, in one transaction (rule 11).
+
+    `items`: a JSON list of `{"store_id", "date", "start_time_local", "end_time_local"}`
+    (errors carry the 0-based index); `csv_text`: CSV text with the special_hours.csv
+    header (errors carry the line). For each (store, date) in the batch, that date's
+    stored rows are replaced by the batch's rows for it; other dates stay. Stores not
+    known yet are created. Raises RowsInvalid listing every bad row, or BadFile.
+    """
+    if csv_text is not None:
+        rows, errors = special_csv_read(csv_text, file=file)
+    else:
+        rows, errors = special_items_read(items if items is not None else [], file=file)
+    if errors:
+        raise RowsInvalid(errors, unit="item" if csv_text is None else "line")
+    result = SpecialPushResult(received=len(rows))
+    dates: dict[str, set[dt.date]] = {}
+    for row in rows:
+        dates.setdefault(row.store_id, set()).add(dt.date.fromisoformat(row.date))
+    result.stores_touched = len(dates)
+    result.dates_replaced = sum(len(days) for days in dates.values())
+    if not rows:
+        return result
+    with transaction.atomic():
+        staging.loads_serialize()
+        pks = _store_pks(list(dates))
+        known = len(pks)
+        missing = [store_id for store_id in dates if store_id not in pks]
+        # ignore_conflicts: a store made meanwhile outside the loads' turn (the admin) is no error.
+        Store.objects.bulk_create(
+            [Store(store_id=store_id) for store_id in missing], batch_size=_BATCH, ignore_conflicts=True
+        )
+        pks.update(_store_pks(missing))
+        result.stores_created = len(pks) - known
+        by_pk = [(pks[store_id], sorted(days)) for store_id, days in dates.items()]
+        for first in range(0, len(by_pk), _DELETE_STORES):
+            match = Q()
+            for pk, days in by_pk[first : first + _DELETE_STORES]:
+                match |= Q(store_id=pk, date__in=days)
+            deleted, _ = SpecialHours.objects.filter(match).delete()
+            result.deleted += deleted
+        stored = SpecialHours.objects.bulk_create(
+            (
+                SpecialHours(
+                    store_id=pks[row.store_id],
+                    date=dt.date.fromisoformat(row.date),
+                    start_time_local=_time(row.start_time_local),
+                    end_time_local=_time(row.end_time_local),
+                )
+                for row in rows
+            ),
+            batch_size=_BATCH,
+        )
+        result.inserted = len(stored)
+    return result
+
+
+def _store_pks(store_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for first in range(0, len(store_ids), _BATCH):
+        found.update(Store.objects.filter(store_id__in=store_ids[first : first + _BATCH]).values_list("store_id", "pk"))
+    return found
+
+
+def _time(text: str | None) -> dt.time | None:
+    return None if text is None else dt.time.fromisoformat(text)
+
+
+def _special_order(row: SpecialHours) -> tuple[bool, dt.time, dt.time]:
+    # Closed rows (no times) first, then by start and end.
+    return (row.start_time_local is not None, row.start_time_local or dt.time(), row.end_time_local or dt.time())
