@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench import infra, markdown, measure
 from bench.infra import BenchError, DataSet, log
@@ -128,8 +129,8 @@ def calendar_counts(db: str) -> dict:
 
 
 def _stats(values: list[float | None]) -> dict | None:
-    values = [v for v in values if v is not None]
-    return measure.stats(values) if values else None
+    present = [v for v in values if v is not None]
+    return measure.stats(present) if present else None
 
 
 def _ratio(a: dict | None, b: dict | None) -> float | None:
@@ -201,7 +202,7 @@ def _before_after(ds: DataSet, as_of: str, runs: int, scratch: Path) -> dict:
         commit, subject = before.commit, before.subject
     digests = {side: {r.sha256 for r in rs} for side, rs in got.items()}
     same = len(digests["before"] | digests["after"]) == 1
-    out = {
+    out: dict[str, Any] = {
         "before_commit": commit,
         "before_subject": subject,
         "as_of": as_of,
@@ -254,7 +255,7 @@ def _calendars(plain: DataSet, cal: DataSet, as_of: dict, runs: int, http_runs: 
     )
     if http_runs:
         log(f"  over HTTP: {http_runs} rounds; each: start web + worker on one set, warm-up, one timed report")
-        http: dict[str, list] = {"plain": [], "calendar": []}
+        http: dict[str, list[measure.ReportRun]] = {"plain": [], "calendar": []}
         for i in range(http_runs):
             order = ("plain", "calendar") if i % 2 == 0 else ("calendar", "plain")
             for name in order:
@@ -262,17 +263,17 @@ def _calendars(plain: DataSet, cal: DataSet, as_of: dict, runs: int, http_runs: 
                 with infra.Service(ds) as service, infra.RssSampler(service.worker.pid) as sampler:
                     when = dt.datetime.fromisoformat(as_of[name])
                     measure.report_http(service, when, sampler)
-                    r = measure.report_http(service, when, sampler)
-                if r.sha256 != out[name]["sha256"]:
+                    h = measure.report_http(service, when, sampler)
+                if h.sha256 != out[name]["sha256"]:
                     raise BenchError(f"{name}: the HTTP report's CSV differs from manage.py report's")
-                http[name].append(r)
+                http[name].append(h)
                 log(
-                    f"  round {i + 1}/{http_runs} {name:8}: HTTP {r.seconds:.2f} s, "
-                    f"worker max RSS {r.worker_peak_rss / 1e6:,.0f} MB"
+                    f"  round {i + 1}/{http_runs} {name:8}: HTTP {h.seconds:.2f} s, "
+                    f"worker max RSS {h.worker_peak_rss / 1e6:,.0f} MB"
                 )
-        for name, rs in http.items():
-            out[name]["http"] = _stats([r.seconds for r in rs])
-            out[name]["worker_peak_rss"] = max(r.worker_peak_rss for r in rs)
+        for name, hs in http.items():
+            out[name]["http"] = _stats([h.seconds for h in hs])
+            out[name]["worker_peak_rss"] = max(h.worker_peak_rss for h in hs)
         out["ratio_http"] = _ratio(out["plain"]["http"], out["calendar"]["http"])
         out["http_runs"] = http_runs
         log(

@@ -119,7 +119,8 @@ def db_vacuum(dbname: str) -> None:
         conn.execute("VACUUM (ANALYZE) stores_poll")
         conn.execute("VACUUM (ANALYZE) stores_store")
         conn.execute("VACUUM (ANALYZE) stores_businesshours")
-        if conn.execute("SELECT to_regclass('stores_specialhours')").fetchone()[0]:  # rule 11's table, when present
+        found = conn.execute("SELECT to_regclass('stores_specialhours')").fetchone()
+        if found and found[0]:  # rule 11's table, when the schema has it
             conn.execute("VACUUM (ANALYZE) stores_specialhours")
 
 
@@ -233,7 +234,7 @@ def manage(ds: DataSet, *args: str, log_name: str) -> subprocess.CompletedProces
 
 def generate(ds: DataSet) -> dict:
     """The data set's CSVs in bench/out/data/<key>/, generated once and reused."""
-    params = {"stores": ds.stores, "days": ds.days, "seed": ds.seed}
+    params: dict[str, object] = {"stores": ds.stores, "days": ds.days, "seed": ds.seed}
     if ds.options:
         params["options"] = list(ds.options)
     meta_file = ds.dir / "bench-params.json"

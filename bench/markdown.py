@@ -678,8 +678,8 @@ def render_compare(results: dict, *, quick: bool, target_calendar: float, share:
             f"each in its own database. `manage.py report` as above ({cal['runs']} runs each, alternating)"
             + (
                 "; over HTTP as in the main table (`POST /trigger_report` → whole CSV; "
-                f"{cal['http_runs']} round(s), each starting web + worker on one set, one warm-up and one timed report, "
-                "the sets alternating), every "
+                f"{cal['http_runs']} round(s), each starting web + worker on one set, one warm-up and one "
+                "timed report, the sets alternating), every "
                 "HTTP CSV checked to be `manage.py report`'s bytes"
                 if cal.get("http_runs")
                 else ""
