@@ -113,6 +113,7 @@ upgrade: install ## move every pin (or PACKAGE=name's) to the newest release the
 
 bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 	$(PY) -m bench
+bench-compare: install ; $(PY) -m bench --only compare ## before/after this session and calendars: the compare section of BENCHMARKS.md
 
 # The golden report of the data/ sample (reports/tests/test_golden.py). Only
 # SEMANTICS.md changes may change it.
