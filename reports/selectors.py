@@ -136,7 +136,7 @@ def report_shards(
         return []
     count = min(len(pks), max(min_shards, -(-len(pks) // shard_size)))
     bounds = [round(i * len(pks) / count) for i in range(count + 1)]
-    return [ShardStores(pks[a], pks[b - 1], b - a) for a, b in zip(bounds, bounds[1:])]
+    return [ShardStores(pks[a], pks[b - 1], b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 # (store pk, instant us, active): one entry per poll, sorted by (store, instant).
@@ -356,7 +356,7 @@ class DbHistory:
 
     def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
         latest = np.full(len(stores), fleet.NO_POLL, np.int64)
-        pairs = [(int(pk), fleet.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
+        pairs = [(int(pk), fleet.from_us(b)) for pk, b in zip(self.pks[stores], before_us, strict=True)]
         if connection.vendor == "postgresql":
             # One index probe per store, each with its own cutoff.
             # (NULL::timestamptz IS NULL: no cutoff.)
@@ -384,7 +384,7 @@ class DbHistory:
         return latest
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> fleet.Polls:
-        index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores)}
+        index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores, strict=True)}
         store, ts, active = [], [], []
         for chunk in _chunks(list(index), 5_000):
             rows = polls_received_by(

@@ -319,7 +319,7 @@ class _Schedule:
     def rows(self, order: np.ndarray | slice = slice(None)):
         """(store position, day, start second, end second) per row, as Python ints."""
         columns = (self.store, self.day, self.start_s, self.end_s)
-        return zip(*(column[order].tolist() for column in columns))
+        return zip(*(column[order].tolist() for column in columns), strict=True)
 
 
 @dataclass(frozen=True)
@@ -931,7 +931,9 @@ def _polls_text(ids: list[str], polls: _Polls) -> str:
     dates = {d: (epoch + timedelta(days=d)).isoformat() for d in np.unique(day).tolist()}
     hms = _hms_table()
     status = ("active", "inactive")
-    columns = zip(store.tolist(), inactive.tolist(), day.tolist(), (seconds % _DAY_S).tolist(), (t_us % _US).tolist())
+    columns = zip(
+        store.tolist(), inactive.tolist(), day.tolist(), (seconds % _DAY_S).tolist(), (t_us % _US).tolist(), strict=True
+    )
     return "".join(
         f"{ids[j]},{status[off]},{dates[d]} {hms[s]}{('.' + f'{us:06d}'.rstrip('0')) if us else ''} UTC\n"
         for j, off, d, s, us in columns

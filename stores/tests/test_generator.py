@@ -69,7 +69,7 @@ def test_every_row_is_valid_per_the_input_shapes(run):
         assert status in ("active", "inactive")
         assert TIMESTAMP.match(stamp), stamp
         assert datetime(2023, 1, 18, tzinfo=UTC) <= _parse_utc(stamp) < end
-    for store_id, day, start, finish in run["hours"][1:]:
+    for _store_id, day, start, finish in run["hours"][1:]:
         assert day in {"0", "1", "2", "3", "4", "5", "6"}
         assert HMS.match(start) and HMS.match(finish), (start, finish)
     for row in run["polls"][1:] + run["hours"][1:] + run["timezones"][1:]:
@@ -163,7 +163,7 @@ def test_odd_business_hours_and_duplicate_polls_occur(run):
 
 def _overlapping(spans):
     plain = sorted((start, end) for start, end in spans if start < end)
-    return any(b_start < a_end for (_, a_end), (b_start, _) in zip(plain, plain[1:]))
+    return any(b_start < a_end for (_, a_end), (b_start, _) in zip(plain, plain[1:], strict=False))
 
 
 def test_summary_counts_what_was_written(run):
