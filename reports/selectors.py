@@ -176,16 +176,18 @@ def fleet_input(
     lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
     specials_from = lo_us // fleet.DAY_US - SPECIALS_MARGIN_DAYS
     special: dict[int, list[fleet.SpecialRow]] = {}
-    for store_pk, date, start_s, end_s in _special_rows(pk_first, pk_last, from_day=specials_from, as_of=as_of):
-        special.setdefault(store_pk, []).append((date, start_s, end_s))
+    for store_pk, date, special_start_s, special_end_s in _special_rows(
+        pk_first, pk_last, from_day=specials_from, as_of=as_of
+    ):
+        special.setdefault(store_pk, []).append((date, special_start_s, special_end_s))
     schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ())), tuple(special.get(pk, ()))) for pk, _, tz in stores]
 
-    store_pk, ts_us, active = (polls_reader or polls_read)(
+    poll_pk, ts_us, active = (polls_reader or polls_read)(
         pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us, received_before=received_before
     )
     # Polls of stores outside the report (filtered by scope) are dropped here.
-    index = np.searchsorted(pks, store_pk)
-    known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == store_pk) if len(pks) else index < 0
+    index = np.searchsorted(pks, poll_pk)
+    known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == poll_pk) if len(pks) else index < 0
     polls = fleet.Polls(index[known], ts_us[known], active[known])
     return fleet.FleetInput(
         store_ids=[s[1] for s in stores],
