@@ -242,7 +242,7 @@ def test_calendars_are_deterministic_by_seed(tmp_path, calendars):
 
 def test_special_days_are_valid_rows_of_every_kind_inside_the_window(calendars):
     # given
-    errors = []
+    errors: list[csv_rows.RowError] = []
     with open(calendars["out"] / "special_hours.csv", encoding="utf-8", newline="") as stream:
         rows = [
             row
