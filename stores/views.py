@@ -197,7 +197,10 @@ class StoreListView(generics.ListAPIView):
 
     def paginate_queryset(self, queryset):
         # Page first, then summarise only the page's stores (stores/selectors.py).
-        return selectors.store_summaries(super().paginate_queryset(queryset))
+        page = super().paginate_queryset(queryset)
+        if page is None:  # DRF's "no paginator": DEFAULT_PAGINATION_CLASS always sets one
+            return None
+        return selectors.store_summaries(page)
 
 
 _DETAIL_EXAMPLE = {

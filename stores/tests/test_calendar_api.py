@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from loopmonitor.testing import ClientResponse
 from stores.calendar_rows import FieldError, special_row_parse, version_spans, weekly_row_parse
 from stores.conftest import make_store
 from stores.models import BusinessHours, SpecialHours, Store
@@ -82,7 +84,7 @@ def example_i(db) -> Store:
     return store
 
 
-def put_json(client: APIClient, url: str, body) -> object:
+def put_json(client: APIClient, url: str, body) -> ClientResponse:
     return client.put(url, body, format="json")
 
 
@@ -133,7 +135,9 @@ def test_special_rows_read_as_the_file_says():
 def test_weekly_rows_and_version_spans():
     assert weekly_row_parse("6", "18:00", "02:00:00") == (6, "18:00:00", "02:00:00")
     assert weekly_row_parse(0, "09:00:00", "09:00:00") == (0, "09:00:00", "09:00:00")
-    for day in (7, -1, True, "x", 1.0):
+    # Any: the wrong types (a bool, a float) are the point, as a JSON body can hold them.
+    bad_days: tuple[Any, ...] = (7, -1, True, "x", 1.0)
+    for day in bad_days:
         with pytest.raises(FieldError, match="day_of_week"):
             weekly_row_parse(day, "09:00", "10:00")
     with pytest.raises(FieldError, match="end_time_local: empty"):
@@ -767,7 +771,7 @@ def test_every_calendar_endpoint_is_in_the_schema_with_examples():
 def test_a_store_id_no_store_can_have_is_400_not_500(api, example_i, method, url):
     # PostgreSQL text cannot hold a NUL: asking the database would raise. A NUL in a store id is a
     # bad request (400), as on every endpoint (reports/tests/test_bounds.py), never a 500.
-    body = {"effective_from": None, "rows": []} if url.endswith("/hours") else {"closed": True}
+    body: dict[str, object] = {"effective_from": None, "rows": []} if url.endswith("/hours") else {"closed": True}
 
     response = getattr(api, method)(url, body, format="json")
 
