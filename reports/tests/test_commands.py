@@ -50,7 +50,16 @@ def test_report_as_of_in_the_past_ignores_newer_polls(example_fleet, capsys):
 
 @pytest.mark.parametrize(
     "value",
-    ["yesterday", "2023-13-45T00:00:00Z", "2023-01-23T17:00:00", "2999-01-01T00:00:00Z", "0001-01-01T00:00:00Z"],
+    [
+        "yesterday",
+        "2023-13-45T00:00:00Z",
+        "2023-01-23T17:00:00",
+        "2999-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        # the input files' parser (stores.csv_rows.instant_parse): no year 1 read as 2001, only 0-9 digits
+        "0001-01-01T05:00+05:00",
+        "\uff12023-01-23T17:00:00Z",
+    ],
 )
 def test_report_rejects_a_bad_as_of(example_fleet, value):
     with pytest.raises(CommandError, match="--as-of"):

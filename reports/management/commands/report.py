@@ -4,20 +4,30 @@ The same shards, engine and merge as the workers: the CSV is byte-for-byte
 the one GET /get_report serves for the same as_of.
 """
 
+import datetime as dt
+import re
 import sys
 import time
 from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
 from reports import services
+from stores.csv_rows import instant_parse
+
+# On the command line an instant names its zone: a shell default of local time must not
+# pass silently as UTC.
+_HAS_ZONE = re.compile(r"(?:Z|UTC|[+-]\d\d(?::?\d\d)?)\s*$", re.IGNORECASE)
 
 
-def _instant(text: str):
-    value = parse_datetime(text.strip().replace(" UTC", "+00:00").replace("Z", "+00:00"))
-    if value is None or value.tzinfo is None:
+def _instant(text: str) -> dt.datetime:
+    """--as-of, read by the parser of the input files and the API (stores.csv_rows.instant_parse)."""
+    if not _HAS_ZONE.search(text):
         raise CommandError(f"--as-of {text!r}: expected an ISO 8601 instant with a timezone, e.g. 2023-01-25T18:00:00Z")
+    try:
+        value = instant_parse(text)
+    except ValueError as exc:
+        raise CommandError(f"--as-of {text!r}: {exc}") from None
     if problem := services.as_of_problem(value):
         raise CommandError(f"--as-of {text!r}: {problem}")
     return value
