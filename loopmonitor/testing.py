@@ -6,6 +6,7 @@ an API key, the API client that sends it, and two autouse fixtures that keep tes
 """
 
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +15,21 @@ from django.test import override_settings
 from pytest_django.fixtures import Settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+
+class ClientResponse(Protocol):
+    """What a test reads from an answer of the test client (`APIClient`, Django's `Client`): the
+    return type of a helper that hands an answer on, since the stubs' class for it is private."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    def json(self) -> Any: ...
+
+    def __getitem__(self, header: str) -> str: ...
 
 
 @pytest.fixture
