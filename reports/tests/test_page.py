@@ -65,7 +65,9 @@ def test_the_page_renders_the_forms_and_sets_the_csrf_cookie(admin_client):
 
 def test_the_page_script_builds_the_dom_from_text_never_from_html():
     """Store ids, timezones and errors are data: the script sets textContent, never parses markup."""
-    script = Path(finders.find("reports/app.js")).read_text()
+    found = finders.find("reports/app.js")
+    assert isinstance(found, str), found
+    script = Path(found).read_text()
 
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
