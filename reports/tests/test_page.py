@@ -5,6 +5,7 @@ live server and a real Celery worker, and leave screenshots in
 test-artifacts/screenshots/ (CI prints that folder in its log).
 """
 
+import io
 import json
 import os
 import urllib.error
@@ -15,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from django.test import Client
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -59,6 +61,20 @@ def test_the_page_renders_the_forms_and_sets_the_csrf_cookie(admin_client):
     # The page's script sends this cookie back as X-CSRFToken when it triggers a report.
     assert response.cookies["csrftoken"].value
     assert finders.find("reports/app.js") and finders.find("reports/app.css")
+
+
+def test_the_page_script_builds_the_dom_from_text_never_from_html():
+    """Store ids, timezones and errors are data: the script sets textContent, never parses markup."""
+    found = finders.find("reports/app.js")
+    assert isinstance(found, str), found
+    script = Path(found).read_text()
+
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script, sink
+    # The calendar's tables are filled from the two public answers, as the browser test reads them.
+    for element_id in ("store-days", "store-versions", "store-special-recent", "store-special-upcoming"):
+        assert f'"{element_id}"' in script, element_id
+    assert "/uptime" in script and "special_from" in script and "special_until" in script
 
 
 # --- in a real browser -----------------------------------------------------------
@@ -257,6 +273,116 @@ def test_in_a_browser_mistakes_read_as_messages(live_server, example_fleet, brow
     alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#store-result .alert--error")))
     assert "no-such-store" in alert.text
     _screenshot(browser, "page-04-mistakes")
+    assert _script_errors(browser) == []
+
+
+# The data/ sample's calendars (data/README.md "Real calendars"); the page looks up as of the
+# sample's latest poll, the T of data/expected_report.csv.
+SAMPLE = Path(settings.BASE_DIR) / "data"
+HOLIDAY_STORE = "df2dd9f4-b302-4b76-9260-495a68cc5d88"  # New York, 11-19 daily; closed 2023-01-24, whole day 01-25
+VERSION_STORE = "1675089064047202661"  # versions 2022-10-20, 2023-01-21 (in the week), 2023-03-27
+
+
+def _sample_row(store_id: str) -> list[float]:
+    """The store's six numbers in data/expected_report.csv, in UPTIME_FIELDS' order."""
+    for line in (SAMPLE / "expected_report.csv").read_text().splitlines()[1:]:
+        first, *numbers = line.split(",")
+        if first == store_id:
+            return [float(n) for n in numbers]
+    raise AssertionError(f"{store_id} is not in data/expected_report.csv")
+
+
+def _sample_hours_rows(store_id: str) -> int:
+    """How many rows data/menu_hours.csv has for the store."""
+    lines = (SAMPLE / "menu_hours.csv").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split(",", 1)[0] == store_id)
+
+
+def _look_up(driver, wait, store_id: str) -> None:
+    """Look `store_id` up and wait until its numbers and its calendar are shown."""
+    field = driver.find_element(By.ID, "store-id")
+    field.clear()
+    field.send_keys(store_id)
+    driver.find_element(By.ID, "store-button").click()
+    wait.until(
+        lambda d: (
+            d.find_element(By.ID, "store-result").get_attribute("data-calendar") in ("ready", "error")
+            and d.find_element(By.ID, "store-result-id").text == store_id
+        )
+    )
+    result = driver.find_element(By.ID, "store-result")
+    assert result.get_attribute("data-state") == "ready", result.text
+    assert result.get_attribute("data-calendar") == "ready", result.text
+
+
+def _table(driver, table_id: str) -> dict[str, list[str]]:
+    """The body rows of a table by their row header's text: the other cells' texts."""
+    rows = {}
+    for tr in driver.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr"):
+        headers = tr.find_elements(By.CSS_SELECTOR, 'th[scope="row"]')
+        if headers:
+            rows[headers[0].text] = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+    return rows
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_a_store_shows_its_calendar(live_server, browser):
+    # given the data/ sample, with its special days and dated versions, and the page, logged in
+    call_command("load_data", "--dir", str(SAMPLE), stdout=io.StringIO(), stderr=io.StringIO())
+    _log_in(browser, live_server)
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+
+    # when a store with a closed special day in its week is looked up
+    _look_up(browser, wait, HOLIDAY_STORE)
+
+    # then its numbers are its row of the sample's report
+    shown = []
+    for field in UPTIME_FIELDS:
+        number, _unit = browser.find_element(By.CSS_SELECTOR, f'#store-metrics [data-field="{field}"]').text.split()
+        shown.append(float(number.replace(",", "")))
+    assert shown == _sample_row(HOLIDAY_STORE)
+
+    # and each local date of the week says which rows it followed: the holidays are closed
+    days = _table(browser, "store-days")
+    assert list(days) == [f"2023-01-{d}" for d in range(18, 26)], days
+    assert days["2023-01-24"] == ["Tuesday", "holiday: closed", "closed"]
+    assert days["2023-01-25"] == ["Wednesday", "special hours", "open"]
+    for date in ("2023-01-18", "2023-01-19", "2023-01-20", "2023-01-21", "2023-01-22", "2023-01-23"):
+        assert days[date][1:] == ["weekly hours", "open"], (date, days[date])
+    caption = browser.find_element(By.CSS_SELECTOR, "#store-days caption").text
+    assert "local dates" in caption
+
+    # and its special days and its one, undated, version are listed
+    recent = _table(browser, "store-special-recent")
+    assert recent == {
+        "2023-01-24": ["Tuesday", "closed all day"],
+        "2023-01-25": ["Wednesday", "whole day (given as 06:00–06:00)"],
+    }
+    assert _table(browser, "store-special-upcoming") == {}
+    assert _table(browser, "store-versions") == {
+        "undated": ["—", "—", "every date", str(_sample_hours_rows(HOLIDAY_STORE))]
+    }
+    _screenshot(browser, "page-05-store-calendar")
+
+    # when a store whose new version took effect inside the week is looked up
+    _look_up(browser, wait, VERSION_STORE)
+
+    # then the dates say which version they followed, and the date it took effect is marked
+    days = _table(browser, "store-days")
+    assert days["2023-01-20"][1] == "weekly hours from 2022-10-20"
+    assert days["2023-01-21"][1] == "weekly hours from 2023-01-21 new version takes effect"
+    marked = browser.find_elements(By.CSS_SELECTOR, '#store-days tr[data-new-version="true"]')
+    assert [tr.get_attribute("data-date") for tr in marked] == ["2023-01-21"]
+    assert days["2023-01-24"][1] == "weekly hours from 2023-01-21"
+    versions = _table(browser, "store-versions")
+    assert list(versions) == ["2022-10-20", "2023-01-21", "2023-03-27"]
+    assert versions["2022-10-20"][:3] == ["—", "2023-01-21", "every date before 2023-01-21"]
+    assert versions["2023-01-21"][:3] == ["2023-01-21", "2023-03-27", "2023-01-21 to the day before 2023-03-27"]
+    assert versions["2023-03-27"][:3] == ["2023-03-27", "—", "2023-03-27 and after"]
+    _screenshot(browser, "page-06-store-versions")
     assert _script_errors(browser) == []
 
 

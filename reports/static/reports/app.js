@@ -355,6 +355,7 @@
     }
     const seq = ++lookupSeq;
     box.dataset.state = "loading";
+    delete box.dataset.calendar;
     box.replaceChildren(storeHeading(storeId), h("p", { class: "muted" }, "Loading…"));
     const base = `/api/stores/${encodeURIComponent(storeId)}`;
     let response, body;
@@ -386,9 +387,211 @@
         h("p", { class: "muted" }, `Timezone ${body.timezone || "unknown"} · as of `, timeEl(body.as_of))
       ),
       h("div", { class: "metrics", id: "store-metrics" }, WINDOWS.map((w) => metricTile(w, body))),
-      timelineFigure(base, storeId)
+      timelineFigure(base, storeId),
+      calendarSection(body.days || [])
     );
     box.scrollIntoView({ block: "nearest" });
+    loadCalendar(base, body.days || [], seq);
+  }
+
+  // --- a store's calendar (SEMANTICS.md rules 10, 11) ---------------------------
+
+  const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+  const RECENT_SPECIAL_DAYS = 28; // days before the week whose special days are listed as recent
+  const UPCOMING_SPECIAL_DAYS = 90; // days after the week whose special days are listed as upcoming
+
+  /** A local date "YYYY-MM-DD" as a Date at UTC midnight (local dates carry no timezone). */
+  function dateValue(text) {
+    const [y, m, d] = String(text).split("-").map(Number);
+    return new Date(Date.UTC(y, m - 1, d));
+  }
+
+  const weekday = (text) => WEEKDAYS[dateValue(text).getUTCDay()] || "";
+
+  function addDays(text, days) {
+    const date = dateValue(text);
+    date.setUTCDate(date.getUTCDate() + days);
+    return date.toISOString().slice(0, 10);
+  }
+
+  /** What gave a local date its periods, in words: the uptime answer's `days` entry. */
+  function daySource(day) {
+    if (day.source === "special") return day.closed ? "holiday: closed" : "special hours";
+    if (day.source === "24x7") return "open 24×7";
+    return day.effective_from ? `weekly hours from ${day.effective_from}` : "weekly hours";
+  }
+
+  function calendarSection(days) {
+    return h(
+      "div",
+      { class: "calendar", id: "store-calendar" },
+      h("h3", {}, "Calendar"),
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "table table--compact", id: "store-days" },
+          h("caption", {}, "The week's local dates and the hours each one followed"),
+          h("thead", {}, h("tr", {},
+            h("th", { scope: "col" }, "Local date"),
+            h("th", { scope: "col" }, "Weekday"),
+            h("th", { scope: "col" }, "Hours from"),
+            h("th", { scope: "col" }, "Open or closed"))),
+          h(
+            "tbody",
+            {},
+            days.length
+              ? days.map((day) =>
+                  h(
+                    "tr",
+                    { "data-date": day.date, "data-source": day.source, "data-closed": day.closed ? "true" : "false" },
+                    h("th", { scope: "row" }, h("time", { datetime: day.date }, day.date)),
+                    h("td", {}, weekday(day.date)),
+                    h("td", { class: "day-source" }, daySource(day)),
+                    h("td", {}, day.closed ? "closed" : "open")
+                  )
+                )
+              : h("tr", {}, h("td", { colspan: "4", class: "muted" }, "No dates."))
+          )
+        )
+      ),
+      h("div", { id: "store-schedule", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading the schedule…"))
+    );
+  }
+
+  /** The store's versions and its special days near the week, from GET /api/stores/{id}. */
+  async function loadCalendar(base, days, seq) {
+    const box = $("store-schedule");
+    const result = $("store-result");
+    result.dataset.calendar = "loading";
+    const params = new URLSearchParams();
+    if (days.length) {
+      params.set("special_from", addDays(days[0].date, -RECENT_SPECIAL_DAYS));
+      params.set("special_until", addDays(days[days.length - 1].date, UPCOMING_SPECIAL_DAYS));
+    }
+    let response, body;
+    try {
+      response = await fetch(days.length ? `${base}?${params}` : base, { cache: "no-store", headers: { Accept: "application/json" } });
+      body = await readJson(response);
+    } catch (error) {
+      if (seq !== lookupSeq) return;
+      result.dataset.calendar = "error";
+      box.replaceChildren(h("p", { class: "alert alert--warn" }, `The schedule could not be loaded: ${error.message}`));
+      return;
+    }
+    if (seq !== lookupSeq) return;
+    if (!response.ok || !body) {
+      result.dataset.calendar = "error";
+      box.replaceChildren(h("p", { class: "alert alert--warn" }, `The schedule could not be loaded: ${errorText(body, response)}`));
+      return;
+    }
+    const newVersionDates = new Set((body.versions || []).map((v) => v.applies_from).filter(Boolean));
+    for (const row of document.querySelectorAll("#store-days tbody tr[data-date]")) {
+      if (newVersionDates.has(row.dataset.date)) {
+        row.dataset.newVersion = "true";
+        row.querySelector(".day-source").append(" ", h("span", { class: "tag" }, "new version takes effect"));
+      }
+    }
+    const lastDate = days.length ? days[days.length - 1].date : null;
+    const special = body.special_days || [];
+    box.replaceChildren(
+      versionsTable(body.versions || []),
+      specialDaysTable("store-special-recent", "Recent special days (the week and the four weeks before)",
+        special.filter((d) => lastDate === null || d.date <= lastDate)),
+      specialDaysTable("store-special-upcoming", "Upcoming special days (the 90 days after the week)",
+        special.filter((d) => lastDate !== null && d.date > lastDate))
+    );
+    result.dataset.calendar = "ready";
+  }
+
+  function dateRange(version) {
+    if (!version.applies_from && !version.applies_until) return "every date";
+    if (!version.applies_from) return `every date before ${version.applies_until}`;
+    if (!version.applies_until) return `${version.applies_from} and after`;
+    return `${version.applies_from} to the day before ${version.applies_until}`;
+  }
+
+  function versionsTable(versions) {
+    return h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "table table--compact", id: "store-versions" },
+        h("caption", {}, "Weekly schedule versions"),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Effective from"),
+          h("th", { scope: "col" }, "Applies from"),
+          h("th", { scope: "col" }, "Applies until (excluded)"),
+          h("th", { scope: "col" }, "Supplies the dates"),
+          h("th", { scope: "col", class: "num" }, "Rows"))),
+        h(
+          "tbody",
+          {},
+          versions.length
+            ? versions.map((v) =>
+                h(
+                  "tr",
+                  { "data-effective-from": v.effective_from || "" },
+                  h("th", { scope: "row" }, v.effective_from || "undated"),
+                  h("td", {}, v.applies_from || "—"),
+                  h("td", {}, v.applies_until || "—"),
+                  h("td", {}, dateRange(v)),
+                  h("td", { class: "num" }, String((v.hours || []).length))
+                )
+              )
+            : h("tr", {}, h("td", { colspan: "5", class: "muted" }, "No weekly rows: open 24×7 on every date without special hours."))
+        )
+      )
+    );
+  }
+
+  /** "09:00" from "09:00:00"; the seconds kept when not zero. */
+  const clock = (text) => (String(text).endsWith(":00") ? String(text).slice(0, 5) : String(text));
+
+  /** A special day's periods in words, read as SEMANTICS.md rule 5 reads a row. */
+  function specialRows(day) {
+    if (day.closed) return "closed all day";
+    return (day.rows || [])
+      .filter((r) => r.start_time_local !== null && r.end_time_local !== null)
+      .map((r) => {
+        const [start, end] = [clock(r.start_time_local), clock(r.end_time_local)];
+        if (start === end) return `whole day (given as ${start}–${end})`;
+        return r.start_time_local > r.end_time_local ? `${start}–${end} next day` : `${start}–${end}`;
+      })
+      .join(", ");
+  }
+
+  function specialDaysTable(id, caption, days) {
+    return h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "table table--compact", id },
+        h("caption", {}, caption),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Local date"),
+          h("th", { scope: "col" }, "Weekday"),
+          h("th", { scope: "col" }, "Special hours"))),
+        h(
+          "tbody",
+          {},
+          days.length
+            ? days.map((day) =>
+                h(
+                  "tr",
+                  { "data-date": day.date, "data-closed": day.closed ? "true" : "false" },
+                  h("th", { scope: "row" }, h("time", { datetime: day.date }, day.date)),
+                  h("td", {}, weekday(day.date)),
+                  h("td", {}, specialRows(day))
+                )
+              )
+            : h("tr", {}, h("td", { colspan: "3", class: "muted" }, "None."))
+        )
+      )
+    );
   }
 
   function metricTile(window, body) {
