@@ -50,6 +50,9 @@ class Caller:
     def __str__(self) -> str:
         return self.pk
 
+    def __hash__(self) -> int:  # `roles` is a dict: hash by identity of the caller, not its roles
+        return hash(self.pk)
+
 
 ANONYMOUS = Caller(is_staff=False)
 

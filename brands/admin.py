@@ -5,6 +5,8 @@ APIKeyModelAdmin); the list shows prefixes, never keys.
 """
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
@@ -39,13 +41,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(APIKeyModelAdmin):
-    list_display = ["prefix", "name", "brand", "role", "created", "expiry_date", "last_used_at", "revoked"]
-    list_filter = ["revoked", "role", "brand", "created"]
+    list_display = ("prefix", "name", "brand", "role", "created", "expiry_date", "last_used_at", "revoked")  # type: ignore[assignment]
+    list_filter = ("revoked", "role", "brand", "created")  # type: ignore[assignment]
     list_select_related = ["brand"]
-    search_fields = ["name", "prefix", "brand__slug"]
+    search_fields = ("name", "prefix", "brand__slug")  # type: ignore[assignment]
     fields = ["prefix", "name", "brand", "role", "expiry_date", "last_used_at", "revoked"]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        fields = (*super().get_readonly_fields(request, obj), "last_used_at")
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        fields = (*super().get_readonly_fields(request, obj), "last_used_at")  # type: ignore[arg-type]
         # A key's owner and role are what it was handed out as: re-issue rather than repurpose.
         return (*fields, "brand", "role") if obj is not None else fields

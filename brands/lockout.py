@@ -11,7 +11,7 @@ def locked_out_response(
     """429 with a page that says the account is locked, after how many failures and for how many
     minutes (AXES_FAILURE_LIMIT, AXES_COOLOFF_TIME)."""
     minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60) if settings.AXES_COOLOFF_TIME else None
-    username = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD) or request.POST.get("username", "")
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
     context = {"username": username, "failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
     response = TemplateResponse(request, "brands/locked_out.html", context, status=429)
     return response.render()

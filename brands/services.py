@@ -30,9 +30,11 @@ def apikey_create(
         raise ApiKeyRequestError(f"a key's name has at most {KEY_NAME_MAX_LENGTH} characters")
     if expires_at is not None and expires_at <= timezone.now():
         raise ApiKeyRequestError("the expiry is in the past")
-    return ApiKey.objects.create_key(
+    api_key, key = ApiKey.objects.create_key(
         brand=brand, role=Role.ADMIN if brand is None else role, name=name, expiry_date=expires_at
     )
+    assert isinstance(api_key, ApiKey)
+    return api_key, key
 
 
 def apikey_revoke(*, prefix: str) -> ApiKey:

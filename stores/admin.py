@@ -98,7 +98,16 @@ class StoreAdmin(admin.ModelAdmin):
     form = StoreForm
     inlines = [BusinessHoursInline, SpecialHoursInline]
     readonly_fields = ["created_at", "schedule_versions", "week_timeline", "latest_polls"]
-    fields = ["store_id", "name", "brand", "timezone_str", "created_at", "schedule_versions", "week_timeline", "latest_polls"]
+    fields = [
+        "store_id",
+        "name",
+        "brand",
+        "timezone_str",
+        "created_at",
+        "schedule_versions",
+        "week_timeline",
+        "latest_polls",
+    ]
 
     def get_queryset(self, request):
         # Two index probes per listed store (stores/selectors.py), not a query per row.

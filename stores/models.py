@@ -25,9 +25,7 @@ class Store(models.Model):
     # The brand that owns the store; NULL: none, visible to platform staff only. PROTECT:
     # deleting a brand that still owns stores is refused, since SET_NULL would quietly
     # hide those stores from everyone but staff; move or delete the stores first.
-    brand = models.ForeignKey(
-        "brands.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="stores"
-    )
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="stores")
     # A display name (stores.csv's optional `name`); "" when none was given.
     name = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('brands', '0001_initial'),
-        ('stores', '0004_poll_received_at'),
+        ("brands", "0001_initial"),
+        ("stores", "0004_poll_received_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='store',
-            name='brand',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='stores', to='brands.brand'),
+            model_name="store",
+            name="brand",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="stores",
+                to="brands.brand",
+            ),
         ),
         migrations.AddField(
-            model_name='store',
-            name='name',
-            field=models.CharField(blank=True, default='', max_length=200),
+            model_name="store",
+            name="name",
+            field=models.CharField(blank=True, default="", max_length=200),
         ),
     ]

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         brand = None if staff else brand_get_or_create(slug=str(brand_slug))
         try:
             api_key, key = apikey_create(
-                brand=brand, role=Role(role or Role.ADMIN), name=str(opts["name"]), expires_at=expires_at
+                brand=brand, role=Role(str(role or Role.ADMIN)), name=str(opts["name"]), expires_at=expires_at
             )
         except ApiKeyRequestError as exc:
             raise CommandError(str(exc)) from None

@@ -63,6 +63,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  admin    user {username}, password {password}")
         self.stdout.write(f"  API key  {key}")  # a platform staff key: sees and does everything
         self.stdout.write(
-            f"  brand    {DEMO_BRAND} (a key of it: manage.py apikey_create --brand {DEMO_BRAND} --role viewer --name NAME)"
+            f"  brand    {DEMO_BRAND} (its keys: manage.py apikey_create --brand {DEMO_BRAND} --role ...)"
         )
-        self.stdout.write(f"  try it   curl -X POST -H 'Authorization: Token {key}' {options['base_url']}/trigger_report")
+        self.stdout.write(
+            f"  try it   curl -X POST -H 'Authorization: Token {key}' {options['base_url']}/trigger_report"
+        )
