@@ -26,8 +26,9 @@ class Store(models.Model):
     # deleting a brand that still owns stores is refused, since SET_NULL would quietly
     # hide those stores from everyone but staff; move or delete the stores first.
     brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="stores")
-    # A display name (stores.csv's optional `name`); "" when none was given.
-    name = models.CharField(max_length=200, blank=True, default="")
+    # A display name (stores.csv's optional `name`); "" when none was given. The database's
+    # default too: the loads insert stores by raw SQL (stores/staging.py), naming no name.
+    name = models.CharField(max_length=200, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
