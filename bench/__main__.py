@@ -1,4 +1,4 @@
-"""python -m bench [--only load,report,history,scale] [--quick] [--profile]: see bench/__init__.py."""
+"""python -m bench [--only load,report,history,scale|compare] [--quick] [--profile]: see bench/__init__.py."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from bench import infra, markdown, measure
 from bench.infra import BenchError, log
 
 SECTIONS = ("load", "report", "history", "scale")
+# Modes run only when asked for (`--only compare`), alone: their own results file and section of BENCHMARKS.md.
+MODES = ("compare",)
 
 # Runs per measurement: (full, quick).
 RUNS = {
@@ -41,7 +44,11 @@ TARGETS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)}; or compare alone (bench/compare.py)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="small data sets, one run each; writes bench/out/BENCHMARKS-quick.md"
     )
@@ -53,11 +60,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure nothing: rewrite the Markdown from the saved results (bench/out/results*.json)",
     )
+    parser.add_argument("--runs", type=int, default=None, help="compare: runs of each side (default 7; quick 2)")
+    parser.add_argument(
+        "--http-runs", type=int, default=None, help="compare: HTTP rounds of each fleet (default 5; quick 1; 0: none)"
+    )
+    parser.add_argument(
+        "--calendar-args",
+        default=None,
+        help="compare: the generate_data options of the calendar fleet "
+        "(default: '--special-share 0.1 --versions-share 0.1')",
+    )
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = [s for s in only if s not in SECTIONS]
+    unknown = [s for s in only if s not in SECTIONS + MODES]
     if unknown:
-        parser.error(f"--only: unknown section(s) {', '.join(unknown)} (choose from {', '.join(SECTIONS)})")
+        parser.error(f"--only: unknown section(s) {', '.join(unknown)} (choose from {', '.join(SECTIONS + MODES)})")
+    if "compare" in only:
+        if only != ["compare"]:
+            parser.error("--only compare runs alone")
+        return run_compare(args)
 
     if args.render:
         return render_only(args.quick)
@@ -92,7 +113,7 @@ def write_markdown(results: dict, quick: bool) -> None:
 
 
 # Sections other programs keep in BENCHMARKS.md between such markers (bench/loadtest.py): carried over as they are.
-KEPT_SECTIONS = [("<!-- loadtest:start -->", "<!-- loadtest:end -->")]
+KEPT_SECTIONS = [(markdown.COMPARE_BEGIN, markdown.COMPARE_END), ("<!-- loadtest:start -->", "<!-- loadtest:end -->")]
 
 
 def _kept_sections(path) -> str:
@@ -115,6 +136,58 @@ def render_only(quick: bool) -> int:
     if "run" not in results:  # older results: the latest section's run
         results["run"] = max((s["meta"] for s in results["sections"].values()), key=lambda m: m["date"])
     write_markdown(results, quick)
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """`--only compare`: bench/compare.py; `--render` rewrites its section from bench/out/results-compare*.json."""
+    from bench import compare
+
+    if args.render:
+        path = compare.results_path(args.quick)
+        if not path.exists():
+            print(f"bench: {path.relative_to(infra.ROOT)} does not exist: run the comparison first", file=sys.stderr)
+            return 2
+        out = compare.write(json.loads(path.read_text()), args.quick)
+        log(f"wrote the compare section of {out.relative_to(infra.ROOT)}")
+        return 0
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        infra.preflight()
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    commit, dirty = git_state()
+    run_meta = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "dirty_files": dirty,
+        "command": shlex.join([".venv/bin/python", "-m", "bench", *sys.argv[1:]]),
+    }
+    sources = source_mtimes()
+    runs = args.runs if args.runs is not None else (2 if args.quick else 7)
+    http_runs = args.http_runs if args.http_runs is not None else (1 if args.quick else 5)
+    try:
+        results = compare.run(
+            quick=args.quick,
+            runs=runs,
+            http_runs=http_runs,
+            run_meta=run_meta,
+            calendar_options=compare.CALENDAR_OPTIONS
+            if args.calendar_args is None
+            else tuple(shlex.split(args.calendar_args)),
+            machine=machine(),
+        )
+    except BenchError as exc:
+        print(f"\nbench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; processes stopped", file=sys.stderr)
+        return 130
+    run_meta["changed_during_run"] = changed_since(sources)
+    compare.save(results, args.quick)
+    out = compare.write(results, args.quick)
+    log(f"\nwrote the compare section of {out.relative_to(infra.ROOT)} ({results['total_seconds']:.0f} s)")
     return 0
 
 

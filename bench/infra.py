@@ -119,6 +119,9 @@ def db_vacuum(dbname: str) -> None:
         conn.execute("VACUUM (ANALYZE) stores_poll")
         conn.execute("VACUUM (ANALYZE) stores_store")
         conn.execute("VACUUM (ANALYZE) stores_businesshours")
+        found = conn.execute("SELECT to_regclass('stores_specialhours')").fetchone()
+        if found and found[0]:  # rule 11's table, when the schema has it
+            conn.execute("VACUUM (ANALYZE) stores_specialhours")
 
 
 def only_row(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
@@ -162,10 +165,13 @@ class DataSet:
     days: float
     seed: int
     db: str
+    # More `generate_data` options (e.g. the calendar shares); part of the key, so such a set has its own files.
+    options: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"stores{self.stores}-days{self.days:g}-seed{self.seed}"
+        extra = "".join(f"-{o.lstrip('-')}" for o in self.options)
+        return f"stores{self.stores}-days{self.days:g}-seed{self.seed}{extra}"
 
     @property
     def dir(self) -> Path:
@@ -228,7 +234,9 @@ def manage(ds: DataSet, *args: str, log_name: str) -> subprocess.CompletedProces
 
 def generate(ds: DataSet) -> dict:
     """The data set's CSVs in bench/out/data/<key>/, generated once and reused."""
-    params = {"stores": ds.stores, "days": ds.days, "seed": ds.seed}
+    params: dict[str, object] = {"stores": ds.stores, "days": ds.days, "seed": ds.seed}
+    if ds.options:
+        params["options"] = list(ds.options)
     meta_file = ds.dir / "bench-params.json"
     if meta_file.exists():
         meta = json.loads(meta_file.read_text())
@@ -251,6 +259,7 @@ def generate(ds: DataSet) -> dict:
         f"{ds.days:g}",
         "--seed",
         str(ds.seed),
+        *ds.options,
     ]
     done = subprocess.run([PYTHON, *cmd], cwd=ROOT, env=service_env(ds), capture_output=True, text=True)
     if done.returncode != 0:

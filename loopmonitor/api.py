@@ -68,7 +68,8 @@ class CsvTextParser(BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> str:
+    # DRF hands `request.data` whatever a parser returns; its stubs allow only a mapping.
+    def parse(self, stream, media_type=None, parser_context=None) -> str:  # type: ignore[override]
         body = stream.read() if stream is not None else b""
         try:
             return body.decode("utf-8-sig")

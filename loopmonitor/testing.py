@@ -8,6 +8,7 @@ resets them: one test's failed logins never lock another's account.
 """
 
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 import pytest
 from django.core.cache import cache
@@ -17,6 +18,21 @@ from rest_framework.test import APIClient
 
 from brands.models import Role
 from brands.services import apikey_create
+
+
+class ClientResponse(Protocol):
+    """What a test reads from an answer of the test client (`APIClient`, Django's `Client`): the
+    return type of a helper that hands an answer on, since the stubs' class for it is private."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    def json(self) -> Any: ...
+
+    def __getitem__(self, header: str) -> str: ...
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def tz_database_version() -> str:
         if first.startswith("# version "):
             return first.split()[-1]
     try:
-        import tzdata  # type: ignore[import-untyped]
+        import tzdata
 
         return str(tzdata.IANA_VERSION)
     except ImportError:

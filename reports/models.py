@@ -136,6 +136,9 @@ class ReportShard(models.Model):
         ordering = ["report", "number"]
         constraints = [models.UniqueConstraint(fields=["report", "number"], name="report_shard_number_uniq")]
 
+    def __str__(self) -> str:
+        return f"Report {self.report_id} shard {self.number}"
+
 
 @receiver(post_delete, sender=Report)
 def _report_file_delete(sender, instance: Report, **kwargs) -> None:

@@ -136,7 +136,7 @@ def report_shards(
         return []
     count = min(len(pks), max(min_shards, -(-len(pks) // shard_size)))
     bounds = [round(i * len(pks) / count) for i in range(count + 1)]
-    return [ShardStores(pks[a], pks[b - 1], b - a) for a, b in zip(bounds, bounds[1:])]
+    return [ShardStores(pks[a], pks[b - 1], b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 # (store pk, instant us, active): one entry per poll, sorted by (store, instant).
@@ -176,16 +176,18 @@ def fleet_input(
     lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
     specials_from = lo_us // fleet.DAY_US - SPECIALS_MARGIN_DAYS
     special: dict[int, list[fleet.SpecialRow]] = {}
-    for store_pk, date, start_s, end_s in _special_rows(pk_first, pk_last, from_day=specials_from, as_of=as_of):
-        special.setdefault(store_pk, []).append((date, start_s, end_s))
+    for store_pk, date, special_start_s, special_end_s in _special_rows(
+        pk_first, pk_last, from_day=specials_from, as_of=as_of
+    ):
+        special.setdefault(store_pk, []).append((date, special_start_s, special_end_s))
     schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ())), tuple(special.get(pk, ()))) for pk, _, tz in stores]
 
-    store_pk, ts_us, active = (polls_reader or polls_read)(
+    poll_pk, ts_us, active = (polls_reader or polls_read)(
         pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us, received_before=received_before
     )
     # Polls of stores outside the report (filtered by scope) are dropped here.
-    index = np.searchsorted(pks, store_pk)
-    known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == store_pk) if len(pks) else index < 0
+    index = np.searchsorted(pks, poll_pk)
+    known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == poll_pk) if len(pks) else index < 0
     polls = fleet.Polls(index[known], ts_us[known], active[known])
     return fleet.FleetInput(
         store_ids=[s[1] for s in stores],
@@ -356,7 +358,7 @@ class DbHistory:
 
     def latest_before(self, stores: np.ndarray, before_us: np.ndarray) -> np.ndarray:
         latest = np.full(len(stores), fleet.NO_POLL, np.int64)
-        pairs = [(int(pk), fleet.from_us(b)) for pk, b in zip(self.pks[stores], before_us)]
+        pairs = [(int(pk), fleet.from_us(b)) for pk, b in zip(self.pks[stores], before_us, strict=True)]
         if connection.vendor == "postgresql":
             # One index probe per store, each with its own cutoff.
             # (NULL::timestamptz IS NULL: no cutoff.)
@@ -384,7 +386,7 @@ class DbHistory:
         return latest
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> fleet.Polls:
-        index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores)}
+        index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores, strict=True)}
         store, ts, active = [], [], []
         for chunk in _chunks(list(index), 5_000):
             rows = polls_received_by(

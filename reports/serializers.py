@@ -128,7 +128,8 @@ class DayScheduleSerializer(serializers.Serializer):
     """Which rows made the periods starting on one local date of the week (SEMANTICS.md rules 10, 11)."""
 
     date = serializers.DateField(help_text="a local calendar date of the store the week touches")
-    source = serializers.ChoiceField(
+    # The response key `source`: DRF's metaclass moves declared fields off the class, the stubs cannot say so.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=list(fleet.DAY_SOURCES),
         help_text="`weekly`: a version of the weekly hours; `special`: the date's special rows (rule 11); "
         "`24x7`: no weekly rows in any version, open the whole local day (rule 10)",

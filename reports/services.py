@@ -149,7 +149,7 @@ def report_create(
     # Sent now rather than on commit: the row above is already committed (autocommit, no
     # transaction around it), and the caller's 503 needs the broker's answer here and now.
     try:
-        report_generate_task.apply_async(args=[str(report.id)], retry=False)
+        report_generate_task.apply_async(args=(str(report.id),), retry=False)
     except Exception as exc:  # kombu raises many kinds: all mean "not queued"
         report_fail(report_id=report.id, reason=f"The task queue is unreachable: {exc}")
         raise BrokerUnavailable(str(exc)) from exc
@@ -412,7 +412,7 @@ def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, 
     cutoff = timezone.now() - dt.timedelta(seconds=stall_seconds)
     done = {"requeued_reports": 0, "requeued_shards": 0, "failed": 0}
     for report in Report.objects.filter(status=Report.Status.PENDING, created_at__lt=cutoff):
-        report_generate_task.apply_async(args=[str(report.id)])
+        report_generate_task.apply_async(args=(str(report.id),))
         done["requeued_reports"] += 1
     for report in Report.objects.filter(status=Report.Status.RUNNING, started_at__lt=cutoff):
         shards = list(report.shards.all())

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loopmonitor.api import ErrorSerializer, refuse_nul
-from reports import engine, selectors, svg, timeline
+from reports import selectors, svg, timeline
+from reports.fleet import to_us
 from reports.serializers import (
     TIMELINE_MAX_SEGMENTS,
     UPTIME_LIMIT_DEFAULT,
@@ -63,7 +64,7 @@ def _store_timeline(request, store_id: str) -> timeline.StoreTimeline:
         fleet = selectors.store_fleet_input(store, as_of=as_of)
     except selectors.StoreNotInReport as exc:
         raise NotFound(str(exc)) from None
-    return timeline.store_timeline(fleet, as_of_us=engine.to_us(as_of))
+    return timeline.store_timeline(fleet, as_of_us=to_us(as_of))
 
 
 class StoreUptimeView(APIView):

@@ -54,7 +54,8 @@ class SpecialHoursForm(forms.ModelForm):
         cleaned = super().clean()
         if "start_time_local" in self.errors or "end_time_local" in self.errors:
             return cleaned  # a time that did not parse has its own error already
-        start, end = cleaned.get("start_time_local"), cleaned.get("end_time_local")
+        # ModelForm.clean returns self.cleaned_data (typed Optional for overrides that return nothing).
+        start, end = self.cleaned_data.get("start_time_local"), self.cleaned_data.get("end_time_local")
         if (start is None) != (end is None):
             empty, given = ("start", "end") if start is None else ("end", "start")
             self.add_error(

@@ -319,7 +319,7 @@ class _Schedule:
     def rows(self, order: np.ndarray | slice = slice(None)):
         """(store position, day, start second, end second) per row, as Python ints."""
         columns = (self.store, self.day, self.start_s, self.end_s)
-        return zip(*(column[order].tolist() for column in columns))
+        return zip(*(column[order].tolist() for column in columns), strict=True)
 
 
 @dataclass(frozen=True)
@@ -545,7 +545,10 @@ def _zone_offsets(zone_names: list[str], window_start_s: int, rounds: int) -> np
     for z, name in enumerate(zone_names):
         tz = ZoneInfo(name)
         for r in range(rounds):
-            offsets[z, r] = int(datetime.fromtimestamp(window_start_s + r * 3600, tz).utcoffset().total_seconds())
+            offset = datetime.fromtimestamp(window_start_s + r * 3600, tz).utcoffset()
+            if offset is None:  # an aware datetime always has one; a tzinfo without offsets is a bug
+                raise ValueError(f"zone {name} gives no UTC offset")
+            offsets[z, r] = int(offset.total_seconds())
     return offsets
 
 
@@ -589,7 +592,7 @@ def _schedule(rng: np.random.Generator, has_hours: np.ndarray) -> _Schedule:
     weekend_only = rng.random(n) < 0.35
 
     rows: list[tuple[int, int, int, int]] = []
-    for j in np.flatnonzero(has_hours):
+    for j in np.flatnonzero(has_hours).tolist():
         o, c = int(open_m[j]) * 60, int(close_m[j]) * 60
         days_open = open_days[j]
         k = _KINDS[kind[j]]
@@ -931,7 +934,9 @@ def _polls_text(ids: list[str], polls: _Polls) -> str:
     dates = {d: (epoch + timedelta(days=d)).isoformat() for d in np.unique(day).tolist()}
     hms = _hms_table()
     status = ("active", "inactive")
-    columns = zip(store.tolist(), inactive.tolist(), day.tolist(), (seconds % _DAY_S).tolist(), (t_us % _US).tolist())
+    columns = zip(
+        store.tolist(), inactive.tolist(), day.tolist(), (seconds % _DAY_S).tolist(), (t_us % _US).tolist(), strict=True
+    )
     return "".join(
         f"{ids[j]},{status[off]},{dates[d]} {hms[s]}{('.' + f'{us:06d}'.rstrip('0')) if us else ''} UTC\n"
         for j, off, d, s, us in columns

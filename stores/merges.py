@@ -12,11 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.core.exceptions import ImproperlyConfigured
+
 from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES
 from stores.models import Store
 from stores.staging import Backend
 
-TIMEZONE_MAX_LENGTH: int = Store._meta.get_field("timezone_str").max_length
+_timezone_max_length = Store._meta.get_field("timezone_str").max_length
+if _timezone_max_length is None:  # the staging checks truncate to it: the model must give one
+    raise ImproperlyConfigured("Store.timezone_str needs a max_length")
+TIMEZONE_MAX_LENGTH: int = _timezone_max_length
 
 
 @dataclass

@@ -21,7 +21,8 @@ class Store(models.Model):
     # As given in timezones.csv. NULL: the file never mentioned the store;
     # "" or an invalid name: mentioned, but the engine falls back to
     # America/Chicago (SEMANTICS.md rule 4).
-    timezone_str = models.CharField(max_length=64, null=True, blank=True)
+    # NULL and "" mean different things (above), so null=True is deliberate.
+    timezone_str = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # The brand that owns the store; NULL: none, visible to platform staff only. PROTECT:
     # deleting a brand that still owns stores is refused, since SET_NULL would quietly
     # hide those stores from everyone but staff; move or delete the stores first.
@@ -101,14 +102,14 @@ class SpecialHours(models.Model):
             models.Index(fields=["store", "date"], name="special_hours_store_date_idx"),
         ]
 
-    @property
-    def closed(self) -> bool:
-        return self.start_time_local is None
-
     def __str__(self) -> str:
         if self.closed:
             return f"{self.date} closed"
         return f"{self.date} {self.start_time_local}-{self.end_time_local}"
+
+    @property
+    def closed(self) -> bool:
+        return self.start_time_local is None
 
 
 class Poll(models.Model):

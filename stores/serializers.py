@@ -3,6 +3,7 @@
 import datetime as dt
 from itertools import groupby
 from operator import attrgetter
+from typing import cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -43,7 +44,8 @@ class PollPushItemSerializer(serializers.Serializer):
 
 class PollPushErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = RowErrorSerializer(many=True, required=False)
+    # The response key `errors`: DRF's metaclass moves declared fields off the class, the stubs cannot say so.
+    errors = RowErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 # --- Stores (issue 7) -----------------------------------------------------------------
@@ -160,7 +162,8 @@ class StoreDetailSerializer(StoreSerializer):
 
     @extend_schema_field(WeeklyVersionSerializer(many=True))
     def get_versions(self, store) -> list[dict]:
-        return WeeklyVersionSerializer(_versions(store), many=True).data
+        # many=True makes a ListSerializer (its .data a list); the stubs keep the child's type.
+        return cast("list[dict]", WeeklyVersionSerializer(_versions(store), many=True).data)
 
     @extend_schema_field(SpecialDaySerializer(many=True))
     def get_special_days(self, store) -> list[dict]:
@@ -169,7 +172,7 @@ class StoreDetailSerializer(StoreSerializer):
         for date, group in groupby(store.special_hours.all(), attrgetter("date")):
             rows = list(group)
             days.append({"date": date, "closed": all(r.start_time_local is None for r in rows), "rows": rows})
-        return SpecialDaySerializer(days, many=True).data
+        return cast("list[dict]", SpecialDaySerializer(days, many=True).data)  # a ListSerializer's list, as above
 
 
 def _versions(store) -> list[dict]:
@@ -211,7 +214,7 @@ class CalendarDateField(serializers.Field):
         if not isinstance(data, str):
             raise serializers.ValidationError("not a date (expected YYYY-MM-DD)")
         try:
-            return calendar_rows.date_parse(data, field=self.field_name)
+            return calendar_rows.date_parse(data, field=self.field_name or "")
         except calendar_rows.FieldError as exc:
             raise serializers.ValidationError(exc.reason) from None
 
@@ -278,7 +281,8 @@ class CalendarErrorSerializer(serializers.Serializer):
     """A refused calendar request: `detail` names the field (or the rows); `errors` lists every bad row."""
 
     detail = serializers.CharField()
-    errors = RowErrorSerializer(many=True, required=False)
+    # The response key `errors`: DRF's metaclass moves declared fields off the class, the stubs cannot say so.
+    errors = RowErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 class StoreListQuerySerializer(serializers.Serializer):

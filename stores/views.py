@@ -197,7 +197,10 @@ class StoreListView(generics.ListAPIView):
 
     def paginate_queryset(self, queryset):
         # Page first, then summarise only the page's stores (stores/selectors.py).
-        return selectors.store_summaries(super().paginate_queryset(queryset))
+        page = super().paginate_queryset(queryset)
+        if page is None:  # DRF's "no paginator": DEFAULT_PAGINATION_CLASS always sets one
+            return None
+        return selectors.store_summaries(page)
 
 
 _DETAIL_EXAMPLE = {
@@ -416,6 +419,7 @@ class StoreHoursView(APIView):
         ],
     )
     def put(self, request, store_id: str):
+        refuse_nul(store_id, name="store_id")
         try:
             result = calendar_services.business_hours_version_replace(store_id=store_id, body=request.data)
         except _CALENDAR_REFUSALS as exc:
@@ -490,6 +494,7 @@ class StoreSpecialDayView(APIView):
         ],
     )
     def get(self, request, store_id: str, date: str):
+        refuse_nul(store_id, name="store_id")
         day = self._date(date)
         try:
             store, rows = selectors.special_day(store_id=store_id, date=day)
@@ -544,6 +549,7 @@ class StoreSpecialDayView(APIView):
         ],
     )
     def put(self, request, store_id: str, date: str):
+        refuse_nul(store_id, name="store_id")
         try:
             special = calendar_services.special_days_replace(store_id=store_id, date=date, body=request.data)
         except _CALENDAR_REFUSALS as exc:
@@ -562,6 +568,7 @@ class StoreSpecialDayView(APIView):
         responses={204: None, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def delete(self, request, store_id: str, date: str):
+        refuse_nul(store_id, name="store_id")
         day = self._date(date)
         try:
             deleted = calendar_services.special_day_delete(store_id=store_id, date=day.isoformat())

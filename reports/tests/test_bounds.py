@@ -111,7 +111,7 @@ def test_svg_of_a_flooded_store_aggregates_ticks_per_pixel_and_stays_small(api, 
     assert len(polls) <= svg.PLOT_W / 24 + 2
     assert sum(int(g.get("data-polls", "1")) for g in polls) == FLOOD_POLLS
     # the worst state is drawn: every column holds an inactive poll
-    assert all("inactive" in g.get("class").split() for g in polls)
+    assert all("inactive" in g.attrib["class"].split() for g in polls)
 
 
 def test_svg_of_a_week_dense_in_every_pixel_stays_under_the_documented_maximum(api):

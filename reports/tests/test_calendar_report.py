@@ -9,6 +9,7 @@ reports/tests/test_engine_calendar.py.
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,10 +26,16 @@ UTC = dt.UTC
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def ny(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=NEW_YORK).astimezone(UTC)
+def ny(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, microsecond, tzinfo=NEW_YORK).astimezone(UTC)
 
 
+@overload
+def t(value: str) -> dt.time: ...
+@overload
+def t(value: None) -> None: ...
 def t(value: str | None) -> dt.time | None:
     return None if value is None else dt.time.fromisoformat(value)
 

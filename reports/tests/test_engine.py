@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports.engine import compute_fleet, store_values, write_csv
-from reports.fleet import CSV_HEADER, FleetInput, Polls, Schedule, StoreValues
+from reports.fleet import CSV_HEADER, FleetInput, Polls, Schedule, StoreValues, WeeklyRow, day_date
+from reports.tests import bruteforce
 from reports.tests.bruteforce import brute_last_hour, brute_store_values, to_us
 
 UTC = dt.UTC
@@ -36,13 +37,17 @@ WINDOW_LENGTHS = (60.0, 24.0, 168.0, 60.0, 24.0, 168.0)  # per column, in the ou
 EVERY_DAY_UNTIL_235959 = tuple((day, 0, 86399) for day in range(7))
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
-def local(zone: str, *args: int) -> dt.datetime:
+def local(
+    zone: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
+) -> dt.datetime:
     """A local wall time (fold=0) as a UTC datetime."""
-    return dt.datetime(*args, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return dt.datetime(year, month, day, hour, minute, second, microsecond, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def ny(*args: int) -> dt.datetime:
@@ -1003,6 +1008,20 @@ def test_engine_agrees_with_bruteforce_on_the_last_hour_to_the_second(store):
 # --- Fleet and CSV (rules 1, 8, 9) ---------------------------------------------------------
 
 FLEET_AS_OF = utc(2023, 1, 23, 17, 0)
+
+
+def brute_hours(hours: tuple[WeeklyRow, ...]) -> list[bruteforce.WeeklyRow]:
+    """The engine's weekly rows as the brute force takes them: effective_from a date, not a day number."""
+    rows: list[bruteforce.WeeklyRow] = []
+    for row in hours:
+        if len(row) == 3:
+            rows.append(row)
+        else:
+            day, start_s, end_s, since = row
+            rows.append((day, start_s, end_s, None if since is None else day_date(since)))
+    return rows
+
+
 FLEET = {
     "10": (Schedule("America/New_York", EXAMPLE_A_HOURS), EXAMPLE_A_POLLS + [(ny(2023, 1, 23, 8, 30), False)]),
     "9": (Schedule(None, ()), []),
@@ -1060,7 +1079,9 @@ def test_fleet_matches_each_store_on_its_own():
     for row, store_id in zip(result.values, store_ids, strict=True):
         schedule, polls = FLEET[store_id]
         alone = six(store_values(schedule, polls, as_of=FLEET_AS_OF))
-        brute = brute_store_values(schedule.timezone_str, schedule.hours, polls, as_of=FLEET_AS_OF, step_seconds=30)
+        brute = brute_store_values(
+            schedule.timezone_str, brute_hours(schedule.hours), polls, as_of=FLEET_AS_OF, step_seconds=30
+        )
         assert tuple(row) == pytest.approx(alone, abs=1e-9), store_id
         assert tuple(row) == pytest.approx(brute.six(), abs=0.01), store_id
 

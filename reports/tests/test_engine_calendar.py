@@ -50,13 +50,17 @@ BruteSpecial = tuple[tuple[dt.date, int | None, int | None], ...]
 PollList = list[tuple[dt.datetime, bool]]
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
-def ny(*args: int) -> dt.datetime:
+def ny(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
+) -> dt.datetime:
     """A New York wall time (fold=0) as a UTC datetime."""
-    return dt.datetime(*args, tzinfo=NEW_YORK).astimezone(UTC)
+    return dt.datetime(year, month, day, hour, minute, second, microsecond, tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def day(*args: int) -> dt.date:

@@ -90,15 +90,16 @@ def shared_redis(throwaway_redis, settings, monkeypatch) -> Iterator[subprocess.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{url}/1"}}
     saved = app.conf.broker_url
     monkeypatch.setenv("CELERY_BROKER_URL", f"{url}/0")  # Celery reads the variable first
-    app.conf.broker_url = f"{url}/0"
-    app._pool = None
-    app.amqp._producer_pool = None
+    app.conf["broker_url"] = f"{url}/0"  # what attribute assignment does (the stubs make it read-only)
+    # The connection pools, dropped so the next send connects to the new URL: private, so not in the stubs.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
     try:
         yield process
     finally:
-        app.conf.broker_url = saved
-        app._pool = None
-        app.amqp._producer_pool = None
+        app.conf["broker_url"] = saved
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 def test_trigger_with_the_shared_redis_down_is_503_with_the_reason_and_nothing_pending(

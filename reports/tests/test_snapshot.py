@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.request
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -103,8 +104,8 @@ def test_polls_pushed_during_an_8_shard_report_land_in_all_its_shards_or_in_none
     assert headers["X-Report-Data-Cutoff"] == report.data_cutoff.isoformat()
 
     # and computed again with its cutoff, after the late polls, it is the same bytes
-    body = {"as_of": as_of.isoformat(), "received_before": headers["X-Report-Data-Cutoff"]}
-    _, _, answer = _http("POST", f"{live_server.url}/trigger_report", body, key=api_key)
+    again = {"as_of": as_of.isoformat(), "received_before": headers["X-Report-Data-Cutoff"]}
+    _, _, answer = _http("POST", f"{live_server.url}/trigger_report", again, key=api_key)
     again_id = json.loads(answer)["report_id"]
     again_headers, again_csv = _complete(f"{live_server.url}/get_report/{again_id}", key=api_key)
     assert again_id != report_id
@@ -267,7 +268,8 @@ def test_a_trigger_that_lost_the_race_to_insert_returns_the_winners_report(examp
 @pytest.mark.django_db(transaction=True)
 def test_a_data_cutoff_waits_for_the_load_in_flight_and_later_loads_are_stamped_after_it():
     # given a push whose transaction holds the loads lock, not committed yet
-    pushed, cut = threading.Event(), {}
+    pushed = threading.Event()
+    cut: dict[str, Any] = {}  # "at": the cutoff (datetime), "waited": seconds (float)
     item = {"store_id": "s1", "timestamp_utc": "2023-01-23 16:00:00 UTC", "status": "active"}
 
     def load() -> None:

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from reports.fleet import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, local_day, to_us
+from reports.fleet import HOUR_US, US, WEEK_US, FleetInput, Polls, Schedule, WeeklyRow, local_day, to_us
 from reports.svg import day_rows, week_svg
 from reports.timeline import StoreTimeline, store_timeline
 
@@ -38,6 +38,13 @@ def parse(svg_text: str) -> ET.Element:
     return ET.fromstring(svg_text.encode("utf-8"))
 
 
+def found(parent: ET.Element, path: str) -> ET.Element:
+    """`parent.find(path)`, which the test needs to exist."""
+    element = parent.find(path)
+    assert element is not None, path
+    return element
+
+
 def day_groups(root: ET.Element) -> list[ET.Element]:
     return [g for g in root.iter(f"{SVG}g") if g.get("class") == "day"]
 
@@ -52,7 +59,8 @@ def test_a_normal_week_is_valid_xml_with_8_rows_a_title_and_a_legend():
     # then
     rows = day_groups(root)
     assert [g.get("data-date") for g in rows] == [f"2023-01-{d}" for d in range(16, 24)]
-    title = root.find(f"{SVG}title").text
+    title = found(root, f"{SVG}title").text
+    assert title is not None
     assert "1481966498820158979" in title and "America/New_York" in title and "2023-01-23T17:00:00Z" in title
     legend = [g for g in root.iter(f"{SVG}g") if g.get("class") == "legend"]
     assert len(legend) == 1
@@ -84,12 +92,12 @@ def test_each_poll_of_the_week_is_a_tick_filled_for_observations_and_hollow_when
     ticks = [g for g in root.iter(f"{SVG}g") if "poll" in (g.get("class") or "").split()]
 
     # then
-    observed = [t for t in ticks if "observation" in t.get("class")]
-    ignored = [t for t in ticks if "ignored" in t.get("class")]
+    observed = [t for t in ticks if "observation" in t.attrib["class"]]
+    ignored = [t for t in ticks if "ignored" in t.attrib["class"]]
     in_week = [p for p in line.observations if p.at_us > line.week_start_us]
     assert len(observed) == len(in_week) and len(ignored) == len(line.ignored_polls) > 0
-    assert {t.find(f"{SVG}path").get("fill") for t in observed} == {"#000000"}
-    assert {t.find(f"{SVG}path").get("fill") for t in ignored} == {"#ffffff"}
+    assert {found(t, f"{SVG}path").get("fill") for t in observed} == {"#000000"}
+    assert {found(t, f"{SVG}path").get("fill") for t in ignored} == {"#ffffff"}
 
 
 def test_rows_cover_exactly_the_week_in_local_wall_time():
@@ -172,7 +180,9 @@ def test_store_id_and_timezone_are_escaped():
 
     root = parse(week_svg(line))
 
-    assert '<a href="x">&</a>' in root.find(f"{SVG}title").text
+    title = found(root, f"{SVG}title").text
+    assert title is not None
+    assert '<a href="x">&</a>' in title
 
 
 # --- Special days and schedule versions (rules 10, 11) ----------------------------------------
@@ -226,7 +236,7 @@ def test_a_version_change_on_a_date_after_the_effective_from_is_labelled_where_i
     # every date of the week has it, so no label. Then a version whose first date is a special day: the
     # label moves to the first weekly date under it.
     day = lambda *args: local_day(dt.date(*args))  # noqa: E731
-    hours = ((0, 9 * H, 17 * H), (1, 9 * H, 17 * H), (0, 10 * H, 12 * H, day(2023, 1, 5)))
+    hours: tuple[WeeklyRow, ...] = ((0, 9 * H, 17 * H), (1, 9 * H, 17 * H), (0, 10 * H, 12 * H, day(2023, 1, 5)))
     as_of_us = to_us(dt.datetime(2023, 1, 17, 17, tzinfo=UTC))
     before = store_timeline(FleetInput(["s"], [Schedule(None, hours)], Polls.empty()), as_of_us=as_of_us)
     assert all(r.calendar_label is None for r in day_rows(before))

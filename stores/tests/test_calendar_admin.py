@@ -146,7 +146,9 @@ def test_the_special_hours_list_filters_by_date(admin_client, store):
 
     everything = admin_client.get(url)
     january = admin_client.get(url, {"date__gte": "2023-01-01", "date__lt": "2023-02-01"})
-    change = admin_client.get(reverse("admin:stores_specialhours_change", args=[SpecialHours.objects.first().pk]))
+    first = SpecialHours.objects.first()
+    assert first is not None
+    change = admin_client.get(reverse("admin:stores_specialhours_change", args=[first.pk]))
 
     assert everything.status_code == change.status_code == 200
     assert "By date" in everything.content.decode()

@@ -108,7 +108,10 @@ def test_blank_lines_are_skipped_and_line_numbers_stay_physical():
 
 
 def test_a_bad_poll_after_a_multiline_field_has_the_line_it_starts_on():
-    text = 'store_id,status,timestamp_utc\r\n"a\r\nb",active,2023-01-22 12:00:00 UTC\r\n7,"act\nive",x\r\n"\n",active,2023-01-22 12:00:00 UTC\n'
+    text = (
+        'store_id,status,timestamp_utc\r\n"a\r\nb",active,2023-01-22 12:00:00 UTC\r\n'
+        '7,"act\nive",x\r\n"\n",active,2023-01-22 12:00:00 UTC\n'
+    )
     rows, errors = read(POLLS, text)
     assert rows == []
     assert [(e.line, e.field) for e in errors] == [(2, "store_id"), (4, "timestamp_utc"), (6, "store_id")]

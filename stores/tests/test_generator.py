@@ -69,7 +69,7 @@ def test_every_row_is_valid_per_the_input_shapes(run):
         assert status in ("active", "inactive")
         assert TIMESTAMP.match(stamp), stamp
         assert datetime(2023, 1, 18, tzinfo=UTC) <= _parse_utc(stamp) < end
-    for store_id, day, start, finish in run["hours"][1:]:
+    for _store_id, day, start, finish in run["hours"][1:]:
         assert day in {"0", "1", "2", "3", "4", "5", "6"}
         assert HMS.match(start) and HMS.match(finish), (start, finish)
     for row in run["polls"][1:] + run["hours"][1:] + run["timezones"][1:]:
@@ -163,7 +163,7 @@ def test_odd_business_hours_and_duplicate_polls_occur(run):
 
 def _overlapping(spans):
     plain = sorted((start, end) for start, end in spans if start < end)
-    return any(b_start < a_end for (_, a_end), (b_start, _) in zip(plain, plain[1:]))
+    return any(b_start < a_end for (_, a_end), (b_start, _) in zip(plain, plain[1:], strict=False))
 
 
 def test_summary_counts_what_was_written(run):
@@ -242,7 +242,7 @@ def test_calendars_are_deterministic_by_seed(tmp_path, calendars):
 
 def test_special_days_are_valid_rows_of_every_kind_inside_the_window(calendars):
     # given
-    errors = []
+    errors: list[csv_rows.RowError] = []
     with open(calendars["out"] / "special_hours.csv", encoding="utf-8", newline="") as stream:
         rows = [
             row

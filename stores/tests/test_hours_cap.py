@@ -8,6 +8,7 @@ import pytest
 
 from stores import services
 from stores.conftest import HOURS_HEADER, hours_of
+from stores.csv_rows import RowError
 from stores.models import Store
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_a_store_over_the_cap_is_a_named_bad_row_and_none_of_its_rows_are_stored
     cap = settings.HOURS_ROWS_PER_STORE_MAX
     assert cap == 1_000
     path = write_csv("h.csv", HOURS_HEADER, f"{B},0,09:00,17:00", *many_rows(A, cap + 1), f"{B},1,09:00,17:00")
-    rejected = []
+    rejected: list[RowError] = []
 
     # when
     result = services.business_hours_load(path, on_reject=rejected.append)
