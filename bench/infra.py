@@ -281,15 +281,14 @@ def migrate(ds: DataSet) -> None:
 
 
 _API_KEY = """
-from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
-user, _ = get_user_model().objects.get_or_create(username="bench")
-print("KEY", Token.objects.get_or_create(user=user)[0].key)
+from brands.models import Role
+from brands.services import apikey_create
+print("KEY", apikey_create(brand=None, role=Role.ADMIN, name="bench")[1])
 """
 
 
 def api_key(ds: DataSet) -> str:
-    """An API key (DRF token) of a plain user "bench" in the data set's database, made once."""
+    """A new platform staff API key "bench" in the data set's database (only its hash is stored there)."""
     manage(ds, "shell", "-c", _API_KEY, log_name=f"api-key-{ds.name}")
     text = (OUT / "logs" / f"api-key-{ds.name}.log").read_text()
     keys = [line.split()[1] for line in text.splitlines() if line.startswith("KEY ")]

@@ -6,8 +6,8 @@ database (10, emptied: the Celery broker and the cache, so the per-key
 throttle is shared by the web workers as in docker-compose.yml): gunicorn
 (`--workers 4`, sync) and a Celery worker (`--concurrency 2`), with
 `DJANGO_DEBUG=0` and otherwise the service's defaults (the trigger rate
-included: `python -m bench` lifts it, this does not). It makes a user and an API key (`manage.py
-drf_create_token`), triggers a few reports and waits for them, then for
+included: `python -m bench` lifts it, this does not). It makes a platform staff API key (`manage.py
+apikey_create --staff`), triggers a few reports and waits for them, then for
 `--seconds`:
 
 - `--readers` clients each fetch `GET /get_report/<id>` (one of those
@@ -112,23 +112,17 @@ def preflight() -> None:
 
 
 def prepare_database() -> tuple[int, str]:
-    """A fresh `lm_load` with the sample loaded, a user and their key: (polls in the sample, key)."""
+    """A fresh `lm_load` with the sample loaded and a staff key: (polls in the sample, key)."""
     log(f"  database {DB}: recreate, migrate, load {DATA_DIR}/ ...")
     infra.db_recreate(DB)
     manage("migrate", "--noinput", log_name="loadtest-migrate")
     manage("load_data", "--dir", DATA_DIR, log_name="loadtest-load")
     infra.db_vacuum(DB)
-    manage(
-        "shell",
-        "-c",
-        f"from django.contrib.auth import get_user_model; get_user_model().objects.create_user({USER!r})",
-        log_name="loadtest-user",
-    )
-    out = manage("drf_create_token", USER, log_name="loadtest-token")
-    found = re.search(r"Generated token (\w+) for user", out)
-    if not found:
-        raise BenchError(f"drf_create_token printed no key: {out!r}")
-    return infra.db_scalar(DB, "SELECT count(*) FROM stores_poll"), found.group(1)
+    out = manage("apikey_create", "--staff", "--name", USER, log_name="loadtest-token")
+    key = out.strip().splitlines()[-1] if out.strip() else ""
+    if not re.fullmatch(r"\w{8}\.\w+", key):
+        raise BenchError(f"apikey_create printed no key: {out!r}")
+    return infra.db_scalar(DB, "SELECT count(*) FROM stores_poll"), key
 
 
 class Service(infra.Supervised):

@@ -12,6 +12,7 @@ loopmonitor.sqlite3, the Celery app's configure hook, the file storage), and
 the code version's `git describe` fallback runs only when a report needs it.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # Installed only because AbstractAPIKey's module defines its concrete APIKey too (an
+    # empty, unused table); our keys are brands.ApiKey. DRF's authtoken is gone: brands
+    # migration 0002 carries its tokens over hashed and drops its table.
+    "rest_framework_api_key",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "brands",
     "stores",
     "reports",
 ]
@@ -74,7 +80,25 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a locked-out login into its page
 ]
+
+# --- Logins: lockout after repeated failures (django-axes) ---------------------
+# Every login (the admin's, which the web page uses too) goes through axes' backend
+# first. A (username, client IP) pair is locked for LOGIN_LOCKOUT_MINUTES after
+# LOGIN_FAILURE_LIMIT failures in a row; a success resets the count. Locking the pair,
+# not the username alone, keeps a stranger from locking an account out from elsewhere.
+# Attempts live in the database (axes' database handler): shared by every web process.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "brands.lockout.locked_out_response"
 
 ROOT_URLCONF = "loopmonitor.urls"
 WSGI_APPLICATION = "loopmonitor.wsgi.application"
@@ -144,11 +168,11 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Every endpoint needs a key (`Authorization: Token <key>`, made by `manage.py
-    # drf_create_token USER`, listed and revoked in the admin) or, for the web
+    # Every endpoint needs a key (`Authorization: Token <key>`, hashed in brands.ApiKey,
+    # made by `manage.py apikey_create`, listed and revoked in the admin) or, for the web
     # page, a logged-in session. /healthz and the API docs are open.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",  # first: its 401 says how to authenticate
+        "brands.authentication.ApiKeyAuthentication",  # first: its 401 says how to authenticate
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -264,5 +288,6 @@ LOGGING: dict[str, Any] = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes.apps says which lockout it applies at every start of every command: once is in the settings.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }

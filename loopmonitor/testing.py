@@ -2,19 +2,22 @@
 
 App-specific fixtures stay in each app's conftest.py; what both apps need is here, once:
 an API key, the API client that sends it, and two autouse fixtures that keep tests apart
-(an empty cache, and every written file in a temporary folder of the test's own).
+(an empty cache, and every written file in a temporary folder of the test's own). Login
+failures counted by django-axes live in the database, so each test's rollback (or flush)
+resets them: one test's failed logins never lock another's account.
 """
 
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import override_settings
 from pytest_django.fixtures import Settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from brands.models import Role
+from brands.services import apikey_create
 
 
 class ClientResponse(Protocol):
@@ -34,9 +37,9 @@ class ClientResponse(Protocol):
 
 @pytest.fixture
 def api_key(db: None) -> str:
-    """A user's API key, as `manage.py drf_create_token` makes it."""
-    user = get_user_model().objects.create_user("api-client")
-    return Token.objects.create(user=user).key
+    """A platform staff API key (sees and does everything, as every key did before brands), as
+    `manage.py apikey_create --staff` makes it: only its hash is in the database."""
+    return apikey_create(brand=None, role=Role.ADMIN, name="api-client")[1]
 
 
 @pytest.fixture

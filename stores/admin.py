@@ -13,7 +13,7 @@ class StoreForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = ["store_id", "timezone_str"]
+        fields = ["store_id", "name", "brand", "timezone_str"]
 
     def clean_store_id(self) -> str:
         # The raw value: Django's form field has trimmed it, which would hide a leading tab.
@@ -92,13 +92,23 @@ class SpecialHoursInline(admin.TabularInline):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
-    list_display = ["store_id", "timezone_str", "last_poll_status", "last_poll_at", "created_at"]
-    search_fields = ["store_id"]
-    list_filter = ["timezone_str"]
+    list_display = ["store_id", "name", "brand", "timezone_str", "last_poll_status", "last_poll_at", "created_at"]
+    search_fields = ["store_id", "name"]
+    list_filter = ["brand", "timezone_str"]
+    list_select_related = ["brand"]
     form = StoreForm
     inlines = [BusinessHoursInline, SpecialHoursInline]
     readonly_fields = ["created_at", "schedule_versions", "week_timeline", "latest_polls"]
-    fields = ["store_id", "timezone_str", "created_at", "schedule_versions", "week_timeline", "latest_polls"]
+    fields = [
+        "store_id",
+        "name",
+        "brand",
+        "timezone_str",
+        "created_at",
+        "schedule_versions",
+        "week_timeline",
+        "latest_polls",
+    ]
 
     def get_queryset(self, request):
         # Two index probes per listed store (stores/selectors.py), not a query per row.

@@ -23,6 +23,13 @@ class Store(models.Model):
     # America/Chicago (SEMANTICS.md rule 4).
     # NULL and "" mean different things (above), so null=True is deliberate.
     timezone_str = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # The brand that owns the store; NULL: none, visible to platform staff only. PROTECT:
+    # deleting a brand that still owns stores is refused, since SET_NULL would quietly
+    # hide those stores from everyone but staff; move or delete the stores first.
+    brand = models.ForeignKey("brands.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="stores")
+    # A display name (stores.csv's optional `name`); "" when none was given. The database's
+    # default too: the loads insert stores by raw SQL (stores/staging.py), naming no name.
+    name = models.CharField(max_length=200, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,10 +7,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
+
+from brands.models import ApiKey, Role
+from brands.services import apikey_create
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +51,14 @@ def test_health_and_docs_are_open(url):
 def test_a_revoked_key_stops_working(api, api_key):
     assert api.get("/api/reports/").status_code == 200
 
-    Token.objects.filter(key=api_key).delete()
+    ApiKey.objects.filter(prefix=api_key[:8]).update(revoked=True)
 
     assert api.get("/api/reports/").status_code == 401
 
 
-def test_drf_create_token_makes_a_key_that_works(django_user_model, capsys):
-    django_user_model.objects.create_user("owner")
-
-    call_command("drf_create_token", "owner")
-    key = Token.objects.get(user__username="owner").key
+def test_apikey_create_makes_a_key_that_works(capsys):
+    call_command("apikey_create", "--staff", "--name", "owner")
+    key = capsys.readouterr().out.splitlines()[-1]
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
@@ -108,12 +108,10 @@ def test_the_trigger_rate_override_is_undone_after_the_block():
     assert _trigger_rates() == configured
 
 
-def test_triggering_is_throttled_per_key_with_429_json(
-    api, example_fleet, eager_tasks, trigger_rate_3_per_minute, django_user_model
-):
+def test_triggering_is_throttled_per_key_with_429_json(api, example_fleet, eager_tasks, trigger_rate_3_per_minute):
     answers = [api.post("/trigger_report", {"as_of": f"2023-01-23T1{h}:00:00Z"}, format="json") for h in range(5)]
     other = APIClient()
-    other_key = Token.objects.create(user=django_user_model.objects.create_user("another-owner")).key
+    other_key = apikey_create(brand=None, role=Role.ADMIN, name="another-owner")[1]
     other.credentials(HTTP_AUTHORIZATION=f"Token {other_key}")
 
     assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]

@@ -1,21 +1,46 @@
-"""manage.py ensure_superuser [--username admin]: a local admin account and its API key.
+"""manage.py ensure_superuser [--username admin]: a local admin account, a demo brand and a staff API key.
 
 Creates the user with a random password the first time and keeps that
 password in var/admin-password.txt (git-ignored) so `make run` can print it
-every time, with the user's API key (DRF token) and a ready-to-paste curl
-line. Never resets the password of an existing user.
+every time, with a platform staff API key and a ready-to-paste curl line. The
+database holds only the key's hash, so the key itself is kept beside the
+password, in var/admin-api-key.txt (mode 0600), and a new one is made when that
+file is missing or its key no longer works (revoked, expired, deleted). Never
+resets the password of an existing user. Also makes the brand `demo` (empty) to
+try brands and brand keys with.
 """
 
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from rest_framework.authtoken.models import Token
+
+from brands.models import ApiKey, Role
+from brands.services import apikey_create, brand_get_or_create
+
+DEMO_BRAND = "demo"
+
+
+def _private_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+    path.chmod(0o600)
+
+
+def _working_key(path: Path) -> str | None:
+    """The key kept in `path` if it still authenticates, else None."""
+    key = path.read_text().strip() if path.exists() else ""
+    try:
+        api_key = ApiKey.objects.get_from_key(key)
+    except ApiKey.DoesNotExist:
+        return None
+    return None if api_key.has_expired else key
 
 
 class Command(BaseCommand):
-    help = "Create a local superuser (once) and print its credentials."
+    help = "Create a local superuser (once), the demo brand and a staff API key, and print the credentials."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -23,17 +48,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, **options):
         password_file = settings.VAR_DIR / "admin-password.txt"
+        key_file = settings.VAR_DIR / "admin-api-key.txt"
         User = get_user_model()
         if not User.objects.filter(username=username).exists():
             password = secrets.token_urlsafe(12)
             User.objects.create_superuser(username=username, email="", password=password)
-            password_file.parent.mkdir(parents=True, exist_ok=True)
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
+            _private_write(password_file, password)
         password = password_file.read_text().strip() if password_file.exists() else "(set before; see README to reset)"
-        key, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
+        brand_get_or_create(slug=DEMO_BRAND, name="Demo brand")
+        key = _working_key(key_file)
+        if key is None:
+            _, key = apikey_create(brand=None, role=Role.ADMIN, name=f"make run ({username})")
+            _private_write(key_file, key)
         self.stdout.write(f"  admin    user {username}, password {password}")
-        self.stdout.write(f"  API key  {key.key}")
+        self.stdout.write(f"  API key  {key}")  # a platform staff key: sees and does everything
         self.stdout.write(
-            f"  try it   curl -X POST -H 'Authorization: Token {key.key}' {options['base_url']}/trigger_report"
+            f"  brand    {DEMO_BRAND} (its keys: manage.py apikey_create --brand {DEMO_BRAND} --role ...)"
+        )
+        self.stdout.write(
+            f"  try it   curl -X POST -H 'Authorization: Token {key}' {options['base_url']}/trigger_report"
         )
