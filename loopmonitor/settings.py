@@ -175,7 +175,11 @@ REST_FRAMEWORK: dict[str, Any] = {
         "brands.authentication.ApiKeyAuthentication",  # first: its 401 says how to authenticate
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Until endpoints are scoped per brand, brand callers get 403, never the whole fleet.
+        "brands.permissions.PlatformStaffOnly",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         # POST /trigger_report per key: each one can start a full-fleet computation.
         "trigger": env.str("REPORT_TRIGGER_RATE", default="30/minute"),
