@@ -100,7 +100,7 @@ class PollPushView(APIView):
         ],
     )
     def post(self, request):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.POLLS_PUSH_MAX_BYTES:
+        if _content_length(request) > settings.POLLS_PUSH_MAX_BYTES:
             return Response(
                 {
                     "detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; "
