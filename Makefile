@@ -117,8 +117,8 @@ bench-compare: install ## before/after this session and calendars: the compare s
 	$(PY) -m bench --only compare
 
 # The golden report of the data/ sample (reports/tests/test_golden.py). Only
-# SEMANTICS.md changes may change it.
-golden: install ## rewrite data/expected_report.csv (only for a SEMANTICS.md change)
+# docs/numbers.md changes may change it.
+golden: install ## rewrite data/expected_report.csv (only for a docs/numbers.md change)
 	rm -rf var/golden && LOOPMONITOR_VAR_DIR=var/golden $(MANAGE) migrate --noinput -v0
 	LOOPMONITOR_VAR_DIR=var/golden $(MANAGE) load_data --dir data >/dev/null
 	LOOPMONITOR_VAR_DIR=var/golden $(MANAGE) report --out data/expected_report.csv

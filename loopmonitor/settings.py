@@ -190,7 +190,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "loopmonitor API",
     "DESCRIPTION": (
         "Uptime and downtime of restaurant stores during their business hours, over the last hour, "
-        "day and week. Every number is defined by SEMANTICS.md; reports are computed by Celery workers."
+        "day and week. Every number is defined by docs/numbers.md; reports are computed by Celery workers."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -19,14 +19,14 @@ from reports.tests import worker_faults
 from stores.conftest import make_store  # one builder for both apps' tests (reports may import stores)
 
 UTC = dt.UTC
-# SEMANTICS.md example A: T = Monday 2023-01-23 12:00 New York = 17:00 UTC.
+# docs/numbers.md example A: T = Monday 2023-01-23 12:00 New York = 17:00 UTC.
 EXAMPLE_A_AS_OF = dt.datetime(2023, 1, 23, 17, 0, tzinfo=UTC)
 EXAMPLE_A_ROW = "1481966498820158979,0.0,1.74,1.74,60.0,1.26,1.26"
 
 
 @pytest.fixture
 def example_fleet(db):
-    """Example A of SEMANTICS.md, a store known only from timezones.csv (D), a UUID store with polls."""
+    """Example A of docs/numbers.md, a store known only from timezones.csv (D), a UUID store with polls."""
     make_store(
         "1481966498820158979",
         timezone_str="America/New_York",

@@ -2,7 +2,7 @@
 
 Pure arithmetic: the standard library and numpy, never Django, the clock or
 the database. `as_of` is always an argument. Every rule number below refers
-to ../shared/SEMANTICS.md, the contract this module implements.
+to docs/numbers.md, the contract this module implements.
 
 How it works, for a reader checking it against the contract
 -----------------------------------------------------------

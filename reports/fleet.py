@@ -3,7 +3,7 @@
 Pure data: the standard library and numpy, never Django and never the engine
 itself, so a reader of polls (reports/selectors.py) or of one store
 (stores/selectors.py) imports these types without importing the arithmetic.
-Rule numbers refer to ../shared/SEMANTICS.md.
+Rule numbers refer to docs/numbers.md.
 
 All instants are integer microseconds since the Unix epoch (UTC); `to_us` and
 `from_us` convert aware datetimes. Values are microseconds inside the engine and

@@ -40,7 +40,7 @@ class Report(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    as_of = models.DateTimeField(help_text="The report's instant T (SEMANTICS.md rule 2).")
+    as_of = models.DateTimeField(help_text="The report's instant T (docs/numbers.md rule 2).")
     # Scope: None for the whole fleet, else the external ids of the stores asked for.
     store_ids = models.JSONField(null=True, blank=True)
     scope_key = models.CharField(max_length=64, blank=True, default="", editable=False)

@@ -82,7 +82,7 @@ def polls_received_by(polls: QuerySet[Poll], received_before: dt.datetime | None
 
 
 def default_as_of(*, now: dt.datetime | None = None, received_before: dt.datetime | None = None) -> dt.datetime:
-    """T by default (SEMANTICS.md rule 2): the latest poll not later than now (among those
+    """T by default (docs/numbers.md rule 2): the latest poll not later than now (among those
     received at or before `received_before`, when given), else now."""
     now = now or timezone.now()
     polls = polls_received_by(Poll.objects.filter(observed_at_utc__lte=now), received_before)
@@ -448,13 +448,13 @@ def report_list():
 
 
 class StoreNotInReport(Exception):
-    """The store has no row in a report as of T (SEMANTICS.md rule 1): it is known only from later polls."""
+    """The store has no row in a report as of T (docs/numbers.md rule 1): it is known only from later polls."""
 
     def __init__(self, store: Store, as_of: dt.datetime):
         self.store, self.as_of = store, as_of
         super().__init__(
             f"Store {store.store_id} has no timezone, no business hours and no poll at or before "
-            f"{as_of.isoformat()}: a report as of then has no row for it (SEMANTICS.md rule 1)."
+            f"{as_of.isoformat()}: a report as of then has no row for it (docs/numbers.md rule 1)."
         )
 
 

@@ -107,7 +107,7 @@ class HealthSerializer(serializers.Serializer):
 
 
 class RoundedFloatField(serializers.FloatField):
-    """A report value as the CSV writes it: Python's round(x, 2) (SEMANTICS.md rule 8)."""
+    """A report value as the CSV writes it: Python's round(x, 2) (docs/numbers.md rule 8)."""
 
     def to_representation(self, value):
         return round(float(value), 2)
@@ -125,7 +125,7 @@ class PollPointSerializer(serializers.Serializer):
 
 
 class DayScheduleSerializer(serializers.Serializer):
-    """Which rows made the periods starting on one local date of the week (SEMANTICS.md rules 10, 11)."""
+    """Which rows made the periods starting on one local date of the week (docs/numbers.md rules 10, 11)."""
 
     date = serializers.DateField(help_text="a local calendar date of the store the week touches")
     # The response key `source`: DRF's metaclass moves declared fields off the class, the stubs cannot say so.
@@ -185,7 +185,7 @@ class StoreUptimeSerializer(serializers.Serializer):
 
     store_id = serializers.CharField()
     as_of = serializers.DateTimeField()
-    timezone = serializers.CharField(help_text="the zone used (SEMANTICS.md rule 4)")
+    timezone = serializers.CharField(help_text="the zone used (docs/numbers.md rule 4)")
     uptime_last_hour_minutes = RoundedFloatField(source="values.uptime_last_hour")
     uptime_last_day_hours = RoundedFloatField(source="values.uptime_last_day")
     uptime_last_week_hours = RoundedFloatField(source="values.uptime_last_week")

@@ -71,7 +71,7 @@ class UnknownStores(ValueError):
         super().__init__(f"unknown store_ids: {', '.join(self.store_ids)}{more}")
 
 
-# A report's instant T must lie in the past (SEMANTICS.md rule 2: a report as of T never
+# A report's instant T must lie in the past (docs/numbers.md rule 2: a report as of T never
 # changes as new polls arrive, which a T in the future could not promise), allowing for
 # clocks a few minutes apart, and after the engine's epoch-based arithmetic has room.
 AS_OF_EARLIEST = dt.datetime(1971, 1, 1, tzinfo=dt.UTC)
@@ -107,7 +107,7 @@ def report_create(
     store_ids: list[str] | None = None,
     received_before: dt.datetime | None = None,
 ) -> Report:
-    """A new Pending report as of `as_of` (default per SEMANTICS.md rule 2), queued for the workers.
+    """A new Pending report as of `as_of` (default per docs/numbers.md rule 2), queued for the workers.
 
     `received_before`: read only the polls received at or before it (a past report's
     `data_cutoff`, to compute it again); default: what is stored when the report is planned.

@@ -33,7 +33,7 @@ _AS_OF = OpenApiParameter(
     OpenApiParameter.QUERY,
     required=False,
     description="the instant T, ISO 8601 (UTC if no offset is given); default: the latest poll, as for a report "
-    "(SEMANTICS.md rule 2)",
+    "(docs/numbers.md rule 2)",
 )
 _LIMIT = OpenApiParameter(
     "limit",
@@ -76,7 +76,7 @@ class StoreUptimeView(APIView):
             "The store's six report values as of T (`as_of`), rounded as in the CSV; they equal the store's row "
             "of a report as of the same T (same reader, same engine). `timeline` covers exactly the last week "
             "(T - 7 days, T] in UTC with consecutive segments, each `closed` (outside business hours), `active` or "
-            "`inactive` (open, status of the nearest observation, switching at midpoints: SEMANTICS.md rules 5-7). "
+            "`inactive` (open, status of the nearest observation, switching at midpoints: docs/numbers.md rules 5-7). "
             "The active (inactive) segments clipped to a window add up to its uptime (downtime) before rounding. "
             "`observations` are the polls taken while open that the status comes from, the first possibly "
             "older than the week when it decides the status at the week's start; `ignored_polls` are the week's "
@@ -97,7 +97,7 @@ class StoreUptimeView(APIView):
         responses={200: StoreUptimeSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
         examples=[
             OpenApiExample(
-                "SEMANTICS.md example A",
+                "docs/numbers.md example A",
                 value={
                     "store_id": "1481966498820158979",
                     "as_of": "2023-01-23T17:00:00Z",

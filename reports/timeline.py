@@ -1,7 +1,7 @@
 """One store's last week as a timeline: when it was closed, active or inactive (issue 7).
 
 Pure arithmetic like `reports.engine`: the standard library and numpy, never
-Django, the clock or the database. Rule numbers refer to ../shared/SEMANTICS.md.
+Django, the clock or the database. Rule numbers refer to docs/numbers.md.
 
 How the segments are derived
 ----------------------------

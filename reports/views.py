@@ -99,7 +99,7 @@ class TriggerReportView(APIView):
         summary="Start a report",
         description=(
             "Queues a report and answers at once with its id; a worker computes it. `as_of` (ISO 8601, UTC if "
-            "no offset) fixes the instant T (default: the latest poll, SEMANTICS.md rule 2); `store_ids` limits "
+            "no offset) fixes the instant T (default: the latest poll, docs/numbers.md rule 2); `store_ids` limits "
             "it to those stores (unknown ids: 400 naming the first 100, with `unknown_store_count`); "
             "`received_before` (ISO 8601) reads only the polls received at or before it, so a past report's "
             "`data_cutoff` gives its CSV again. A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. 503 if the task "

@@ -8,7 +8,7 @@ from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 
 class StoreForm(forms.ModelForm):
-    """A store id is refused where the API and the files refuse it (SEMANTICS.md "Inputs"): empty
+    """A store id is refused where the API and the files refuse it (docs/numbers.md "Inputs"): empty
     or beginning like a spreadsheet formula. An unchanged id of an existing store is left alone."""
 
     class Meta:
@@ -126,7 +126,7 @@ class StoreAdmin(admin.ModelAdmin):
 
     @admin.display(description="schedule versions")
     def schedule_versions(self, store):
-        """Which local dates take their weekly periods from which version (SEMANTICS.md rule 10)."""
+        """Which local dates take their weekly periods from which version (docs/numbers.md rule 10)."""
         if store.pk is None:
             return "-"
         counts: dict = {}

@@ -1,4 +1,4 @@
-"""Validate one row of a store's calendar: a special-hours row, a weekly row (SEMANTICS.md rules 10, 11).
+"""Validate one row of a store's calendar: a special-hours row, a weekly row (docs/numbers.md rules 10, 11).
 
 Pure functions of the text (or JSON value) given, the standard library only, so that every
 way a calendar row comes in reads it alike: the `special_hours.csv` file reader, the
@@ -28,7 +28,7 @@ MAX_STORE_ID_LENGTH = 64
 DATE_EARLIEST = dt.date(1971, 1, 1)
 DATE_LATEST = dt.date(9998, 12, 31)
 
-# SEMANTICS.md "Inputs": an id a spreadsheet would read as a formula is a bad row.
+# docs/numbers.md "Inputs": an id a spreadsheet would read as a formula is a bad row.
 # Tabs and carriage returns are looked for in the id as given (trimming removes them);
 # =, +, - and @ in the trimmed id, the one stored and written into reports.
 _FORMULA_STARTS = "=+-@"
@@ -84,7 +84,7 @@ def _shown(raw: str) -> str:
 
 
 def store_id_parse(raw: str, *, field: str = "store_id") -> str:
-    """The trimmed store id, as text (never an int: SEMANTICS.md "Inputs").
+    """The trimmed store id, as text (never an int: docs/numbers.md "Inputs").
 
     Refused: empty after trimming, beginning with a tab or carriage return (as given) or
     with =, +, - or @ (trimmed), longer than 64 characters, or holding control characters.

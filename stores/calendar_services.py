@@ -1,5 +1,5 @@
 """Write a store's calendar over HTTP: one weekly version, one special date, a batch of special days
-(SEMANTICS.md rules 10 and 11).
+(docs/numbers.md rules 10 and 11).
 
 Each service validates everything first (with `stores.calendar_rows`, as the files are
 validated) and then writes in ONE transaction, so a request is stored whole or not at

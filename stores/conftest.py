@@ -105,7 +105,7 @@ def make_store(store_id: str, *, timezone_str=None, hours=(), polls=()) -> Store
 
 
 def make_example_b_store() -> Store:
-    """SEMANTICS.md example B: example A plus a poll at 08:30 local, before opening."""
+    """docs/numbers.md example B: example A plus a poll at 08:30 local, before opening."""
     return make_store(
         "1481966498820158979",
         timezone_str="America/New_York",
@@ -120,5 +120,5 @@ def make_example_b_store() -> Store:
 
 @pytest.fixture
 def example_a(db) -> Store:
-    """The store of SEMANTICS.md example B (`make_example_b_store`)."""
+    """The store of docs/numbers.md example B (`make_example_b_store`)."""
     return make_example_b_store()

@@ -1,4 +1,4 @@
-"""Read the input CSVs into validated rows (SEMANTICS.md "Inputs, as they come in the wild").
+"""Read the input CSVs into validated rows (docs/numbers.md "Inputs, as they come in the wild").
 
 A reader yields *chunks* (lists of at most `CHUNK_ROWS` row tuples), so a file of
 any size is read in bounded memory. Rows are plain tuples, already in the text
@@ -11,7 +11,7 @@ extra object or call per row costs ~0.2-0.5 s of load time):
 - business hours: `(store_id, day_of_week, start_time_local, end_time_local,
   effective_from)`, times as `HH:MM:SS`, `effective_from` a local date
   `YYYY-MM-DD` or None (the optional column missing or empty: the undated
-  version, SEMANTICS.md rule 10);
+  version, docs/numbers.md rule 10);
 - special hours: `(store_id, date, start_time_local, end_time_local)`, `date`
   as `YYYY-MM-DD`, both times `HH:MM:SS` or both None (closed that date; rule 11);
 - timezones: `(line, store_id, timezone_str)`; the line orders repeated stores
@@ -100,7 +100,7 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class RowWarning(RowError):
-    """A questionable value that is still stored (an unknown timezone name: SEMANTICS.md
+    """A questionable value that is still stored (an unknown timezone name: docs/numbers.md
     rule 4 defines its meaning). Reported like a bad row; `--strict` refuses it."""
 
     def __str__(self) -> str:
@@ -176,13 +176,13 @@ _EARLIEST_NAIVE = INSTANT_EARLIEST.replace(tzinfo=None)
 _BEFORE_EARLIEST = f"before {INSTANT_EARLIEST:%Y-%m-%d} UTC (no poll or report can be that early)"
 _AFTER_LATEST = "after 9999-12-31 UTC (no date has more than 4 digits of year)"
 # The characters the polls' fast path sends to store_id_clean when a trimmed id begins
-# with one (SEMANTICS.md "Inputs": a spreadsheet would read it as a formula).
+# with one (docs/numbers.md "Inputs": a spreadsheet would read it as a formula).
 _FORMULA_STARTS = "=+-@"
 
 
 def store_id_clean(raw: str) -> str:
-    """The trimmed store id, kept as text (never an int: SEMANTICS.md, inputs); an id
-    a spreadsheet would read as a formula is refused (SEMANTICS.md, inputs). The rules
+    """The trimmed store id, kept as text (never an int: docs/numbers.md, inputs); an id
+    a spreadsheet would read as a formula is refused (docs/numbers.md, inputs). The rules
     are `calendar_rows.store_id_parse`'s, the one definition for every input."""
     try:
         return calendar_rows.store_id_parse(raw)
@@ -195,7 +195,7 @@ def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
 
     Accepts `2023-01-22 12:09:39.388884 UTC` (0-6 fraction digits) and ISO 8601
     (`T` or space, `Z`, `+00:00`, `+0530`, `+05`, or no zone, which means UTC:
-    SEMANTICS.md "Inputs" and rule 2), surrounding spaces allowed; `iso_only`
+    docs/numbers.md "Inputs" and rule 2), surrounding spaces allowed; `iso_only`
     refuses the `UTC` word and a space before the zone. Raises ValueError naming
     what is wrong: not an instant (NotAnInstant), a date or time that does not
     exist, digits other than 0-9, or an instant outside the range (checked in UTC).
@@ -251,7 +251,7 @@ def status_clean(raw: str) -> bool:
 
 
 def effective_from_clean(raw: str) -> str | None:
-    """A weekly version's `effective_from` (SEMANTICS.md rule 10) as `YYYY-MM-DD`, or None when it is
+    """A weekly version's `effective_from` (docs/numbers.md rule 10) as `YYYY-MM-DD`, or None when it is
     empty after trimming (the undated version, effective since always): `calendar_rows.effective_from_parse`."""
     try:
         return calendar_rows.effective_from_parse(raw)
@@ -262,7 +262,7 @@ def effective_from_clean(raw: str) -> str | None:
 def timezone_clean(raw: str) -> str:
     """The trimmed name; "" is kept as is (the store was mentioned without a zone).
 
-    A name zoneinfo cannot load is reported (KeptValue) but still stored: SEMANTICS.md
+    A name zoneinfo cannot load is reported (KeptValue) but still stored: docs/numbers.md
     rule 4 reads such a store's hours in America/Chicago, and rule 1 gives the store a
     row in every report. Dropping the row would drop the store.
     """

@@ -1,4 +1,4 @@
-"""Synthetic store data in the shapes of the real 2023 files (SEMANTICS.md "Inputs").
+"""Synthetic store data in the shapes of the real 2023 files (docs/numbers.md "Inputs").
 
 `generate(out_dir, stores=..., days=..., seed=..., start=...)` writes
 `store_status.csv`, `menu_hours.csv` and `timezones.csv` (and, on request,
@@ -93,7 +93,7 @@ of the polls are inactive. About 0.03% of the polls are repeated as exact
 duplicate rows (at least one per chunk), and 0.005% get a second row at the
 same instant with the opposite status (rule 7: one inactive observation).
 
-Real calendars (SEMANTICS.md rules 10, 11), off unless asked for
+Real calendars (docs/numbers.md rules 10, 11), off unless asked for
 -----------------------------------------------------------------
 Each draws from streams of its own (per chunk, seeded by (seed, chunk
 number, 1) for versions and (seed, chunk number, 2) for special days), so
@@ -144,7 +144,7 @@ SPECIAL_HEADER = "store_id,date,start_time_local,end_time_local\n"
 VERSIONED_HOURS_HEADER = "store_id,day,start_time_local,end_time_local,effective_from\n"
 
 DEFAULT_START = date(2023, 1, 18)  # a Wednesday, the first day of the real polls
-FALLBACK_ZONE = "America/Chicago"  # SEMANTICS.md rule 4
+FALLBACK_ZONE = "America/Chicago"  # docs/numbers.md rule 4
 
 # Weighted like the real timezones.csv (13,559 rows), with a little more
 # weight on the rare zones so that they show up in mid-sized sets.
@@ -876,7 +876,7 @@ def _polls(
 
 
 def _open_week(schedule: _Schedule, n: int, has_hours: np.ndarray) -> np.ndarray:
-    """(n, minutes of the week) bool: open per SEMANTICS.md rule 5, to the minute."""
+    """(n, minutes of the week) bool: open per docs/numbers.md rule 5, to the minute."""
     week = np.zeros((n, _WEEK_MINUTES), dtype=bool)
     week[~has_hours] = True  # no rows at all: open 24x7
     for j, d, a, b in schedule.rows():

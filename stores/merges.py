@@ -120,7 +120,7 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
 
 def business_hours_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     """Make each weekly version the file mentions, a (store, effective_from) pair (NULL: the
-    undated version, SEMANTICS.md rule 10), exactly the file's distinct rows of it; the other
+    undated version, docs/numbers.md rule 10), exactly the file's distinct rows of it; the other
     versions of a mentioned store stay. Rows that stay are not rewritten, so a repeated load
     changes nothing (not even ids). With `replace`, every weekly row not in the file is deleted,
     of any version and store."""
@@ -191,7 +191,7 @@ def business_hours_merge(backend: Backend, *, replace: bool) -> MergeCounts:
 
 def special_hours_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     """Make the special rows of each (store, local date) the file mentions exactly the file's
-    distinct rows of it (SEMANTICS.md rule 11; a closed row has NULL times); other dates stay.
+    distinct rows of it (docs/numbers.md rule 11; a closed row has NULL times); other dates stay.
     Rows that stay are not rewritten, so a repeated load changes nothing. With `replace`, every
     special row not in the file is deleted."""
     counts = stores_create(backend, "lm_stage_special")

@@ -2,7 +2,7 @@
 
 Rows are stored as given (local times, raw timezone names); the rules that
 turn them into numbers (defaults, DST, merging) live in reports/engine.py so
-that there is exactly one place that interprets them (SEMANTICS.md).
+that there is exactly one place that interprets them (docs/numbers.md).
 """
 
 from django.db import models
@@ -20,7 +20,7 @@ class Store(models.Model):
     store_id = models.CharField(max_length=64, unique=True)
     # As given in timezones.csv. NULL: the file never mentioned the store;
     # "" or an invalid name: mentioned, but the engine falls back to
-    # America/Chicago (SEMANTICS.md rule 4).
+    # America/Chicago (docs/numbers.md rule 4).
     # NULL and "" mean different things (above), so null=True is deliberate.
     timezone_str = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # The brand that owns the store; NULL: none, visible to platform staff only. PROTECT:
@@ -40,7 +40,7 @@ class Store(models.Model):
 
 
 class BusinessHours(models.Model):
-    """One row of a store's local weekly schedule (SEMANTICS.md rules 5 and 10).
+    """One row of a store's local weekly schedule (docs/numbers.md rules 5 and 10).
 
     The rows of one store with the same `effective_from` are one *version* of
     its weekly schedule; NULL is the version effective since always (rule 10).
@@ -75,7 +75,7 @@ class BusinessHours(models.Model):
 
 
 class SpecialHours(models.Model):
-    """One row of a store's special hours for one local date (SEMANTICS.md rule 11).
+    """One row of a store's special hours for one local date (docs/numbers.md rule 11).
 
     Both times NULL: closed that date. The rows of a (store, date) replace every
     weekly period that starts on that date; a date may have several rows.
@@ -117,7 +117,7 @@ class Poll(models.Model):
 
     Keyed by (store, observed_at_utc): loading the same poll twice keeps one
     row, and two polls of one instant with different statuses are kept as one
-    inactive poll (SEMANTICS.md rule 7), so ingestion can be repeated freely.
+    inactive poll (docs/numbers.md rule 7), so ingestion can be repeated freely.
 
     `received_at` is when the row took its current value: a report reads only
     the polls received at or before its data cutoff, so all its shards read the

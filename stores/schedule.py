@@ -1,4 +1,4 @@
-"""How a store's stored timezone and hours rows read, for showing a store (SEMANTICS.md rules 4 and 5).
+"""How a store's stored timezone and hours rows read, for showing a store (docs/numbers.md rules 4 and 5).
 
 Pure functions of the stored values (the standard library only, no Django), so that
 the store API and the report engine read rule 4 from one definition: `reports.engine`

@@ -14,7 +14,7 @@ from stores import calendar_rows, schedule
 
 class PollPushResultSerializer(serializers.Serializer):
     """What a pushed batch of polls did: `received` rows, `inserted` new polls,
-    `updated` polls turned inactive (SEMANTICS.md rule 7), `duplicates` rows that
+    `updated` polls turned inactive (docs/numbers.md rule 7), `duplicates` rows that
     changed nothing, `stores_touched` distinct stores in the batch."""
 
     received = serializers.IntegerField(source="rows_read")
@@ -56,7 +56,7 @@ class StoreSerializer(serializers.Serializer):
 
     store_id = serializers.CharField()
     timezone_str = serializers.CharField(allow_null=True, help_text="as given in timezones.csv; null if never given")
-    timezone = serializers.SerializerMethodField(help_text="the zone its hours are read in (SEMANTICS.md rule 4)")
+    timezone = serializers.SerializerMethodField(help_text="the zone its hours are read in (docs/numbers.md rule 4)")
     timezone_defaulted = serializers.SerializerMethodField(
         help_text="true when timezone_str is missing, empty or not a valid IANA name, so America/Chicago is used"
     )

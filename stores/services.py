@@ -10,12 +10,12 @@ What a load means (idempotent, so it can be repeated freely):
 
 - polls are keyed by (store, observed_at_utc): a poll already stored is a
   duplicate, and two polls of one instant with different statuses are one
-  inactive poll, within a file and across loads (SEMANTICS.md rule 7);
+  inactive poll, within a file and across loads (docs/numbers.md rule 7);
 - timezones *replace* those of the stores the file mentions and leave other
   stores alone;
 - business hours replace, for each store the file mentions, the weekly
   *version* with the same `effective_from` (rows without one: the undated
-  version; SEMANTICS.md rule 10); the store's other versions stay;
+  version; docs/numbers.md rule 10); the store's other versions stay;
 - special hours replace the rows of each (store, local date) the file
   mentions (rule 11); the store's other dates stay;
 - `replace=True` makes the given files the whole truth: weekly and special
@@ -170,7 +170,7 @@ def special_hours_load(
     progress: Progress | None = None,
 ) -> FileLoadResult:
     """Load a special hours CSV (`store_id`, `date`, `start_time_local`, `end_time_local`; both
-    times empty = closed that date, SEMANTICS.md rule 11) in its own transaction: the rows of
+    times empty = closed that date, docs/numbers.md rule 11) in its own transaction: the rows of
     each (store, date) it mentions become the file's. See `polls_load`."""
     return _single_load(
         SPECIAL, source, name=name, replace=replace, strict=strict, on_reject=on_reject, progress=progress

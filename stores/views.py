@@ -49,7 +49,7 @@ class PollPushView(APIView):
             'A JSON list of `{"store_id", "timestamp_utc", "status"}` objects, or a `text/csv` body with the '
             "header `store_id,timestamp_utc,status` (columns in any order, as store_status.csv). Stored all or "
             "nothing and idempotently: pushing the same batch twice changes nothing, and two polls of one store at "
-            "one instant with different statuses are kept as one inactive poll (SEMANTICS.md rule 7). "
+            "one instant with different statuses are kept as one inactive poll (docs/numbers.md rule 7). "
             f"400 lists the bad rows (the first {ERRORS_LISTED}, and counts them all); "
             f"413 above {settings.POLLS_PUSH_MAX_BYTES} bytes (use `manage.py load_data`); "
             "415 for another content type."
@@ -156,7 +156,7 @@ _HOURS_MERGED_DOC = (
     "[start, 24:00:00) on its day and [00:00:00, end) on the next day (Sunday's goes to Monday); a row with "
     "start = end is the whole day [00:00:00, 24:00:00); overlapping or touching intervals are merged; a day "
     "with no interval is closed; a store with no rows at all is open [00:00:00, 24:00:00) every day "
-    "(SEMANTICS.md rule 5). These are wall times: on a DST date the open time in UTC is longer or shorter."
+    "(docs/numbers.md rule 5). These are wall times: on a DST date the open time in UTC is longer or shorter."
 )
 
 
@@ -170,7 +170,7 @@ class StoreListView(generics.ListAPIView):
         description=(
             "Stores ordered by store_id (as text), 50 a page (`page=2`, ...). `search` keeps the stores whose "
             "store_id contains it (case-insensitive). Each store has its timezone as stored and as used (missing, "
-            "empty or invalid means America/Chicago, SEMANTICS.md rule 4), whether it has business hours (none "
+            "empty or invalid means America/Chicago, docs/numbers.md rule 4), whether it has business hours (none "
             "means open 24x7), its number of polls and its latest poll."
         ),
         parameters=[
@@ -261,7 +261,7 @@ class StoreDetailView(APIView):
         summary="One store, with its business hours, schedule versions and special days",
         description=(
             "The fields of the list, plus the store's business hours. `hours` are all its weekly rows, of every "
-            "version. `versions` lists the versions (SEMANTICS.md rule 10), undated first (`effective_from` null) "
+            "version. `versions` lists the versions (docs/numbers.md rule 10), undated first (`effective_from` null) "
             "then by `effective_from`, each with its rows, merged per weekday, and the local "
             "dates whose periods it supplies, [applies_from, applies_until) (null: unbounded). `hours_merged` is "
             "the latest version's (the only one for most stores). `special_days` are the local dates with special "
@@ -363,7 +363,7 @@ class StoreHoursView(APIView):
     @extend_schema(
         summary="Replace one version of a store's weekly schedule",
         description=(
-            "The rows of the version `effective_from` (a local date; null: the undated version, SEMANTICS.md "
+            "The rows of the version `effective_from` (a local date; null: the undated version, docs/numbers.md "
             "rule 10) become exactly `rows`, in one transaction; the store's other versions stay. An empty "
             "`rows` removes the version. Each row is `{day_of_week (0 = Monday), start_time_local, "
             "end_time_local}`, times HH:MM:SS local wall time, read as in menu_hours.csv (rule 5: start > end "
@@ -475,7 +475,7 @@ class StoreSpecialDayView(APIView):
     @extend_schema(
         summary="One store's special hours on one local date",
         description=(
-            "The special-hours rows of the date (SEMANTICS.md rule 11): they replace every weekly period that "
+            "The special-hours rows of the date (docs/numbers.md rule 11): they replace every weekly period that "
             "starts on it; `closed` when no row has times. 404 when the store is unknown or has no special hours "
             "that date (its weekly schedule applies); a bad date: 400."
         ),
@@ -508,7 +508,7 @@ class StoreSpecialDayView(APIView):
     @extend_schema(
         summary="Set one store's special hours on one local date",
         description=(
-            "The date's special-hours rows become exactly those given, in one transaction (SEMANTICS.md rule 11): "
+            "The date's special-hours rows become exactly those given, in one transaction (docs/numbers.md rule 11): "
             'a list of `{start_time_local, end_time_local}` (HH:MM:SS local; both null = a closed row), or `{"closed": '
             "true}` for a date closed all day. A row with exactly one time empty is invalid. Bad input: 400 naming "
             "the field or every bad row (`errors`), nothing stored. Unknown store: 404."
@@ -562,7 +562,7 @@ class StoreSpecialDayView(APIView):
         summary="Remove one store's special hours on one local date",
         description=(
             "Every special-hours row of the date is removed, so the weekly schedule applies to it again "
-            "(SEMANTICS.md rules 10, 11): 204. 404 when the store is unknown or had none that date; a bad date: 400."
+            "(docs/numbers.md rules 10, 11): 204. 404 when the store is unknown or had none that date; a bad date: 400."
         ),
         parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
         responses={204: None, 400: ErrorSerializer, 404: ErrorSerializer},
@@ -602,7 +602,7 @@ class SpecialDaysPushView(APIView):
         description=(
             'A JSON list of `{"store_id", "date", "start_time_local", "end_time_local"}` objects, or a `text/csv` '
             "body with the special_hours.csv header `store_id,date,start_time_local,end_time_local` (columns by "
-            "name, in any order), validated as that file is (SEMANTICS.md rule 11): dates YYYY-MM-DD, times "
+            "name, in any order), validated as that file is (docs/numbers.md rule 11): dates YYYY-MM-DD, times "
             "HH:MM:SS, both times empty (null or missing in JSON) = closed, exactly one empty = a bad row; store ids "
             "as everywhere (never empty or beginning like a spreadsheet formula). For every (store, date) the batch "
             "mentions, that date's stored rows are replaced by the batch's rows for it; other dates stay. Unknown "

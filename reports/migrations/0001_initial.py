@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                         max_length=16,
                     ),
                 ),
-                ("as_of", models.DateTimeField(help_text="The report's instant T (SEMANTICS.md rule 2).")),
+                ("as_of", models.DateTimeField(help_text="The report's instant T (docs/numbers.md rule 2).")),
                 ("store_ids", models.JSONField(blank=True, null=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
                 ("started_at", models.DateTimeField(blank=True, null=True)),

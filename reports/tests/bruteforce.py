@@ -1,4 +1,4 @@
-"""A slow, obviously correct reference for SEMANTICS.md, one store at a time.
+"""A slow, obviously correct reference for docs/numbers.md, one store at a time.
 
 Written straight from the rules, sharing nothing with `reports.engine`, so the
 property tests in `test_engine.py` compare two independent readings of the
@@ -533,7 +533,7 @@ def brute_store_values(
     step_seconds: float = 1.0,
     specials: Iterable[SpecialRow] = (),
 ) -> BruteValues:
-    """The six values of one store as of T, unrounded, per SEMANTICS.md rules 3-8, 10 and 11.
+    """The six values of one store as of T, unrounded, per docs/numbers.md rules 3-8, 10 and 11.
 
     `hours` rows are (day_of_week 0=Monday, start_seconds, end_seconds) in local
     wall time, optionally with a fourth element effective_from (rule 10); no

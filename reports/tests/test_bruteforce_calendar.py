@@ -1,8 +1,8 @@
-"""The brute force against SEMANTICS.md rules 10-12: worked examples F-J, hand-checked corner cases, properties.
+"""The brute force against docs/numbers.md rules 10-12: worked examples F-J, hand-checked corner cases, properties.
 
 No database and no engine: these tests vouch for `bruteforce.py` itself, the
 independent reference the engine's calendar and incidents are later compared
-with. Every hand value below is worked out from SEMANTICS.md in a comment next
+with. Every hand value below is worked out from docs/numbers.md in a comment next
 to it; all instants are fixed and on whole minutes, so the brute force's
 sampling error bound is zero (asserted) and the values must match to 1e-9.
 """
@@ -79,7 +79,7 @@ def interval(start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
     return to_us(start), to_us(end)
 
 
-# --- SEMANTICS.md worked examples F-J -------------------------------------------------------
+# --- docs/numbers.md worked examples F-J -------------------------------------------------------
 
 EXAMPLE_A_HOURS: tuple[WeeklyRow, ...] = ((0, 9 * H, 12 * H),)  # Mondays 09:00-12:00
 EXAMPLE_A_POLLS: Polls = [(ny(2023, 1, 23, 10, 14), True), (ny(2023, 1, 23, 11, 15), False)]

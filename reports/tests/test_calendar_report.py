@@ -1,4 +1,4 @@
-"""`manage.py report` on PostgreSQL with schedule versions and special days (SEMANTICS.md rules 1, 10, 11).
+"""`manage.py report` on PostgreSQL with schedule versions and special days (docs/numbers.md rules 1, 10, 11).
 
 Rows are loaded through the ORM (the CSV loading of special_hours and
 effective_from is tested with the loader); the values are the worked examples'

@@ -1,4 +1,4 @@
-"""The report engine against SEMANTICS.md: its worked examples, one test per rule, and a brute force.
+"""The report engine against docs/numbers.md: its worked examples, one test per rule, and a brute force.
 
 No database: `reports.engine` imports no Django. Every hand-computed case is
 checked against both the engine and `bruteforce.py`, so a wrong expectation
@@ -68,7 +68,7 @@ def six(values: StoreValues) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Case:
-    """One store as of T and its six unrounded values, worked out by hand from SEMANTICS.md."""
+    """One store as of T and its six unrounded values, worked out by hand from docs/numbers.md."""
 
     timezone_str: str | None
     hours: tuple[tuple[int, int, int], ...]
@@ -98,7 +98,7 @@ def check(case: Case) -> None:
     assert_close(six(engine_values(case)), case.expected, who="engine")
 
 
-# --- SEMANTICS.md worked examples ------------------------------------------------
+# --- docs/numbers.md worked examples ------------------------------------------------
 
 EXAMPLE_A_HOURS = ((0, 9 * H, 12 * H),)  # Mondays 09:00-12:00
 EXAMPLE_A_POLLS = [(ny(2023, 1, 23, 10, 14), True), (ny(2023, 1, 23, 11, 15), False)]

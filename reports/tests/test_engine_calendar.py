@@ -1,4 +1,4 @@
-"""The engine against SEMANTICS.md rules 10 (schedule versions) and 11 (special days).
+"""The engine against docs/numbers.md rules 10 (schedule versions) and 11 (special days).
 
 No database: `reports.engine` imports no Django. Every hand-worked case is
 checked twice, against the brute force (reports/tests/bruteforce.py, exact on
@@ -112,7 +112,7 @@ def check(case: Case) -> StoreValues:
     return got
 
 
-# --- SEMANTICS.md worked examples F-I --------------------------------------------------------
+# --- docs/numbers.md worked examples F-I --------------------------------------------------------
 
 EXAMPLE_A_HOURS: BruteWeekly = ((0, 9 * H, 12 * H, None),)  # Mondays 09:00-12:00
 EXAMPLE_A_POLLS: PollList = [(ny(2023, 1, 23, 10, 14), True), (ny(2023, 1, 23, 11, 15), False)]
@@ -155,7 +155,7 @@ WORKED_EXAMPLES = {
 def test_engine_matches_worked_example(name: str) -> None:
     got = check(WORKED_EXAMPLES[name])
 
-    # then: the CSV's values are exactly SEMANTICS.md's
+    # then: the CSV's values are exactly docs/numbers.md's
     assert six(got.rounded()) == WORKED_EXAMPLES[name].expected
 
 

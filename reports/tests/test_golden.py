@@ -2,9 +2,9 @@
 
 Issue 3, the data/ sample: `data/expected_report.csv` was made by `make golden` (load data/, then
 `manage.py report --out data/expected_report.csv`, as of the sample's latest
-poll). Its numbers were checked by the engine's tests against SEMANTICS.md; this
+poll). Its numbers were checked by the engine's tests against docs/numbers.md; this
 test guards every one of its ~300 rows against any later change. Regenerate it
-only when SEMANTICS.md itself changes, and say why in the commit.
+only when docs/numbers.md itself changes, and say why in the commit.
 
 A generated fleet with more of everything (DST in the week, history reads):
 reports/tests/data/README.md says how its expected reports were made.

@@ -32,7 +32,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL_CHROMIUM = "install Chromium: sudo make browser-deps (apt-get install chromium chromium-driver)"
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-STORE_ID = "1481966498820158979"  # example A of SEMANTICS.md, in the example_fleet fixture
+STORE_ID = "1481966498820158979"  # example A of docs/numbers.md, in the example_fleet fixture
 UPTIME_FIELDS = [
     "uptime_last_hour_minutes",
     "uptime_last_day_hours",

@@ -57,7 +57,7 @@ def generated_fleet(generated_dir) -> Path:
 
 @pytest.fixture
 def example_a(db) -> Store:
-    """The store of SEMANTICS.md example B (stores/conftest.py)."""
+    """The store of docs/numbers.md example B (stores/conftest.py)."""
     return make_example_b_store()
 
 

@@ -232,7 +232,7 @@ def test_calendar_timelines_are_the_engines_row_and_name_each_dates_rows(seed):
 
 
 def test_example_a_segments_observations_and_ignored_poll():
-    # given: SEMANTICS.md example B (example A plus a poll at 08:30 local, before opening)
+    # given: docs/numbers.md example B (example A plus a poll at 08:30 local, before opening)
     polls = EXAMPLE_A_POLLS + [(ny(2023, 1, 23, 8, 30), False)]
 
     # when

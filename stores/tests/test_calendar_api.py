@@ -1,4 +1,4 @@
-"""The calendar API of the "Real calendars" issue (SEMANTICS.md rules 10, 11): a store's weekly versions
+"""The calendar API of the "Real calendars" issue (docs/numbers.md rules 10, 11): a store's weekly versions
 and special days in GET /api/stores/{id}, PUT /api/stores/{id}/hours, GET/PUT/DELETE
 /api/stores/{id}/special-days/{date} and the POST /api/special-days batch (JSON or CSV).
 
@@ -69,7 +69,7 @@ def special(store: Store, date: str, start: str | None = None, end: str | None =
 
 @pytest.fixture
 def example_i(db) -> Store:
-    """SEMANTICS.md example I's store (Mondays 09:00-12:00 undated, 13:00-15:00 from 2023-01-23), with
+    """docs/numbers.md example I's store (Mondays 09:00-12:00 undated, 13:00-15:00 from 2023-01-23), with
     example F's closed Monday a week later and a special 10:00-11:00 the Monday after."""
     store = make_store(A, timezone_str="America/New_York", hours=[(0, "09:00", "12:00")])
     BusinessHours.objects.create(

@@ -1,4 +1,4 @@
-"""Reading and validating the input CSVs: every shape in SEMANTICS.md "Inputs", every bad-row kind."""
+"""Reading and validating the input CSVs: every shape in docs/numbers.md "Inputs", every bad-row kind."""
 
 import io
 from datetime import UTC, datetime, timedelta
@@ -223,7 +223,7 @@ def test_each_bad_row_kind_is_reported_with_file_line_and_field(kind, header, li
 
 @pytest.mark.parametrize("name", ["America/Chicgo", "GMT-5", "PST", "../../etc/passwd"])
 def test_unknown_timezone_names_are_reported_and_kept(name):
-    # given: an unknown zone name on line 3 (SEMANTICS.md rule 4: such a store reads as America/Chicago)
+    # given: an unknown zone name on line 3 (docs/numbers.md rule 4: such a store reads as America/Chicago)
     text = f"store_id,timezone_str\n9,America/Denver\n1, {name} \n"
     # when
     rows, errors = read(TIMEZONES, text)

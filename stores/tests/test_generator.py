@@ -1,4 +1,4 @@
-"""The synthetic data generator writes the real files' shapes (SEMANTICS.md "Inputs"). No database."""
+"""The synthetic data generator writes the real files' shapes (docs/numbers.md "Inputs"). No database."""
 
 import csv
 import io
@@ -197,7 +197,7 @@ def test_the_command_writes_the_files_and_prints_one_line(tmp_path):
     assert _read(tmp_path / "store_status.csv")[0] == ["store_id", "status", "timestamp_utc"]
 
 
-# --- Real calendars (SEMANTICS.md rules 10, 11): off by default ------------------------------
+# --- Real calendars (docs/numbers.md rules 10, 11): off by default ------------------------------
 
 
 @pytest.fixture(scope="module")

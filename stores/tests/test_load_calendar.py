@@ -1,4 +1,4 @@
-"""Loading real calendars: `special_hours.csv` and the `effective_from` column (SEMANTICS.md rules 10, 11).
+"""Loading real calendars: `special_hours.csv` and the `effective_from` column (docs/numbers.md rules 10, 11).
 
 A load replaces, for each store it names, the weekly versions (store, effective_from) and
 the special dates (store, date) it names, and nothing else; reloading changes nothing; a

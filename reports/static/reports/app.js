@@ -394,7 +394,7 @@
     loadCalendar(base, body.days || [], seq);
   }
 
-  // --- a store's calendar (SEMANTICS.md rules 10, 11) ---------------------------
+  // --- a store's calendar (docs/numbers.md rules 10, 11) ---------------------------
 
   const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
   const RECENT_SPECIAL_DAYS = 28; // days before the week whose special days are listed as recent
@@ -550,7 +550,7 @@
   /** "09:00" from "09:00:00"; the seconds kept when not zero. */
   const clock = (text) => (String(text).endsWith(":00") ? String(text).slice(0, 5) : String(text));
 
-  /** A special day's periods in words, read as SEMANTICS.md rule 5 reads a row. */
+  /** A special day's periods in words, read as docs/numbers.md rule 5 reads a row. */
   function specialRows(day) {
     if (day.closed) return "closed all day";
     return (day.rows || [])

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from stores import services
 from stores.csv_rows import BadFile, RowError, RowWarning
 
-# In --dir mode: the names each kind goes by in the wild (SEMANTICS.md, inputs).
+# In --dir mode: the names each kind goes by in the wild (docs/numbers.md, inputs).
 DIR_NAMES = {
     "polls": ("store_status.csv",),
     "hours": ("menu_hours.csv", "business_hours.csv"),
