@@ -15,9 +15,13 @@ tokens, whose object id and text *are* the key. Reversing this migration keeps t
 keys: the plain tokens are gone for good.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import migrations
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework_api_key.crypto import KeyGenerator
 
 TOKEN_TABLE = "authtoken_token"
@@ -64,7 +68,13 @@ def _carry_tokens_over(apps, connection) -> None:
             brand=None,
             revoked=user is None or not user.is_active,
         )
-        ApiKey.objects.filter(pk=api_key.pk).update(created=created)  # auto_now_add ignores a given value
+        # auto_now_add ignores a given value. A raw SQLite cursor gives text or a naive datetime (UTC, as
+        # Django stores it there).
+        if isinstance(created, str):
+            created = parse_datetime(created)
+        if created is not None and timezone.is_naive(created):
+            created = timezone.make_aware(created, dt.UTC)
+        ApiKey.objects.filter(pk=api_key.pk).update(created=created)
 
 
 class Migration(migrations.Migration):
