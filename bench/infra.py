@@ -45,6 +45,24 @@ class BenchError(RuntimeError):
     """A step of the benchmark failed; the message says which and why."""
 
 
+def celery_worker_command(node: str) -> list[str]:
+    """The worker the benchmark and the load test run: 2 prefork processes, named `node`@host."""
+    return [
+        str(VENV_BIN / "celery"),
+        "-A",
+        "loopmonitor",
+        "worker",
+        "--concurrency",
+        "2",
+        "--pool",
+        "prefork",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{node}@%h",
+    ]
+
+
 def log(message: str) -> None:
     print(message, flush=True)
 
@@ -513,20 +531,7 @@ class Service(Supervised):
         )
         self.worker = self.children.start(
             "celery worker",
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "loopmonitor",
-                "worker",
-                "--concurrency",
-                "2",
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"bench-{self.ds.name}-{os.getpid()}@%h",
-            ],
+            celery_worker_command(f"bench-{self.ds.name}-{os.getpid()}"),
             env,
             logs / f"worker-{self.ds.name}.log",
         )

@@ -161,20 +161,7 @@ class Service(infra.Supervised):
         )
         self.children.start(
             "celery worker",
-            [
-                str(infra.VENV_BIN / "celery"),
-                "-A",
-                "loopmonitor",
-                "worker",
-                "--concurrency",
-                "2",
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"loadtest-{os.getpid()}@%h",
-            ],
+            infra.celery_worker_command(f"loadtest-{os.getpid()}"),
             env,
             logs / "loadtest-worker.log",
         )

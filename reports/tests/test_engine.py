@@ -54,7 +54,7 @@ def ny(*args: int) -> dt.datetime:
     return local("America/New_York", *args)
 
 
-def six(values: StoreValues) -> tuple[float, ...]:
+def six(values: StoreValues) -> tuple[float, float, float, float, float, float]:
     """The six values in CSV order (rule 9)."""
     return (
         values.uptime_last_hour,

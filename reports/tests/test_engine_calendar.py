@@ -38,6 +38,7 @@ from reports.fleet import (
     to_us,
 )
 from reports.tests.bruteforce import CalendarStore, brute_store_values, calendar_stores
+from reports.tests.test_engine import six
 
 UTC = dt.UTC
 NY = "America/New_York"
@@ -75,17 +76,6 @@ def engine_schedule(timezone_str: str | None, hours: BruteWeekly, specials: Brut
     )
     special: tuple[SpecialRow, ...] = tuple((local_day(date), start, end) for date, start, end in specials)
     return Schedule(timezone_str, weekly, special)
-
-
-def six(values: StoreValues) -> Six:
-    return (
-        values.uptime_last_hour,
-        values.uptime_last_day,
-        values.uptime_last_week,
-        values.downtime_last_hour,
-        values.downtime_last_day,
-        values.downtime_last_week,
-    )
 
 
 @dataclass(frozen=True)
