@@ -109,3 +109,43 @@ class ApiKey(AbstractAPIKey):
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class AuditEvent(models.Model):
+    """One write, on record: who (a person or a key), in which brand, what, when, from where.
+
+    Rows are only ever added (`brands.audit.audit_record`); the admin shows them read-only.
+    A deleted brand, person or key leaves its events, with `brand_slug` and `actor` naming it.
+    """
+
+    class Action(models.TextChoices):
+        REPORT_TRIGGERED = "report.triggered", "report triggered"
+        DATA_LOADED = "data.loaded", "data loaded (load_data)"
+        POLLS_PUSHED = "polls.pushed", "polls pushed"
+        HOURS_CHANGED = "hours.changed", "business hours changed"
+        SPECIAL_DAYS_CHANGED = "special_days.changed", "special days changed"
+        KEY_CREATED = "key.created", "API key created"
+        KEY_REVOKED = "key.revoked", "API key revoked"
+        MEMBER_ADDED = "member.added", "member added"
+        MEMBER_REMOVED = "member.removed", "member removed"
+        MEMBER_ROLE_CHANGED = "member.role_changed", "member's role changed"
+
+    at = models.DateTimeField(db_index=True)
+    brand = models.ForeignKey(Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    brand_slug = models.CharField(max_length=64, blank=True, default="")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    actor = models.CharField(max_length=200, help_text="The person's username, or the key's name and prefix.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    target = models.CharField(max_length=300, blank=True, default="", help_text="What was written, in words.")
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, help_text="The address the request came from.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["brand", "-at"], name="audit_brand_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"

@@ -99,6 +99,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "brands.lockout.locked_out_response"
+# The client's address, for the lockout and the audit log: REMOTE_ADDR, or behind our
+# nginx (BEHIND_PROXY=1, as docker-compose runs the web service) the X-Forwarded-For it
+# sets. Never set it where clients reach the web server directly: they would pick it.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+AXES_CLIENT_IP_CALLABLE = "brands.access.client_ip"
 
 ROOT_URLCONF = "loopmonitor.urls"
 WSGI_APPLICATION = "loopmonitor.wsgi.application"

@@ -7,7 +7,7 @@ failures counted by django-axes live in the database, so each test's rollback (o
 resets them: one test's failed logins never lock another's account.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import pytest
@@ -17,7 +17,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from brands.models import Role
-from brands.services import apikey_create
+from brands.services import apikey_create, brand_get_or_create
 
 
 class ClientResponse(Protocol):
@@ -48,6 +48,26 @@ def api(api_key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_key}")
     return client
+
+
+BrandClient = Callable[..., APIClient]
+
+
+@pytest.fixture
+def brand_api(db: None) -> BrandClient:
+    """A factory of API clients: `brand_api("acme", "operator")` sends a new key of brand "acme"
+    (created when new) with that role; `brand_api(None)` a new platform staff key. The client's
+    `key` attribute is the plain key."""
+
+    def make(slug: str | None, role: str = Role.VIEWER) -> APIClient:
+        brand = brand_get_or_create(slug=slug) if slug is not None else None
+        key = apikey_create(brand=brand, role=Role(role), name=f"{slug or 'staff'}-{role}")[1]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.key = key  # type: ignore[attr-defined]
+        return client
+
+    return make
 
 
 @pytest.fixture(autouse=True)

@@ -20,13 +20,16 @@ def report_upload_to(report: "Report", filename: str) -> str:
 NO_RECEIVED_BEFORE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def scope_key_of(store_ids: list[str] | None) -> str:
+def scope_key_of(store_ids: list[str] | None, brand_id: int | None = None) -> str:
     """The key of a report's scope: "" for the whole fleet, else the SHA-256 (hex) of the
-    sorted, distinct store ids. A key, not the list, so that a constraint can compare it
-    (an index entry cannot hold 100,000 ids)."""
+    sorted, distinct store ids, and of the brand for a brand's report ("brand:<id>" for all
+    its stores). A key, not the list, so that a constraint can compare it (an index entry
+    cannot hold 100,000 ids)."""
     if store_ids is None:
-        return ""
-    return hashlib.sha256(json.dumps(sorted(set(store_ids))).encode()).hexdigest()
+        return "" if brand_id is None else f"brand:{brand_id}"
+    ids = sorted(set(store_ids))
+    scope: object = ids if brand_id is None else {"brand": brand_id, "store_ids": ids}
+    return hashlib.sha256(json.dumps(scope).encode()).hexdigest()
 
 
 class Report(models.Model):
@@ -41,7 +44,9 @@ class Report(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     as_of = models.DateTimeField(help_text="The report's instant T (docs/numbers.md rule 2).")
-    # Scope: None for the whole fleet, else the external ids of the stores asked for.
+    # Scope: the brand's stores (brand NULL: every store, a platform staff report), all of
+    # them (store_ids None) or those asked for (their external ids).
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, null=True, blank=True, related_name="reports")
     store_ids = models.JSONField(null=True, blank=True)
     scope_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     # The data the report reads: the polls received at or before `data_cutoff`
@@ -89,12 +94,14 @@ class Report(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # Derived from store_ids, so that no way of creating a report can get it wrong.
-        self.scope_key = scope_key_of(self.store_ids)
+        self.scope_key = scope_key_of(self.store_ids, self.brand_id)
         super().save(*args, **kwargs)
 
     @property
     def scope(self) -> str:
-        return "all stores" if self.store_ids is None else f"{len(self.store_ids)} store(s)"
+        """In words: "all stores", "12 store(s)", or the same of one brand ("acme: all stores")."""
+        stores = "all stores" if self.store_ids is None else f"{len(self.store_ids)} store(s)"
+        return stores if self.brand is None else f"{self.brand.slug}: {stores}"
 
     @property
     def progress(self) -> float | None:

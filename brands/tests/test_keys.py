@@ -174,9 +174,13 @@ def test_apikey_create_prints_the_key_alone_on_its_last_line_and_it_works(capsys
     # brand, a brand's key is refused (403) rather than shown the whole fleet.
     answer = client_with(f"Token {key}").get("/api/reports/")
     assert answer.status_code == 403
-    assert "brand-scoped access to the API is not enabled yet" in answer.json()["detail"]
+    assert "Only platform staff" in answer.json()["detail"]
     assert caller_of(answer.wsgi_request) == Caller(
-        is_staff=False, roles={api_key.brand_id: Role.VIEWER}, key_prefix=key[:8]
+        is_staff=False,
+        roles={api_key.brand_id: Role.VIEWER},
+        key_prefix=key[:8],
+        key_id=api_key.pk,
+        name=f"key dashboard ({key[:8]})",
     )
 
 
@@ -242,7 +246,7 @@ def test_a_staff_key_is_a_staff_caller_and_a_session_user_is_the_caller_of_their
     caller = caller_for_user(person)
 
     assert caller_of(answer.wsgi_request).is_staff and caller_of(answer.wsgi_request).can(None, Role.ADMIN)
-    assert caller == Caller(is_staff=False, roles={acme.pk: Role.OPERATOR}, user_id=person.pk)
+    assert caller == Caller(is_staff=False, roles={acme.pk: Role.OPERATOR}, user_id=person.pk, name="person")
     assert caller.can(acme.pk, Role.VIEWER) and caller.can(acme.pk, Role.OPERATOR)
     assert not caller.can(acme.pk, Role.ADMIN) and not caller.can(other.pk, Role.VIEWER)
     assert not caller.can(None, Role.VIEWER)  # a store without a brand: platform staff only
