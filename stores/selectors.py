@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from brands.access import Caller, scoped
+from brands.models import Role
 from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 
@@ -23,6 +25,13 @@ def stores_by_id(store_id: str) -> QuerySet[Store]:
     if "\x00" in store_id:
         return Store.objects.none()
     return Store.objects.filter(store_id=store_id)
+
+
+def stores_visible(caller: Caller, *, role: Role = Role.VIEWER) -> QuerySet[Store]:
+    """The stores `caller` holds `role` on: its brands' stores (every store, brandless ones
+    included, for platform staff). Every read and write of a store goes through it, so that
+    another brand's store is exactly as absent as one that does not exist."""
+    return scoped(Store.objects.all(), caller, role=role)
 
 
 def store_list(*, search: str | None = None) -> QuerySet[Store]:
