@@ -9,7 +9,7 @@ writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
@@ -33,11 +33,13 @@ class MergeCounts:
     deleted: int = 0
     stores_touched: int = 0
     stores_created: int = 0
+    # The primary keys of the stores the staged rows mention (`stores.signals.polls_stored`).
+    store_pks: list[int] = field(default_factory=list)
 
 
 def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
     """Create the stores the staged rows mention (one statement); the counts carry
-    the distinct stores mentioned and how many of them are new."""
+    the distinct stores mentioned, how many of them are new, and their primary keys."""
     backend.table_create_as("lm_touched", f"SELECT DISTINCT store_ext FROM {{t}}{stage_table}")
     counts = MergeCounts()
     counts.stores_touched = backend.scalar("SELECT count(*) FROM {t}lm_touched")
@@ -49,6 +51,8 @@ def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
         """,
         [backend.now()],
     ).rowcount
+    rows = backend.execute("SELECT s.id FROM {t}lm_touched AS t JOIN stores_store AS s ON s.store_id = t.store_ext")
+    counts.store_pks = [pk for (pk,) in rows.fetchall()]
     backend.table_drop("lm_touched")
     return counts
 

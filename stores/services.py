@@ -22,7 +22,9 @@ What a load means (idempotent, so it can be repeated freely):
   rows not in their file are removed (of any version, date or store),
   timezones of stores not in the timezones file are set to NULL, polls not
   in the polls file are deleted;
-- stores are created for every store id mentioned, never deleted.
+- stores are created for every store id mentioned, never deleted;
+- once a load that changed anything commits, `stores.signals.polls_stored` names the
+  stores it touched (all of them for `replace`), for the apps that follow the data.
 
 A store with more than `settings.HOURS_ROWS_PER_STORE_MAX` business-hours rows
 in one file is a bad row (`file:line: store_id: more than N business-hours rows
@@ -58,6 +60,7 @@ from django.db import connection, transaction
 
 from stores import csv_rows, merges, staging
 from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES, RowError
+from stores.signals import polls_stored_on_commit
 from stores.staging import Chunk
 
 FIRST_REJECTS_KEPT = 20
@@ -90,6 +93,7 @@ class FileLoadResult:
     stores_created: int = 0
     seconds: float = 0.0
     first_rejects: list[RowError] = field(default_factory=list)
+    store_pks: list[int] = field(default_factory=list, repr=False)  # of the stores in the valid rows
 
     @property
     def duplicates(self) -> int:
@@ -237,6 +241,7 @@ def data_load(
             )
         if halt.halted:
             raise RowsRejected(results)
+        _announce(results, replace=replace)
     return DataLoadResult(files=results, seconds=time.perf_counter() - started)
 
 
@@ -266,6 +271,7 @@ def polls_push(*, items: list | None = None, csv_text: str | None = None, name: 
     with transaction.atomic():
         staging.loads_serialize()
         _rows_store(POLLS, chunks, result, replace=False, halt=_Halt(strict=True))
+        _announce([result], replace=False)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -297,7 +303,15 @@ def _single_load(
         result = _file_load(kind, source, name=name, replace=replace, halt=halt, on_reject=on_reject, progress=progress)
         if halt.halted:
             raise RowsRejected([result])
+        _announce([result], replace=replace)
     return result
+
+
+def _announce(results: list[FileLoadResult], *, replace: bool) -> None:
+    """Once the load commits, tell the apps that follow the stores' data which stores it changed
+    (stores.signals.polls_stored; every store for a replacing load, which deletes what its files lack)."""
+    if any(r.inserted or r.updated or r.deleted for r in results):
+        polls_stored_on_commit(None if replace else sorted({pk for r in results for pk in r.store_pks}))
 
 
 def _file_load(
@@ -511,4 +525,5 @@ def _rows_store(
             merged = merges.MERGES[kind](backend, replace=replace)
             result.inserted, result.updated, result.deleted = merged.inserted, merged.updated, merged.deleted
             result.stores_touched, result.stores_created = merged.stores_touched, merged.stores_created
+            result.store_pks = merged.store_pks
         backend.table_drop(stage.table)
