@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("reports.urls")),
     path("", include("stores.urls")),
+    path("", include("alerts.urls")),
     path("", include("reports.page_urls")),
 ]
 
