@@ -13,9 +13,9 @@ NY = ZoneInfo("America/New_York")
 EXAMPLE_J_STORE = "1481966498820158979"
 
 
-def ny(*args: int) -> dt.datetime:
+def ny(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
     """A New York wall time (fold=0) as a UTC datetime."""
-    return dt.datetime(*args, tzinfo=NY).astimezone(dt.UTC)
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=NY).astimezone(dt.UTC)
 
 
 def polls_add(store: Store, *polls: tuple[dt.datetime, bool]) -> None:

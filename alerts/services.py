@@ -83,7 +83,7 @@ def incidents_refresh(store_pks: Iterable[int], *, now: dt.datetime | None = Non
     """
     now = now or timezone.now()
     counts = RefreshCounts()
-    for group in _groups(sorted(set(store_pks)), settings.INCIDENTS_BATCH_STORES):
+    for group in store_batches(sorted(set(store_pks)), settings.INCIDENTS_BATCH_STORES):
         counts.add(_group_refresh(group, now=now))
     return counts
 
@@ -97,11 +97,10 @@ def incidents_refresh_enqueue(*, store_pks: list[int] | None) -> int:
     from alerts.tasks import incidents_refresh_task
 
     pks = list(Store.objects.order_by("pk").values_list("pk", flat=True)) if store_pks is None else sorted(store_pks)
-    size = settings.INCIDENTS_BATCH_STORES
     queued = 0
     try:
-        for i in range(0, len(pks), size):
-            incidents_refresh_task.apply_async(args=(pks[i : i + size],), retry=False)
+        for batch in store_batches(pks, settings.INCIDENTS_BATCH_STORES):
+            incidents_refresh_task.apply_async(args=(batch,), retry=False)
             queued += 1
     except Exception as exc:  # kombu raises many kinds: all mean "not queued"
         log.warning("incident refresh of %d stores not queued (%s); the repair task will do it", len(pks), exc)
@@ -141,9 +140,10 @@ def incidents_repair(*, now: dt.datetime | None = None, window_seconds: float | 
 # --- One batch ----------------------------------------------------------------------------
 
 
-def _groups(pks: list[int], size: int) -> Iterator[list[int]]:
-    """The sorted keys in batches of at most `size`, each spanning at most 2 * size keys: the
-    report's reader reads a key range, so scattered stores must not make it read the fleet."""
+def store_batches(pks: list[int], size: int) -> Iterator[list[int]]:
+    """Sorted store keys in batches of at most `size`, each spanning fewer than 2 * size keys: a
+    batch is read as a key range (the report's reader), so scattered stores must not make it read
+    the whole fleet."""
     group: list[int] = []
     for pk in pks:
         if group and (len(group) >= size or pk - group[0] >= 2 * size):

@@ -28,8 +28,8 @@ def rows(store: Store) -> list[tuple]:
     return list(Incident.objects.filter(store=store).order_by("first_observed_at").values_list(*COMPUTED))
 
 
-def every_column(store: Store) -> list[dict]:
-    return list(Incident.objects.filter(store=store).order_by("id").values())
+def every_column(store: Store) -> list[dict[str, object]]:
+    return [dict(row) for row in Incident.objects.filter(store=store).order_by("id").values()]
 
 
 # --- docs/numbers.md example J, stored ------------------------------------------------------------
@@ -245,9 +245,9 @@ def _one_per_instant(polls: Iterable[tuple[dt.datetime, bool]]) -> list[tuple[dt
 
 
 def test_groups_are_bounded_in_size_and_in_key_range():
-    assert list(services._groups([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
-    assert list(services._groups([1, 2, 100, 101], 10)) == [[1, 2], [100, 101]]
-    assert list(services._groups([], 10)) == []
+    assert list(services.store_batches([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    assert list(services.store_batches([1, 2, 100, 101], 10)) == [[1, 2], [100, 101]]
+    assert list(services.store_batches([], 10)) == []
 
 
 # --- Triggers: after a push and after a load ---------------------------------------------------------
@@ -358,5 +358,15 @@ def test_refresh_counts_as_of_t_in_microseconds(example_j):
     services.incidents_refresh([example_j.pk])
     refresh = IncidentRefresh.objects.get(store=example_j)
 
-    assert to_us(refresh.as_of) == to_us(ny(2023, 1, 23, 11, 15))
+    assert refresh.as_of is not None and to_us(refresh.as_of) == to_us(ny(2023, 1, 23, 11, 15))
     assert refresh.since is None  # no active observation before the horizon: the whole history
+
+
+def test_beat_runs_the_repair_task(settings):
+    from alerts import tasks
+    from loopmonitor.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["repair-incidents"]
+
+    assert entry["task"] == tasks.incidents_repair_task.name and entry["task"] in app.tasks
+    assert entry["schedule"] == settings.INCIDENTS_REPAIR_EVERY_SECONDS
