@@ -168,8 +168,10 @@ def _group_refresh(pks: list[int], *, now: dt.datetime) -> RefreshCounts:
         counts = RefreshCounts(stores=len(stores))
         existing = _rows_in_region(listed)
         refreshed = timezone.now()
+        writes = _Writes()
         for pk, store_incidents in listed.items():
-            counts.add(_store_write(pk, store_incidents, existing.get(pk, []), refreshed=refreshed))
+            writes.plan(pk, store_incidents, existing.get(pk, []), refreshed=refreshed)
+        counts.add(writes.run())
         IncidentRefresh.objects.bulk_create(
             [
                 IncidentRefresh(
@@ -230,30 +232,42 @@ def _rows_in_region(listed: dict[int, StoreIncidents]) -> dict[int, list[Inciden
     return rows
 
 
-def _store_write(pk: int, listed: StoreIncidents, rows: list[Incident], *, refreshed: dt.datetime) -> RefreshCounts:
-    """Make one store's rows in the refreshed region those of `listed` (module doc: identity)."""
-    counts = RefreshCounts()
-    pairs, gone = incidents_match(rows, list(listed.incidents))
-    if gone:
-        counts.deleted = Incident.objects.filter(pk__in=[row.pk for row in gone]).delete()[0]
-    changed, new = [], []
-    for computed, row in pairs:
-        values = _values(computed)
-        if row is None:
-            new.append(Incident(store_id=pk, **values))
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = refreshed
-            changed.append(row)
-        else:
-            counts.unchanged += 1
-    if changed:
-        Incident.objects.bulk_update(changed, [*_COMPUTED_FIELDS, "updated_at"], batch_size=500)
-    if new:
-        Incident.objects.bulk_create(new, batch_size=500)
-    counts.updated, counts.inserted = len(changed), len(new)
-    return counts
+class _Writes:
+    """The row changes that make a batch's stores' rows those computed (module doc: identity),
+    planned store by store and written in three statements: deletes first, so that no row
+    still holds a first observation that an update or insert gives another."""
+
+    def __init__(self) -> None:
+        self.gone: list[Incident] = []
+        self.changed: list[Incident] = []
+        self.new: list[Incident] = []
+        self.unchanged = 0
+
+    def plan(self, pk: int, listed: StoreIncidents, rows: list[Incident], *, refreshed: dt.datetime) -> None:
+        pairs, gone = incidents_match(rows, list(listed.incidents))
+        self.gone += gone
+        for computed, row in pairs:
+            values = _values(computed)
+            if row is None:
+                self.new.append(Incident(store_id=pk, **values))
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.updated_at = refreshed
+                self.changed.append(row)
+            else:
+                self.unchanged += 1
+
+    def run(self) -> RefreshCounts:
+        if self.gone:
+            Incident.objects.filter(pk__in=[row.pk for row in self.gone]).delete()
+        if self.changed:
+            Incident.objects.bulk_update(self.changed, [*_COMPUTED_FIELDS, "updated_at"], batch_size=500)
+        if self.new:
+            Incident.objects.bulk_create(self.new, batch_size=500)
+        return RefreshCounts(
+            inserted=len(self.new), updated=len(self.changed), deleted=len(self.gone), unchanged=self.unchanged
+        )
 
 
 def incidents_match(

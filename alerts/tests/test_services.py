@@ -12,6 +12,7 @@ import pytest
 
 from alerts import services
 from alerts.conftest import EXAMPLE_J_STORE, ny, polls_add
+from alerts.incidents import Incident as Computed
 from alerts.models import Incident, IncidentRefresh
 from reports.fleet import to_us
 from stores import services as store_services
@@ -370,3 +371,34 @@ def test_beat_runs_the_repair_task(settings):
 
     assert entry["task"] == tasks.incidents_repair_task.name and entry["task"] in app.tasks
     assert entry["schedule"] == settings.INCIDENTS_REPAIR_EVERY_SECONDS
+
+
+def _row(pk: int, first_h: int, last_h: int) -> Incident:
+    day = dt.datetime(2024, 6, 10, tzinfo=dt.UTC)
+    return Incident(
+        pk=pk, first_observed_at=day + dt.timedelta(hours=first_h), last_observed_at=day + dt.timedelta(hours=last_h)
+    )
+
+
+def _run(first_h: int, last_h: int) -> Computed:
+    day_us = to_us(dt.datetime(2024, 6, 10, tzinfo=dt.UTC))
+    first, last = day_us + first_h * 3_600_000_000, day_us + last_h * 3_600_000_000
+    return Computed(first, last, None, None, 0, last)
+
+
+def test_a_row_stands_for_the_first_run_it_overlaps_its_own_first_observation_preferred():
+    # rows 1 (1-5) and 2 (3-4): runs 3-4 and 5-6 -> row 2 is run 3-4 exactly, row 1 takes run 5-6
+    pairs, gone = services.incidents_match([_row(1, 1, 5), _row(2, 3, 4)], [_run(3, 4), _run(5, 6)])
+    assert [row.pk if row else None for _, row in pairs] == [2, 1] and gone == []
+
+    # a split: row 1 (1-6) keeps the first part, the second is new
+    pairs, gone = services.incidents_match([_row(1, 1, 6)], [_run(1, 2), _run(5, 6)])
+    assert [row.pk if row else None for _, row in pairs] == [1, None] and gone == []
+
+    # a merge: two rows, one run: the earlier row stays, the later one goes
+    pairs, gone = services.incidents_match([_row(1, 1, 2), _row(2, 5, 6)], [_run(0, 6)])
+    assert [row.pk if row else None for _, row in pairs] == [1] and [r.pk for r in gone] == [2]
+
+    # rows overlapping nothing go, wherever they lie
+    pairs, gone = services.incidents_match([_row(1, 0, 1), _row(2, 3, 3), _row(3, 9, 9)], [_run(2, 2), _run(4, 5)])
+    assert [row for _, row in pairs] == [None, None] and [r.pk for r in gone] == [1, 2, 3]
