@@ -89,8 +89,8 @@ class IncidentRefresh(models.Model):
     # Every poll received at or before this instant had been committed when the refresh read
     # the store's polls (stores.staging.polls_received_cutoff): a poll received later is new to it.
     polls_received_until = models.DateTimeField()
-    # The store's T: its latest poll not later than the refresh's clock (NULL: none). A poll
-    # dated later, in the future then, counts once the clock passes it.
+    # The store's T: its latest poll not later than the refresh's clock, give or take five minutes
+    # of skew (NULL: none). A poll dated later, in the future then, counts once the clock nears it.
     as_of = models.DateTimeField(null=True, blank=True)
     # The active observation the listing started after (alerts/incidents.py); NULL: the whole history.
     since = models.DateTimeField(null=True, blank=True)

@@ -9,7 +9,8 @@ transaction holding its stores' rows (FOR NO KEY UPDATE, in primary-key order), 
 refreshes of one store take turns, and polls can still be written meanwhile.
 
 What a refresh recomputes, per store (alerts/incidents.py, step 3): T is the store's
-latest poll not later than `now`; every incident after the store's latest active
+latest poll not later than `now` (give or take the clock skew a report's as_of is allowed,
+`reports.services.AS_OF_CLOCK_SKEW`); every incident after the store's latest active
 observation before T - INCIDENTS_LOOKBACK_DAYS is rewritten, and the rows before it
 are left as they were (their data is older than the horizon).
 
@@ -41,6 +42,7 @@ from alerts.incidents import StoreIncidents, fleet_incidents
 from alerts.models import Incident, IncidentRefresh
 from reports.fleet import DAY_US, NO_POLL, from_us, to_us
 from reports.selectors import DbHistory, fleet_input
+from reports.services import AS_OF_CLOCK_SKEW
 from stores.models import Poll, Store
 from stores.staging import polls_received_cutoff
 
@@ -79,7 +81,8 @@ def incidents_refresh(store_pks: Iterable[int], *, now: dt.datetime | None = Non
     """Recompute the incidents of the stores with these primary keys and store them (module doc).
 
     Unknown keys are skipped. `now` (default: the current time) only decides which polls
-    are current: a poll dated later is not yet part of its store's incidents.
+    are current: a poll dated later than now + AS_OF_CLOCK_SKEW (a device's clock may be
+    ahead of ours) is not yet part of its store's incidents.
     """
     now = now or timezone.now()
     counts = RefreshCounts()
@@ -125,7 +128,7 @@ def incidents_repair(*, now: dt.datetime | None = None, window_seconds: float | 
             IncidentRefresh.objects.filter(store=OuterRef("store"), polls_received_until__gte=OuterRef("received_at"))
         )
     )
-    current = Poll.objects.filter(observed_at_utc__gt=since, observed_at_utc__lte=now).filter(
+    current = Poll.objects.filter(observed_at_utc__gt=since, observed_at_utc__lte=now + AS_OF_CLOCK_SKEW).filter(
         ~Exists(IncidentRefresh.objects.filter(store=OuterRef("store"), as_of__gte=OuterRef("observed_at_utc")))
     )
     pks = sorted(
@@ -193,7 +196,8 @@ def _group_refresh(pks: list[int], *, now: dt.datetime) -> RefreshCounts:
 def _compute(stores: list[tuple[int, str]], *, now: dt.datetime) -> dict[int, StoreIncidents]:
     """Each store's incidents (alerts/incidents.py), keyed by primary key; T is its latest poll until `now`."""
     pks = np.array([pk for pk, _ in stores], np.int64)
-    latest = DbHistory(pks).latest_before(np.arange(len(pks)), np.full(len(pks), to_us(now) + 1))
+    until = to_us(now + AS_OF_CLOCK_SKEW) + 1
+    latest = DbHistory(pks).latest_before(np.arange(len(pks)), np.full(len(pks), until))
     as_of = {pk: (None if t == NO_POLL else int(t)) for pk, t in zip(pks.tolist(), latest.tolist(), strict=True)}
     listed = {pk: StoreIncidents(0, None, None, ()) for pk in as_of}
     polled = [(pk, store_id) for pk, store_id in stores if as_of[pk] is not None]

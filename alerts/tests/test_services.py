@@ -402,3 +402,12 @@ def test_a_row_stands_for_the_first_run_it_overlaps_its_own_first_observation_pr
     # rows overlapping nothing go, wherever they lie
     pairs, gone = services.incidents_match([_row(1, 0, 1), _row(2, 3, 3), _row(3, 9, 9)], [_run(2, 2), _run(4, 5)])
     assert [row for _, row in pairs] == [None, None] and [r.pk for r in gone] == [1, 2, 3]
+
+
+def test_a_poll_a_little_ahead_of_the_clock_counts_at_once(example_j):
+    # a device's clock two minutes ahead of ours: its active poll of next Monday resolves the incident
+    polls_add(example_j, (ny(2023, 1, 30, 9, 30), True))
+
+    services.incidents_refresh([example_j.pk], now=ny(2023, 1, 30, 9, 28))
+
+    assert Incident.objects.get(store=example_j).state == "resolved"
