@@ -225,7 +225,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = POLLS_PUSH_MAX_BYTES
 # A store with more business-hours rows than this in one file is a bad row at load (none of its
 # rows stored), so that no answer about one store grows with a hostile file.
 HOURS_ROWS_PER_STORE_MAX = env.int("HOURS_ROWS_PER_STORE_MAX", default=1_000)
-LOGIN_URL = "admin:login"
+# The page's login (brands/page_urls.py) takes every person; the admin's takes staff only.
+LOGIN_URL = "login"
 
 # --- Celery ------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

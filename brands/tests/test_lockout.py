@@ -30,7 +30,7 @@ def test_the_admin_login_locks_the_account_after_the_failure_limit_and_says_for_
     assert locked.status_code == 429
     assert "this account is locked for 15 minutes" in page and "boss" in page and "(5)" in page
     assert "_auth_user_id" not in client.session
-    # the page's login is the admin's: the page sends a locked-out person to it
+    # the page sends a person who is not logged in to its login
     assert client.get("/").status_code == 302
 
 

@@ -1,0 +1,66 @@
+"""Reading brands, their keys, members and audit log, always through what the caller may see."""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from brands.access import Caller, scoped
+from brands.models import ApiKey, AuditEvent, Brand, Membership, Role
+
+
+def _storable(text: str) -> bool:
+    """Whether `text` could be stored at all: PostgreSQL refuses a NUL character (and raises if asked)."""
+    return "\x00" not in text
+
+
+def brand_visible(caller: Caller, slug: str, *, role: Role = Role.VIEWER) -> Brand | None:
+    """The brand named `slug` when the caller holds `role` or more there (staff: any brand), else None:
+    a brand of others and no brand at all look the same."""
+    if not _storable(slug):
+        return None
+    return scoped(Brand.objects.all(), caller, field="pk", role=role).filter(slug=slug).first()
+
+
+def brands_administered(caller: Caller) -> QuerySet[Brand]:
+    """The brands whose keys and members the caller manages: where it is admin (staff: every brand)."""
+    return scoped(Brand.objects.all(), caller, field="pk", role=Role.ADMIN)
+
+
+def brand_keys(brand: Brand) -> QuerySet[ApiKey]:
+    """The brand's keys, revoked ones too, newest first."""
+    return ApiKey.objects.filter(brand=brand).order_by("-created", "prefix")
+
+
+def brand_key(brand: Brand, prefix: str) -> ApiKey | None:
+    """The brand's key with `prefix`, None when the brand has none (another brand's key included)."""
+    if not _storable(prefix):
+        return None
+    return brand_keys(brand).filter(prefix=prefix).first()
+
+
+def brand_members(brand: Brand) -> QuerySet[Membership]:
+    """The brand's memberships with their people, by username."""
+    username = f"user__{get_user_model().USERNAME_FIELD}"
+    return Membership.objects.filter(brand=brand).select_related("user").order_by(username)
+
+
+def brand_member(brand: Brand, username: str) -> Membership | None:
+    """The membership of the person `username` in the brand, None when they are not a member."""
+    if not _storable(username):
+        return None
+    return brand_members(brand).filter(**{f"user__{get_user_model().USERNAME_FIELD}": username}).first()
+
+
+def brand_audit_events(
+    brand: Brand, *, action: str | None = None, since: datetime | None = None, until: datetime | None = None
+) -> QuerySet[AuditEvent]:
+    """The brand's audit log, newest first; `since` and `until` bound `at` inclusively."""
+    events = AuditEvent.objects.filter(brand=brand)
+    if action:
+        events = events.filter(action=action)
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lte=until)
+    return events.order_by("-at", "-id")
