@@ -18,10 +18,15 @@ What a load means (idempotent, so it can be repeated freely):
   version; docs/numbers.md rule 10); the store's other versions stay;
 - special hours replace the rows of each (store, local date) the file
   mentions (rule 11); the store's other dates stay;
+- stores (`stores.csv`: `store_id`, `brand`, optional `name`) give each store
+  the file mentions its brand, created by slug when new, and its name when the
+  file has that column; a store repeated with another brand or name is a bad
+  row (its first row stands);
 - `replace=True` makes the given files the whole truth: weekly and special
   rows not in their file are removed (of any version, date or store),
   timezones of stores not in the timezones file are set to NULL, polls not
-  in the polls file are deleted;
+  in the polls file are deleted, stores not in the stores file lose their
+  brand and name;
 - stores are created for every store id mentioned, never deleted.
 
 A store with more than `settings.HOURS_ROWS_PER_STORE_MAX` business-hours rows
@@ -57,7 +62,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from stores import csv_rows, merges, staging
-from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES, RowError
+from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES, RowError
 from stores.staging import Chunk
 
 FIRST_REJECTS_KEPT = 20
@@ -75,7 +80,10 @@ class FileLoadResult:
     `inserted`: new rows (polls, weekly or special hours) or timezones set on a store that
     had none; `updated`: polls turned inactive by a conflicting status, or timezones changed;
     `deleted`: hours rows or polls removed (replacing); `duplicates`: valid rows
-    that changed nothing. `stores_touched`: distinct stores in the valid rows.
+    that changed nothing. `stores_touched`: distinct stores in the valid rows, and
+    `stores_by_brand` how many of them each brand has (None: stores of no brand; a store
+    that a stores file moves counts in both brands). A stores file's `inserted` are new stores, `updated` stores whose
+    brand or name changed, `deleted` (replacing) stores that lost theirs.
     """
 
     file: str
@@ -90,6 +98,7 @@ class FileLoadResult:
     stores_created: int = 0
     seconds: float = 0.0
     first_rejects: list[RowError] = field(default_factory=list)
+    stores_by_brand: dict[int | None, int] = field(default_factory=dict)
 
     @property
     def duplicates(self) -> int:
@@ -104,6 +113,9 @@ class FileLoadResult:
 class DataLoadResult:
     files: list[FileLoadResult]
     seconds: float = 0.0
+    # The brands whose stores the load touched (None: stores of no brand): every brand that
+    # owns a store when replacing, since the files are then the whole truth for all of them.
+    brand_ids: set[int | None] = field(default_factory=set)
 
     @property
     def rejected(self) -> int:
@@ -199,15 +211,18 @@ def data_load(
     hours: Source | None = None,
     timezones: Source | None = None,
     special: Source | None = None,
+    stores: Source | None = None,
     replace: bool = False,
     strict: bool = False,
     on_reject: OnReject | None = None,
     progress: Progress | None = None,
 ) -> DataLoadResult:
-    """Load up to four files in ONE transaction: all of them are stored, or nothing.
+    """Load up to five files in ONE transaction: all of them are stored, or nothing.
 
     `hours` is a weekly schedule file (`menu_hours.csv`, with or without
-    `effective_from`), `special` a special hours file (`special_hours.csv`).
+    `effective_from`), `special` a special hours file (`special_hours.csv`),
+    `stores` a stores file (`stores.csv`: brands and names), loaded first so that
+    the stores the other files create already have their brands.
 
     `replace`: the given files are the whole truth for their kinds (module
     docstring). `strict`: any bad row aborts the load. `on_reject(RowError)` is
@@ -219,10 +234,10 @@ def data_load(
     when `strict` and any file has a bad row (all files are still read, so every
     bad row is reported).
     """
-    given = ((TIMEZONES, timezones), (HOURS, hours), (SPECIAL, special), (POLLS, polls))
+    given = ((STORES, stores), (TIMEZONES, timezones), (HOURS, hours), (SPECIAL, special), (POLLS, polls))
     sources = [(kind, src) for kind, src in given if src is not None]
     if not sources:
-        raise ValueError("data_load needs at least one of polls, hours, special, timezones")
+        raise ValueError("data_load needs at least one of polls, hours, special, timezones, stores")
     for kind, src in sources:
         if not hasattr(src, "read"):
             csv_rows.header_check(src, kind)
@@ -237,7 +252,10 @@ def data_load(
             )
         if halt.halted:
             raise RowsRejected(results)
-    return DataLoadResult(files=results, seconds=time.perf_counter() - started)
+        brand_ids = {brand_id for result in results for brand_id in result.stores_by_brand}
+        if replace:
+            brand_ids |= merges.brands_of_stores()
+    return DataLoadResult(files=results, seconds=time.perf_counter() - started, brand_ids=brand_ids)
 
 
 def polls_push(*, items: list | None = None, csv_text: str | None = None, name: str = "request") -> FileLoadResult:
@@ -332,6 +350,10 @@ def _file_load(
         if kind == TIMEZONES:
             unstorable = _UnstorableTimezones(file, rejected)
             chunks = unstorable.dropped(csv_rows.rows_read(stream, kind, file=file, on_error=unstorable.on_error))
+        elif kind == STORES:
+            # One row a chunk, so that a repeat is reported in line order among the reader's reports.
+            rows = csv_rows.rows_read(stream, kind, file=file, on_error=rejected, chunk_rows=1)
+            chunks = _StoreRepeats(file, rejected).kept(rows)
         elif kind == HOURS:
             cap = _HoursCap(file, settings.HOURS_ROWS_PER_STORE_MAX, rejected)
             lines = _LineCount(stream)
@@ -392,6 +414,37 @@ class _UnstorableTimezones:
         self.held = []
         for error in reports:
             self.report(error)
+
+
+class _StoreRepeats:
+    """Makes a stores row that repeats an earlier row's store with another brand or name a bad
+    row (the first row stands: which brand a store has is never decided by row order), and
+    drops the line from the reader's (line, store_id, brand, name) rows. A repeat that says
+    the same again is a duplicate. Holds one entry per store of the file (stores files have
+    a row per store)."""
+
+    def __init__(self, file: str, report: OnReject):
+        self.file = file
+        self.report = report
+        self.first: dict[str, tuple[int, str, str | None]] = {}
+
+    def kept(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+        """The rows of `chunks` without their lines and conflicting repeats, in chunks of CHUNK_ROWS."""
+        batch: Chunk = []
+        for chunk in chunks:
+            for line, store_id, brand, name in chunk:
+                seen = self.first.setdefault(store_id, (line, brand, name))
+                if seen[1:] != (brand, name):
+                    said = f"brand {seen[1]!r}" + ("" if seen[2] is None else f", name {seen[2]!r}")
+                    reason = f"store {store_id!r} again, with another brand or name ({said} on line {seen[0]})"
+                    self.report(RowError(self.file, line, "store_id", reason))
+                    continue
+                batch.append((store_id, brand, name))
+            if len(batch) >= csv_rows.CHUNK_ROWS:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
 
 class _LineCount:
@@ -511,4 +564,5 @@ def _rows_store(
             merged = merges.MERGES[kind](backend, replace=replace)
             result.inserted, result.updated, result.deleted = merged.inserted, merged.updated, merged.deleted
             result.stores_touched, result.stores_created = merged.stores_touched, merged.stores_created
+            result.stores_by_brand = merged.stores_by_brand
         backend.table_drop(stage.table)
