@@ -54,6 +54,7 @@ import contextlib
 import io
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
@@ -61,8 +62,9 @@ from typing import Any, TextIO, cast
 from django.conf import settings
 from django.db import connection, transaction
 
-from stores import csv_rows, merges, staging
+from stores import csv_rows, merges, ownership, staging
 from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES, RowError
+from stores.ownership import EVERY_STORE, PushScope
 from stores.staging import Chunk
 
 FIRST_REJECTS_KEPT = 20
@@ -82,7 +84,8 @@ class FileLoadResult:
     `deleted`: hours rows or polls removed (replacing); `duplicates`: valid rows
     that changed nothing. `stores_touched`: distinct stores in the valid rows, and
     `stores_by_brand` how many of them each brand has (None: stores of no brand; a store
-    that a stores file moves counts in both brands). A stores file's `inserted` are new stores, `updated` stores whose
+    that a stores file moves counts in both brands); `rows_by_brand`, for a pushed batch,
+    its rows per brand. A stores file's `inserted` are new stores, `updated` stores whose
     brand or name changed, `deleted` (replacing) stores that lost theirs.
     """
 
@@ -99,6 +102,7 @@ class FileLoadResult:
     seconds: float = 0.0
     first_rejects: list[RowError] = field(default_factory=list)
     stores_by_brand: dict[int | None, int] = field(default_factory=dict)
+    rows_by_brand: dict[int | None, int] = field(default_factory=dict)
 
     @property
     def duplicates(self) -> int:
@@ -258,34 +262,65 @@ def data_load(
     return DataLoadResult(files=results, seconds=time.perf_counter() - started, brand_ids=brand_ids)
 
 
-def polls_push(*, items: list | None = None, csv_text: str | None = None, name: str = "request") -> FileLoadResult:
-    """Store a batch of polls pushed over HTTP, all or nothing.
+def polls_push(
+    *, items: list | None = None, csv_text: str | None = None, name: str = "request", scope: PushScope = EVERY_STORE
+) -> FileLoadResult:
+    """Store a batch of polls pushed over HTTP, all or nothing, into the stores `scope` allows.
 
     `items`: a JSON list of `{"store_id", "timestamp_utc", "status"}` (errors
     carry the 0-based index); `csv_text`: a CSV body with the file's header
-    rules (errors carry the line number). Raises RowsRejected listing every bad
-    row, or BadFile for a CSV body that is not a polls CSV.
+    rules (errors carry the line number). Stores not known yet are created in the
+    scope's brand (`ownership.stores_claim`). Raises RowsRejected listing every bad
+    row (a row of a store outside the scope is one, `scope.refusal`), BadFile for a
+    CSV body that is not a polls CSV, or ownership.BrandNeeded.
     """
-    errors: list[RowError] = []
     if csv_text is not None:
-        try:
-            return _single_load(
-                POLLS, io.StringIO(csv_text, newline=""), name=name, strict=True, on_reject=errors.append
-            )
-        except RowsRejected as exc:
-            raise RowsRejected(exc.results, errors) from None
-    rows, errors = csv_rows.poll_items_read(items if items is not None else [], file=name)
+        rows, errors = _csv_push_read(csv_text, name)
+    else:
+        rows, errors = csv_rows.poll_items_read(items if items is not None else [], file=name)
     result = FileLoadResult(file=name, kind=POLLS, rows_read=len(rows) + len(errors), rejected=len(errors))
     if errors:
         result.first_rejects = errors[:FIRST_REJECTS_KEPT]
         raise RowsRejected([result], errors)
     started = time.perf_counter()
     chunks = (rows[i : i + csv_rows.CHUNK_ROWS] for i in range(0, len(rows), csv_rows.CHUNK_ROWS))
-    with transaction.atomic():
-        staging.loads_serialize()
-        _rows_store(POLLS, chunks, result, replace=False, halt=_Halt(strict=True))
+    try:
+        with transaction.atomic():
+            staging.loads_serialize()
+            claimed = ownership.stores_claim((row[0] for row in rows), scope)
+            _rows_store(POLLS, chunks, result, replace=False, halt=_Halt(strict=True))
+    except ownership.StoresRefused as refused:
+        errors = _refused_rows(refused.store_ids, rows, csv_text, name, scope.refusal)
+        result.rejected = len(errors)
+        result.first_rejects = errors[:FIRST_REJECTS_KEPT]
+        raise RowsRejected([result], errors) from None
+    # The claim made the new stores, so the merge found them all.
+    result.stores_created = claimed.created
+    result.stores_by_brand = dict(Counter(claimed.brands.values()))
+    result.rows_by_brand = dict(Counter(claimed.brands[row[0]] for row in rows))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _csv_push_read(csv_text: str, name: str) -> tuple[list[csv_rows.Row], list[RowError]]:
+    """Every valid row of a pushed polls CSV, and every bad one; BadFile if it is not a polls CSV."""
+    rows: list[csv_rows.Row] = []
+    errors: list[RowError] = []
+    for chunk in csv_rows.rows_read(io.StringIO(csv_text, newline=""), POLLS, file=name, on_error=errors.append):
+        rows.extend(chunk)
+    return rows, errors
+
+
+def _refused_rows(
+    store_ids: set[str], rows: list[csv_rows.Row], csv_text: str | None, name: str, reason: str
+) -> list[RowError]:
+    """The bad rows of a batch whose stores are outside the push's scope: by CSV line, or by
+    the index in the JSON list (every item is a row here: the batch had no other bad row)."""
+    if csv_text is not None:
+        lines = csv_rows.store_id_lines(io.StringIO(csv_text, newline=""), POLLS, store_ids, file=name)
+    else:
+        lines = (index for index, row in enumerate(rows) if row[0] in store_ids)
+    return [RowError(name, line, "store_id", reason) for line in lines]
 
 
 # --- One file -----------------------------------------------------------------------
