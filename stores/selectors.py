@@ -104,10 +104,11 @@ def special_hours_ordered(rows: QuerySet[SpecialHours]) -> QuerySet[SpecialHours
     return rows.order_by("date", F("start_time_local").asc(nulls_first=True), F("end_time_local").asc(nulls_first=True))
 
 
-def special_day(*, store_id: str, date: dt.date) -> tuple[Store, list[SpecialHours]]:
-    """A store by its external id and its special-hours rows on local date `date`, ordered as
-    `special_hours_ordered` ([] when it has none: the weekly schedule applies). Raises Store.DoesNotExist."""
-    store = stores_by_id(store_id).get()
+def special_day(*, caller: Caller, store_id: str, date: dt.date) -> tuple[Store, list[SpecialHours]]:
+    """A store `caller` may see, by its external id, and its special-hours rows on local date `date`,
+    ordered as `special_hours_ordered` ([] when it has none: the weekly schedule applies). Raises
+    Store.DoesNotExist, also for another brand's store."""
+    store = (stores_by_id(store_id) & stores_visible(caller)).get()
     return store, list(special_hours_ordered(SpecialHours.objects.filter(store=store, date=date)))
 
 
