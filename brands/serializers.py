@@ -6,7 +6,7 @@ from rest_framework import serializers
 from brands.access import Caller
 from brands.models import Brand, Role
 
-ROLE_CHOICES = [role.value for role in Role]
+ROLE_CHOICES = Role.choices  # the same choice set as the admin serializers: one RoleEnum in the schema
 
 
 class BrandRoleSerializer(serializers.Serializer):

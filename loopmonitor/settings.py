@@ -182,7 +182,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        # Until endpoints are scoped per brand, brand callers get 403, never the whole fleet.
+        # An endpoint that does not declare its permission (brands.permissions.BrandRole, scoped
+        # to the caller's brands) is platform staff's only: nothing opens to brands by accident.
         "brands.permissions.PlatformStaffOnly",
     ],
     "DEFAULT_THROTTLE_RATES": {
