@@ -132,3 +132,20 @@ def test_ensure_superuser_gives_each_sample_brand_an_owner_and_a_key_that_see_on
             listed = [s["store_id"] for s in client.get("/api/stores/").json()["results"]]
             assert listed == [f"{slug}-store"]
             assert client.get(f"/api/stores/{other}-store").status_code == 404
+
+
+def test_report_of_a_brand_has_its_stores_rows_only(example_fleet, capsys):
+    from brands.services import brand_get_or_create
+    from stores.models import Store
+
+    brand = brand_get_or_create(slug="acme")
+    Store.objects.filter(store_id="1481966498820158979").update(brand=brand)
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z")
+    fleet = capsys.readouterr().out.splitlines()
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z", "--brand", "acme")
+    acme = capsys.readouterr().out.splitlines()
+
+    assert acme == [fleet[0], *[row for row in fleet[1:] if row.startswith("1481966498820158979,")]]
+    assert len(fleet) > len(acme) == 2
+    with pytest.raises(CommandError, match="--brand 'nope': no brand with that slug"):
+        call_command("report", "--brand", "nope")
