@@ -6,6 +6,7 @@ A write that touches several brands (a staff key pushing polls for stores of two
 one event per brand, so that each brand's admins read it in their own log.
 """
 
+import getpass
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from brands.access import Caller, caller_of, client_ip
-from brands.models import AuditEvent, Brand
+from brands.models import ApiKey, AuditEvent, Brand, Membership
 
 Action = AuditEvent.Action
 
@@ -69,3 +70,34 @@ def audit_request(
         detail=detail,
         ip=client_ip(request),
     )
+
+
+def command_actor(command: str) -> str:
+    """The actor of a management command's writes: "manage.py <command> (<OS user>)", the OS user
+    being whoever ran it (unknown when the process has no user name, as in some containers)."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):
+        who = "unknown user"
+    return f"manage.py {command} ({who})"
+
+
+def key_event(api_key: ApiKey) -> dict[str, Any]:
+    """`brand_ids`, `target` and `detail` of an event about `api_key`: what it is, never the key."""
+    expiry = api_key.expiry_date.isoformat() if api_key.expiry_date is not None else None
+    return {
+        "brand_ids": [api_key.brand_id],
+        "target": f"key {api_key.prefix} ({api_key.name})",
+        "detail": {"prefix": api_key.prefix, "name": api_key.name, "role": api_key.role, "expires_at": expiry},
+    }
+
+
+def member_event(membership: Membership, **detail: Any) -> dict[str, Any]:
+    """`brand_ids`, `target` and `detail` of an event about `membership` (its person and role, and
+    `detail`, e.g. the role it had)."""
+    username = membership.user.get_username()
+    return {
+        "brand_ids": [membership.brand_id],
+        "target": f"member {username}",
+        "detail": {"username": username, "role": membership.role, **detail},
+    }

@@ -183,7 +183,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        # Until endpoints are scoped per brand, brand callers get 403, never the whole fleet.
+        # An endpoint that does not declare its permission (brands.permissions.BrandRole, scoped
+        # to the caller's brands) is platform staff's only: nothing opens to brands by accident.
         "brands.permissions.PlatformStaffOnly",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -226,7 +227,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = POLLS_PUSH_MAX_BYTES
 # A store with more business-hours rows than this in one file is a bad row at load (none of its
 # rows stored), so that no answer about one store grows with a hostile file.
 HOURS_ROWS_PER_STORE_MAX = env.int("HOURS_ROWS_PER_STORE_MAX", default=1_000)
-LOGIN_URL = "admin:login"
+# The page's login (brands/page_urls.py) takes every person; the admin's takes staff only.
+LOGIN_URL = "login"
 
 # --- Celery ------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", report_views.HealthView.as_view(), name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/brands/", include("brands.urls")),
+    path("", include("brands.page_urls")),
     path("", include("reports.urls")),
     path("", include("stores.urls")),
     path("", include("alerts.urls")),

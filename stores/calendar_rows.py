@@ -37,6 +37,9 @@ _FORMULA_STARTS_RAW = {"\t": "a tab", "\r": "a carriage return"}
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _DAYS = {str(day): day for day in range(7)}
+# brands.Brand.slug: a SlugField of 64 characters (Django's validate_slug, ASCII).
+_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+", re.ASCII)
+MAX_SLUG_LENGTH = 64
 _SHOWN = 40  # characters of a bad value quoted in a message
 
 
@@ -100,6 +103,19 @@ def store_id_parse(raw: str, *, field: str = "store_id") -> str:
         raise FieldError(field, f"longer than {MAX_STORE_ID_LENGTH} characters")
     if not value.isprintable():
         raise FieldError(field, "contains control characters")
+    return value
+
+
+def brand_slug_parse(raw: str, *, field: str = "brand") -> str:
+    """The trimmed slug of a brand (stores.csv's `brand`): ASCII letters, digits, `-` and `_`,
+    at most 64 characters, as brands.Brand.slug holds them."""
+    value = raw.strip()
+    if not value:
+        raise FieldError(field, "empty (every store of the file names its brand's slug)")
+    if len(value) > MAX_SLUG_LENGTH:
+        raise FieldError(field, f"longer than {MAX_SLUG_LENGTH} characters")
+    if not _SLUG_RE.fullmatch(value):
+        raise FieldError(field, f"not a slug (letters, digits, '-' and '_' only): {_shown(raw)}")
     return value
 
 

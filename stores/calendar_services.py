@@ -13,9 +13,13 @@ API write never interleaves with a file load's replacement of the same rows.
   header); for every (store, date) it mentions, that date's rows become the batch's
   rows for it. Unknown stores are created, as a polls batch does.
 
+Who may write which store is `stores.ownership`'s: the one-store services take the
+caller, the batch a `PushScope`.
+
 Bad input raises `FieldError` (one named request field), `RowsInvalid` (every bad row,
 by index or CSV line, and field) or `BadFile` (a CSV body that is not a special hours
-CSV); an unknown store `Store.DoesNotExist` (except in a batch).
+CSV); an unknown store, or one the caller may not see, `Store.DoesNotExist` (except in a
+batch), and one it sees without the operator role `ownership.StoreReadOnly`.
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
-from stores import selectors, staging
+from brands.access import Caller
+from stores import ownership, staging
 from stores.calendar_rows import (
     FieldError,
     SpecialRow,
@@ -42,7 +48,8 @@ from stores.calendar_rows import (
     weekly_row_parse,
 )
 from stores.csv_rows import BadFile, RowError
-from stores.models import BusinessHours, SpecialHours, Store
+from stores.models import BusinessHours, SpecialHours
+from stores.ownership import EVERY_STORE, PushScope
 
 SPECIAL_COLUMNS = ("store_id", "date", "start_time_local", "end_time_local")
 _SPECIAL_TIMES = ("start_time_local", "end_time_local")
@@ -71,6 +78,7 @@ class VersionReplaceResult:
     deleted: int
     inserted: int
     rows: list[BusinessHours]
+    brand_id: int | None = None  # the store's brand (None: none)
 
 
 @dataclass
@@ -80,6 +88,7 @@ class SpecialDay:
     store_id: str
     date: dt.date
     rows: list[SpecialHours]
+    brand_id: int | None = None  # the store's brand (None: none)
 
     @property
     def closed(self) -> bool:
@@ -91,7 +100,8 @@ class SpecialDay:
 class SpecialPushResult:
     """What a batch did: `received` rows, `dates_replaced` distinct (store, date) pairs,
     `deleted` rows those dates had, `inserted` rows stored, `stores_touched` distinct
-    stores, `stores_created` of them new."""
+    stores, `stores_created` of them new; `stores_by_brand` and `rows_by_brand` split the
+    stores and rows by brand (None: no brand)."""
 
     received: int = 0
     dates_replaced: int = 0
@@ -99,6 +109,8 @@ class SpecialPushResult:
     inserted: int = 0
     stores_touched: int = 0
     stores_created: int = 0
+    stores_by_brand: dict[int | None, int] = field(default_factory=dict)
+    rows_by_brand: dict[int | None, int] = field(default_factory=dict)
 
 
 # --- Reading request bodies ----------------------------------------------------------------
@@ -155,10 +167,16 @@ def weekly_items_read(items: Any, *, file: str = "rows") -> tuple[list[WeeklyRow
     return rows, errors
 
 
-def special_items_read(items: Any, *, file: str = "request") -> tuple[list[SpecialRow], list[RowError]]:
+# What a batch reader gives: the valid rows, the line (CSV) or index (JSON) of each, and every bad row.
+SpecialBatch = tuple[list[SpecialRow], list[int], list[RowError]]
+
+
+def special_items_read(items: Any, *, file: str = "request") -> SpecialBatch:
     """Special rows from a JSON list of `{"store_id", "date", "start_time_local", "end_time_local"}`
-    (a time missing or null reads as empty; both empty = closed), every bad item a RowError."""
+    (a time missing or null reads as empty; both empty = closed), with each one's index, and
+    every bad item a RowError."""
     rows: list[SpecialRow] = []
+    indexes: list[int] = []
     errors: list[RowError] = []
     for index, item in enumerate(_items_check(items, "body")):
         try:
@@ -173,29 +191,32 @@ def special_items_read(items: Any, *, file: str = "request") -> tuple[list[Speci
                     _text(item, "end_time_local", required=False),
                 )
             )
+            indexes.append(index)
         except FieldError as exc:
             errors.append(RowError(file, index, exc.field, exc.reason))
-    return rows, errors
+    return rows, indexes, errors
 
 
-def special_csv_read(text: str, *, file: str = "request") -> tuple[list[SpecialRow], list[RowError]]:
+def special_csv_read(text: str, *, file: str = "request") -> SpecialBatch:
     """Special rows from CSV text with the special_hours.csv header (columns by name, any order,
-    any case); errors carry the physical line (the header is line 1). Blank lines are no rows.
-    Raises BadFile when the text has no such header or is not a readable CSV."""
+    any case), with each one's physical line (the header is line 1), and every bad row. Blank
+    lines are no rows. Raises BadFile when the text has no such header or is not a readable CSV."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         columns = _special_header_read(reader, file)
         rows: list[SpecialRow] = []
+        lines: list[int] = []
         errors: list[RowError] = []
         for line, record in _records(reader):
             cells = [record[columns[name]] if columns[name] < len(record) else "" for name in SPECIAL_COLUMNS]
             try:
                 rows.append(special_row_parse(*cells))
+                lines.append(line)
             except FieldError as exc:
                 errors.append(RowError(file, line, exc.field, exc.reason))
     except csv.Error as exc:
         raise BadFile(file, f"not a readable CSV at line {reader.line_num} ({exc})") from None
-    return rows, errors
+    return rows, lines, errors
 
 
 def _special_header_read(reader: Any, file: str) -> dict[str, int]:
@@ -262,12 +283,13 @@ def special_day_items_read(body: Any) -> list[tuple[str | None, str | None]]:
 # --- Services -------------------------------------------------------------------------------
 
 
-def business_hours_version_replace(*, store_id: str, body: Any) -> VersionReplaceResult:
+def business_hours_version_replace(*, caller: Caller, store_id: str, body: Any) -> VersionReplaceResult:
     """Make the rows of one weekly version of a store exactly those given (rule 10), in one transaction.
 
     `body` is the JSON `{"effective_from": "YYYY-MM-DD" | null, "rows": [...]}`; null is the
-    undated version, an empty `rows` removes the version. Raises Store.DoesNotExist,
-    FieldError (effective_from, rows) or RowsInvalid (every bad row: index, field).
+    undated version, an empty `rows` removes the version. Raises Store.DoesNotExist (also for a
+    store `caller` cannot see), ownership.StoreReadOnly, FieldError (effective_from, rows) or
+    RowsInvalid (every bad row: index, field).
     """
     if not isinstance(body, dict):
         raise FieldError("body", 'expected a JSON object {"effective_from", "rows"}')
@@ -286,7 +308,7 @@ def business_hours_version_replace(*, store_id: str, body: Any) -> VersionReplac
         raise RowsInvalid(errors)
     with transaction.atomic():
         staging.loads_serialize()
-        store = selectors.stores_by_id(store_id).select_for_update().get()
+        store = ownership.store_for_write(caller, store_id)
         # effective_from=None is Django's IS NULL: the undated version.
         version = BusinessHours.objects.filter(store=store, effective_from=effective_from)
         deleted, _ = version.delete()
@@ -301,55 +323,72 @@ def business_hours_version_replace(*, store_id: str, body: Any) -> VersionReplac
             for row in rows
         )
     stored.sort(key=lambda h: (h.day_of_week, h.start_time_local, h.end_time_local))
-    return VersionReplaceResult(store.store_id, effective_from, deleted, len(stored), stored)
+    return VersionReplaceResult(store.store_id, effective_from, deleted, len(stored), stored, store.brand_id)
 
 
-def special_days_replace(*, store_id: str, date: str, body: Any) -> SpecialDay:
+def special_days_replace(*, caller: Caller, store_id: str, date: str, body: Any) -> SpecialDay:
     """Make the special-hours rows of one store on local date `date` (`YYYY-MM-DD`, from the URL)
     exactly those of `body` (`special_day_items_read`), in one transaction (rule 11).
 
-    Raises FieldError (date, body, closed), RowsInvalid or Store.DoesNotExist.
+    Raises FieldError (date, body, closed), RowsInvalid, Store.DoesNotExist (also for a store
+    `caller` cannot see) or ownership.StoreReadOnly.
     """
     day = date_parse(date)
     times = special_day_items_read(body)
     with transaction.atomic():
         staging.loads_serialize()
-        store = selectors.stores_by_id(store_id).select_for_update().get()
+        store = ownership.store_for_write(caller, store_id)
         SpecialHours.objects.filter(store=store, date=day).delete()
         stored = SpecialHours.objects.bulk_create(
             SpecialHours(store=store, date=day, start_time_local=_time(start), end_time_local=_time(end))
             for start, end in times
         )
-    return SpecialDay(store.store_id, day, sorted(stored, key=_special_order))
+    return SpecialDay(store.store_id, day, sorted(stored, key=_special_order), store.brand_id)
 
 
-def special_day_delete(*, store_id: str, date: str) -> int:
+@dataclass
+class SpecialDayDeleted:
+    """What `special_day_delete` removed: `deleted` rows (0: none, nothing changed) of one store's date."""
+
+    store_id: str
+    date: dt.date
+    deleted: int
+    brand_id: int | None = None
+
+
+def special_day_delete(*, caller: Caller, store_id: str, date: str) -> SpecialDayDeleted:
     """Remove every special-hours row of one store on local date `date`, so the weekly schedule
-    applies again (rules 10, 11). Returns how many rows there were (0: none, nothing changed).
-    Raises FieldError (date) or Store.DoesNotExist."""
+    applies again (rules 10, 11). Raises FieldError (date), Store.DoesNotExist (also for a store
+    `caller` cannot see) or ownership.StoreReadOnly."""
     day = date_parse(date)
     with transaction.atomic():
         staging.loads_serialize()
-        store = selectors.stores_by_id(store_id).select_for_update().get()
+        store = ownership.store_for_write(caller, store_id)
         deleted, _ = SpecialHours.objects.filter(store=store, date=day).delete()
-    return deleted
+    return SpecialDayDeleted(store.store_id, day, deleted, store.brand_id)
 
 
-def special_days_push(*, items: Any = None, csv_text: str | None = None, file: str = "request") -> SpecialPushResult:
-    """Store a batch of special-hours rows, all or nothing, in one transaction (rule 11).
+def special_days_push(
+    *, items: Any = None, csv_text: str | None = None, file: str = "request", scope: PushScope = EVERY_STORE
+) -> SpecialPushResult:
+    """Store a batch of special-hours rows, all or nothing, in one transaction (rule 11), into
+    the stores `scope` allows.
 
     `items`: a JSON list of `{"store_id", "date", "start_time_local", "end_time_local"}`
     (errors carry the 0-based index); `csv_text`: CSV text with the special_hours.csv
     header (errors carry the line). For each (store, date) in the batch, that date's
     stored rows are replaced by the batch's rows for it; other dates stay. Stores not
-    known yet are created. Raises RowsInvalid listing every bad row, or BadFile.
+    known yet are created in the scope's brand (`ownership.stores_claim`). Raises
+    RowsInvalid listing every bad row (a row of a store outside the scope is one:
+    `scope.refusal`), BadFile, or ownership.BrandNeeded.
     """
+    unit = "item" if csv_text is None else "line"
     if csv_text is not None:
-        rows, errors = special_csv_read(csv_text, file=file)
+        rows, lines, errors = special_csv_read(csv_text, file=file)
     else:
-        rows, errors = special_items_read(items if items is not None else [], file=file)
+        rows, lines, errors = special_items_read(items if items is not None else [], file=file)
     if errors:
-        raise RowsInvalid(errors, unit="item" if csv_text is None else "line")
+        raise RowsInvalid(errors, unit=unit)
     result = SpecialPushResult(received=len(rows))
     dates: dict[str, set[dt.date]] = {}
     for row in rows:
@@ -358,45 +397,47 @@ def special_days_push(*, items: Any = None, csv_text: str | None = None, file: s
     result.dates_replaced = sum(len(days) for days in dates.values())
     if not rows:
         return result
-    with transaction.atomic():
-        staging.loads_serialize()
-        pks = _store_pks(list(dates))
-        known = len(pks)
-        missing = [store_id for store_id in dates if store_id not in pks]
-        # ignore_conflicts: a store made meanwhile outside the loads' turn (the admin) is no error.
-        Store.objects.bulk_create(
-            [Store(store_id=store_id) for store_id in missing], batch_size=_BATCH, ignore_conflicts=True
-        )
-        pks.update(_store_pks(missing))
-        result.stores_created = len(pks) - known
-        by_pk = [(pks[store_id], sorted(days)) for store_id, days in dates.items()]
-        for first in range(0, len(by_pk), _DELETE_STORES):
-            match = Q()
-            for pk, days in by_pk[first : first + _DELETE_STORES]:
-                match |= Q(store_id=pk, date__in=days)
-            deleted, _ = SpecialHours.objects.filter(match).delete()
-            result.deleted += deleted
-        stored = SpecialHours.objects.bulk_create(
-            (
-                SpecialHours(
-                    store_id=pks[row.store_id],
-                    date=dt.date.fromisoformat(row.date),
-                    start_time_local=_time(row.start_time_local),
-                    end_time_local=_time(row.end_time_local),
-                )
-                for row in rows
-            ),
-            batch_size=_BATCH,
-        )
-        result.inserted = len(stored)
+    try:
+        with transaction.atomic():
+            staging.loads_serialize()
+            claimed = ownership.stores_claim(dates, scope)
+            result.deleted, result.inserted = _special_days_write(rows, dates, claimed.pks)
+    except ownership.StoresRefused as refused:
+        bad = [
+            RowError(file, line, "store_id", scope.refusal)
+            for row, line in zip(rows, lines, strict=True)
+            if row.store_id in refused.store_ids
+        ]
+        raise RowsInvalid(bad, unit=unit) from None
+    result.stores_created = claimed.created
+    result.stores_by_brand = dict(Counter(claimed.brands.values()))
+    result.rows_by_brand = dict(Counter(claimed.brands[row.store_id] for row in rows))
     return result
 
 
-def _store_pks(store_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for first in range(0, len(store_ids), _BATCH):
-        found.update(Store.objects.filter(store_id__in=store_ids[first : first + _BATCH]).values_list("store_id", "pk"))
-    return found
+def _special_days_write(rows: list[SpecialRow], dates: dict[str, set[dt.date]], pks: dict[str, int]) -> tuple[int, int]:
+    """Replace the rows of every (store, date) of `dates` by `rows`; (rows deleted, rows inserted)."""
+    deleted = 0
+    by_pk = [(pks[store_id], sorted(days)) for store_id, days in dates.items()]
+    for first in range(0, len(by_pk), _DELETE_STORES):
+        match = Q()
+        for pk, days in by_pk[first : first + _DELETE_STORES]:
+            match |= Q(store_id=pk, date__in=days)
+        count, _ = SpecialHours.objects.filter(match).delete()
+        deleted += count
+    stored = SpecialHours.objects.bulk_create(
+        (
+            SpecialHours(
+                store_id=pks[row.store_id],
+                date=dt.date.fromisoformat(row.date),
+                start_time_local=_time(row.start_time_local),
+                end_time_local=_time(row.end_time_local),
+            )
+            for row in rows
+        ),
+        batch_size=_BATCH,
+    )
+    return deleted, len(stored)
 
 
 def _time(text: str | None) -> dt.time | None:

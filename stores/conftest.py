@@ -1,11 +1,15 @@
-"""Fixtures for the stores tests: input files as they come in the wild, a full dump of the tables,
-and stores built row by row (`make_store`, also used by the reports tests: reports may import stores)."""
+"""Fixtures for the stores tests: input files as they come in the wild, `manage.py load_data` run in
+the test, a full dump of the tables, and stores built row by row (`make_store`, also used by the
+reports tests: reports may import stores)."""
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from stores.models import BusinessHours, Poll, Store
 
@@ -52,6 +56,27 @@ def input_dir(write_csv, tmp_path) -> Path:
         "0c4f6b02-8a2e-4d0b-9f4e-0d4a3f0c9e11,America/Chicago",
     )
     return tmp_path
+
+
+@pytest.fixture
+def load_data() -> Callable[..., tuple[int, str, str]]:
+    """load_data(*args, stderr=None) -> (exit status, stdout, stderr) of `manage.py load_data ...`.
+
+    The status is what manage.py exits with: 0, or the CommandError's returncode
+    (run_from_argv itself is not used: it closes the test's database connection).
+    """
+
+    def run(*args, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
+        out, err = io.StringIO(), stderr or io.StringIO()
+        try:
+            call_command("load_data", *map(str, args), stdout=out, stderr=err)
+            status = 0
+        except CommandError as exc:
+            status = exc.returncode
+            err.write(f"CommandError: {exc}\n")
+        return status, out.getvalue(), err.getvalue()
+
+    return run
 
 
 def tables_dump() -> tuple[list, list, list]:

@@ -15,7 +15,9 @@ extra object or call per row costs ~0.2-0.5 s of load time):
 - special hours: `(store_id, date, start_time_local, end_time_local)`, `date`
   as `YYYY-MM-DD`, both times `HH:MM:SS` or both None (closed that date; rule 11);
 - timezones: `(line, store_id, timezone_str)`; the line orders repeated stores
-  (the last row of a store wins).
+  (the last row of a store wins);
+- stores: `(line, store_id, brand, name)`, `brand` a brand's slug, `name` None
+  when the file has no name column (names then stay as they are).
 
 A bad row is reported to `on_error` as a `RowError` and skipped; a file that
 cannot be read as this kind of CSV at all raises `BadFile`. So does a quoted
@@ -69,6 +71,9 @@ POLLS = "polls"
 HOURS = "hours"
 TIMEZONES = "timezones"
 SPECIAL = "special"
+STORES = "stores"
+# Store.name is varchar(200).
+MAX_NAME_LENGTH = 200
 
 
 class BadFile(Exception):
@@ -159,6 +164,11 @@ LAYOUTS = {
             "start_time_local": ("start_time_local",),
             "end_time_local": ("end_time_local",),
         },
+    ),
+    STORES: Layout(
+        STORES,
+        {"store_id": ("store_id",), "brand": ("brand",), "name": ("name",)},
+        optional=("name",),
     ),
 }
 
@@ -279,6 +289,25 @@ def timezone_clean(raw: str) -> str:
                 "the store is kept without a zone; reports use America/Chicago (rule 4)",
             )
         raise KeptValue(name, f"unknown timezone name {name!r}: stored; reports use America/Chicago (rule 4)")
+    return name
+
+
+def brand_slug_clean(raw: str) -> str:
+    """A brand's slug, trimmed (`calendar_rows.brand_slug_parse`: letters, digits, - and _)."""
+    try:
+        return calendar_rows.brand_slug_parse(raw)
+    except FieldError as exc:
+        raise ValueError(exc.reason) from None
+
+
+def store_name_clean(raw: str) -> str:
+    """A store's display name, trimmed; "" is kept (the store then has no name). Refused: longer
+    than the column, or holding control characters (a NUL no PostgreSQL text can hold)."""
+    name = raw.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"longer than {MAX_NAME_LENGTH} characters")
+    if not name.isprintable():
+        raise ValueError("contains control characters")
     return name
 
 
@@ -426,7 +455,13 @@ def rows_read(
     source = _Reader(stream, file)
     with _unreadable_as_bad_file(source):
         columns = _header_read(source, LAYOUTS[kind])
-        body = {POLLS: _poll_chunks, HOURS: _hours_chunks, TIMEZONES: _timezone_chunks, SPECIAL: _special_chunks}[kind]
+        body = {
+            POLLS: _poll_chunks,
+            HOURS: _hours_chunks,
+            TIMEZONES: _timezone_chunks,
+            SPECIAL: _special_chunks,
+            STORES: _store_chunks,
+        }[kind]
         yield from body(source, columns, on_error, chunk_rows)
 
 
@@ -577,6 +612,36 @@ def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk
         (columns["timezone_str"], timezone_clean),
     ]
     yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=True)
+
+
+def _store_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
+    name = columns.get("name")
+    fields: list[tuple[tuple[int, str] | None, Cleaner]] = [
+        (columns["store_id"], store_id_clean),
+        (columns["brand"], brand_slug_clean),
+        # Optional: without the column, names are not the file's business (None).
+        (name, store_name_clean if name is not None else _absent),
+    ]
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=True)
+
+
+def _absent(_raw: str) -> None:
+    return None
+
+
+def store_id_lines(stream: Iterable[str], kind: str, store_ids: set[str], *, file: str) -> Iterator[int]:
+    """The lines (of each record's first character) of the rows of a `kind` CSV whose store id,
+    read as `store_id_clean` reads it, is one of `store_ids`: to name the rows of stores a
+    write may not touch, after the rows themselves were read."""
+    source = _Reader(stream, file)
+    with _unreadable_as_bad_file(source):
+        index = _header_read(source, LAYOUTS[kind])["store_id"][0]
+        for line, record in source.records():
+            try:
+                if index < len(record) and store_id_clean(record[index]) in store_ids:
+                    yield line
+            except ValueError:
+                continue
 
 
 def _special_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:

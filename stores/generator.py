@@ -118,6 +118,15 @@ are byte for byte those of a generator without them, and no
   `18:00-02:00` (15%), a whole day `06:00-06:00` (10%).
 Polls do not follow these calendars: the pollers keep their weekly rounds, so
 polls on a closed holiday are simply not observations (rule 6).
+
+Brands (issue 14), off unless asked for
+---------------------------------------
+`brands` N >= 1 writes `stores.csv` (`store_id,brand,name`): every store of the
+fleet, in fleet order, goes to brand `i mod N` (slugs `demo`, `other`, then
+`brand-3`, `brand-4`, ...), named after its brand and its number in it
+(`Demo 1`, `Other 1`, ...). No random draw is spent on it, so turning it on
+changes no byte of the other files; with 0 (the default) no `stores.csv` is
+written (one left by an earlier run is removed). Brands change no number.
 """
 
 from __future__ import annotations
@@ -141,6 +150,9 @@ HOURS_HEADER = "store_id,day,start_time_local,end_time_local\n"
 TIMEZONES_HEADER = "store_id,timezone_str\n"
 SPECIAL_FILE = "special_hours.csv"
 SPECIAL_HEADER = "store_id,date,start_time_local,end_time_local\n"
+STORES_FILE = "stores.csv"
+STORES_HEADER = "store_id,brand,name\n"
+BRAND_SLUGS = ("demo", "other")  # then brand-3, brand-4, ...
 VERSIONED_HOURS_HEADER = "store_id,day,start_time_local,end_time_local,effective_from\n"
 
 DEFAULT_START = date(2023, 1, 18)  # a Wednesday, the first day of the real polls
@@ -277,6 +289,7 @@ class GeneratedSummary:
     special: dict[str, int] = field(default_factory=dict)
     file_bytes: dict[str, int] = field(default_factory=dict)
     special_hours_rows: int = 0  # rows of special_hours.csv (0: not written)
+    brands: int = 0  # brands of stores.csv (0: not written)
 
     def line(self) -> str:
         """One line for a terminal."""
@@ -289,6 +302,8 @@ class GeneratedSummary:
             text += f", {self.special['versioned_stores']} stores with dated versions"
         if self.special_hours_rows:
             text += f", {self.special_hours_rows} special-hours rows ({self.special['special_stores']} stores)"
+        if self.brands:
+            text += f", {self.brands} brands"
         return text
 
 
@@ -342,15 +357,20 @@ def generate(
     start: date = DEFAULT_START,
     special_share: float = 0.0,
     versions_share: float = 0.0,
+    brands: int = 0,
 ) -> GeneratedSummary:
-    """Write the three CSVs (four with `special_share`) into `out_dir` and say what was written.
+    """Write the three CSVs (four with `special_share`, one more with `brands`) into `out_dir`
+    and say what was written.
 
     Polls cover [start 00:00 UTC, start + days). `special_share` and `versions_share`
-    (0 to 1) turn on the real calendars of the module docstring. The files are written
-    as `*.tmp` and renamed at the end, so a failed run leaves no half data set.
+    (0 to 1) turn on the real calendars of the module docstring, `brands` its stores.csv.
+    The files are written as `*.tmp` and renamed at the end, so a failed run leaves no
+    half data set.
     """
     if stores < 1:
         raise ValueError("stores must be at least 1")
+    if brands < 0:
+        raise ValueError("brands must be 0 or more")
     if not days > 0:
         raise ValueError("days must be positive")
     for name, share in (("special_share", special_share), ("versions_share", versions_share)):
@@ -370,7 +390,11 @@ def generate(
     special["no_hours"] = int((~fleet.has_hours).sum())
     special["no_timezone_row"] = int((~fleet.has_timezone).sum())
     totals = dict.fromkeys(("polls", "inactive", "hours", "timezones", "polled_stores", "special_rows"), 0)
-    names = (POLLS_FILE, HOURS_FILE, TIMEZONES_FILE) + ((SPECIAL_FILE,) if special_share else ())
+    names = (
+        (POLLS_FILE, HOURS_FILE, TIMEZONES_FILE)
+        + ((SPECIAL_FILE,) if special_share else ())
+        + ((STORES_FILE,) if brands else ())
+    )
     if versions_share:
         special.update(versioned_stores=0, dated_versions=0)
     if special_share:
@@ -436,11 +460,15 @@ def generate(
                 totals["polled_stores"] += len(np.unique(polls.store))
                 totals["hours"] += len(schedule.day)
                 totals["timezones"] += len(tz_lines)
+        if brands:
+            tmp[STORES_FILE].write_text(_stores_text(fleet.ids, brands), encoding="utf-8", newline="")
         for name in names:
             os.replace(tmp[name], out_dir / name)
+        # The folder holds what this run made: a file of an earlier run would be loaded with it.
         if not special_share:
-            # The folder holds what this run made: a special_hours.csv of an earlier run would be loaded with it.
             (out_dir / SPECIAL_FILE).unlink(missing_ok=True)
+        if not brands:
+            (out_dir / STORES_FILE).unlink(missing_ok=True)
     finally:
         for path in tmp.values():
             path.unlink(missing_ok=True)
@@ -456,7 +484,18 @@ def generate(
         special=special,
         file_bytes={name: (out_dir / name).stat().st_size for name in names},
         special_hours_rows=totals["special_rows"],
+        brands=brands,
     )
+
+
+def _stores_text(ids: list[str], brands: int) -> str:
+    """stores.csv: store i in brand i mod `brands`, named after the brand and its number there."""
+    slugs = [BRAND_SLUGS[k] if k < len(BRAND_SLUGS) else f"brand-{k + 1}" for k in range(brands)]
+    lines = [STORES_HEADER]
+    for i, store_id in enumerate(ids):
+        slug = slugs[i % brands]
+        lines.append(f"{store_id},{slug},{slug.replace('-', ' ').title()} {i // brands + 1}\n")
+    return "".join(lines)
 
 
 # --- the fleet ---------------------------------------------------------------

@@ -14,7 +14,9 @@ from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
-from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES
+from brands.models import Brand
+from brands.services import brand_get_or_create
+from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES
 from stores.models import Store
 from stores.staging import Backend
 
@@ -33,13 +35,15 @@ class MergeCounts:
     deleted: int = 0
     stores_touched: int = 0
     stores_created: int = 0
+    # Of the stores touched, how many each brand has (None: no brand), for the audit log.
+    stores_by_brand: dict[int | None, int] = field(default_factory=dict)
     # The primary keys of the stores the staged rows mention (`stores.signals.polls_stored`).
     store_pks: list[int] = field(default_factory=list)
 
 
 def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
     """Create the stores the staged rows mention (one statement); the counts carry
-    the distinct stores mentioned, how many of them are new, and their primary keys."""
+    the distinct stores mentioned, how many of them are new, their brands and their primary keys."""
     backend.table_create_as("lm_touched", f"SELECT DISTINCT store_ext FROM {{t}}{stage_table}")
     counts = MergeCounts()
     counts.stores_touched = backend.scalar("SELECT count(*) FROM {t}lm_touched")
@@ -51,10 +55,28 @@ def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
         """,
         [backend.now()],
     ).rowcount
+    counts.stores_by_brand = _brand_counts(backend, "lm_touched")
     rows = backend.execute("SELECT s.id FROM {t}lm_touched AS t JOIN stores_store AS s ON s.store_id = t.store_ext")
     counts.store_pks = [pk for (pk,) in rows.fetchall()]
     backend.table_drop("lm_touched")
     return counts
+
+
+def _brand_counts(backend: Backend, table: str) -> dict[int | None, int]:
+    """How many of the stores named in `table` (a temp table with `store_ext`) each brand has:
+    one grouped join over the distinct stores a file mentions."""
+    rows = backend.execute(
+        f"""
+        SELECT s.brand_id, count(*) FROM {{t}}{table} AS n JOIN stores_store AS s ON s.store_id = n.store_ext
+        GROUP BY s.brand_id
+        """
+    ).fetchall()
+    return {brand_id: int(count) for brand_id, count in rows}
+
+
+def brands_of_stores() -> set[int | None]:
+    """Every brand that owns a store, and None when some store has no brand."""
+    return set(Store.objects.order_by().values_list("brand_id", flat=True).distinct())
 
 
 def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
@@ -295,6 +317,73 @@ def timezones_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     return counts
 
 
+def stores_merge(backend: Backend, *, replace: bool) -> MergeCounts:
+    """Give each store of a stores file its brand, made by slug when new
+    (`brands.services.brand_get_or_create`), and its name when the file has that column
+    (NULL: it has none, names stay); stores are created as needed. `inserted` counts new
+    stores, `updated` stores whose brand or name changed; a repeated load changes nothing.
+    With `replace`, stores not in the file lose their brand and name (`deleted`)."""
+    counts = MergeCounts()
+    for (slug,) in backend.execute("SELECT DISTINCT brand_slug FROM {t}lm_stage_stores").fetchall():
+        brand_get_or_create(slug=slug)
+    backend.table_create_as(
+        "lm_new_stores",
+        f"""
+        SELECT DISTINCT st.store_ext, b.id AS brand_id, st.name
+        FROM {{t}}lm_stage_stores AS st JOIN {Brand._meta.db_table} AS b ON b.slug = st.brand_slug
+        """,
+    )
+    backend.temp_index("lm_new_stores", "store_ext")
+    counts.stores_touched = backend.scalar("SELECT count(*) FROM {t}lm_new_stores")
+    # The brands that stores leave count as touched too: their admins read it in their log.
+    left: dict[int | None, int] = {}
+    moved = backend.execute(
+        f"""
+        SELECT s.brand_id, count(*) FROM stores_store AS s JOIN {{t}}lm_new_stores AS n ON n.store_ext = s.store_id
+        WHERE NOT (s.brand_id {backend.same} n.brand_id) GROUP BY s.brand_id
+        """
+    ).fetchall()
+    left.update((brand_id, int(count)) for brand_id, count in moved)
+    counts.inserted = counts.stores_created = backend.execute(
+        """
+        INSERT INTO stores_store (store_id, timezone_str, brand_id, name, created_at)
+        SELECT store_ext, NULL, brand_id, coalesce(name, ''), %s FROM {t}lm_new_stores WHERE true
+        ON CONFLICT (store_id) DO NOTHING
+        """,
+        [backend.now()],
+    ).rowcount
+    counts.updated = backend.execute(
+        f"""
+        UPDATE stores_store SET brand_id = n.brand_id, name = coalesce(n.name, stores_store.name)
+        FROM {{t}}lm_new_stores AS n
+        WHERE stores_store.store_id = n.store_ext
+          AND (NOT (stores_store.brand_id {backend.same} n.brand_id)
+               OR stores_store.name <> coalesce(n.name, stores_store.name))
+        """
+    ).rowcount
+    if replace:
+        outside = "NOT EXISTS (SELECT 1 FROM {t}lm_new_stores AS n WHERE n.store_ext = stores_store.store_id)"
+        dropped = backend.execute(
+            f"""
+            SELECT brand_id, count(*) FROM stores_store
+            WHERE (brand_id IS NOT NULL OR name <> '') AND {outside} GROUP BY brand_id
+            """
+        ).fetchall()
+        for brand_id, count in dropped:
+            left[brand_id] = left.get(brand_id, 0) + int(count)
+        counts.deleted = backend.execute(
+            f"""
+            UPDATE stores_store SET brand_id = NULL, name = ''
+            WHERE (brand_id IS NOT NULL OR name <> '') AND {outside}
+            """
+        ).rowcount
+    counts.stores_by_brand = _brand_counts(backend, "lm_new_stores")
+    for brand_id, count in left.items():
+        counts.stores_by_brand[brand_id] = counts.stores_by_brand.get(brand_id, 0) + count
+    backend.table_drop("lm_new_stores")
+    return counts
+
+
 class Merge(Protocol):
     def __call__(self, backend: Backend, *, replace: bool) -> MergeCounts: ...
 
@@ -305,4 +394,5 @@ MERGES: dict[str, Merge] = {
     HOURS: business_hours_merge,
     TIMEZONES: timezones_merge,
     SPECIAL: special_hours_merge,
+    STORES: stores_merge,
 }

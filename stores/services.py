@@ -18,10 +18,15 @@ What a load means (idempotent, so it can be repeated freely):
   version; docs/numbers.md rule 10); the store's other versions stay;
 - special hours replace the rows of each (store, local date) the file
   mentions (rule 11); the store's other dates stay;
+- stores (`stores.csv`: `store_id`, `brand`, optional `name`) give each store
+  the file mentions its brand, created by slug when new, and its name when the
+  file has that column; a store repeated with another brand or name is a bad
+  row (its first row stands);
 - `replace=True` makes the given files the whole truth: weekly and special
   rows not in their file are removed (of any version, date or store),
   timezones of stores not in the timezones file are set to NULL, polls not
-  in the polls file are deleted;
+  in the polls file are deleted, stores not in the stores file lose their
+  brand and name;
 - stores are created for every store id mentioned, never deleted;
 - once a load that changed anything commits, `stores.signals.polls_stored` names the
   stores it touched (all of them for `replace`), for the apps that follow the data.
@@ -51,6 +56,7 @@ import contextlib
 import io
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
@@ -58,8 +64,9 @@ from typing import Any, TextIO, cast
 from django.conf import settings
 from django.db import connection, transaction
 
-from stores import csv_rows, merges, staging
-from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES, RowError
+from stores import csv_rows, merges, ownership, staging
+from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES, RowError
+from stores.ownership import EVERY_STORE, PushScope
 from stores.signals import polls_stored_on_commit
 from stores.staging import Chunk
 
@@ -78,7 +85,11 @@ class FileLoadResult:
     `inserted`: new rows (polls, weekly or special hours) or timezones set on a store that
     had none; `updated`: polls turned inactive by a conflicting status, or timezones changed;
     `deleted`: hours rows or polls removed (replacing); `duplicates`: valid rows
-    that changed nothing. `stores_touched`: distinct stores in the valid rows.
+    that changed nothing. `stores_touched`: distinct stores in the valid rows, and
+    `stores_by_brand` how many of them each brand has (None: stores of no brand; a store
+    that a stores file moves counts in both brands); `rows_by_brand`, for a pushed batch,
+    its rows per brand. A stores file's `inserted` are new stores, `updated` stores whose
+    brand or name changed, `deleted` (replacing) stores that lost theirs.
     """
 
     file: str
@@ -93,6 +104,8 @@ class FileLoadResult:
     stores_created: int = 0
     seconds: float = 0.0
     first_rejects: list[RowError] = field(default_factory=list)
+    stores_by_brand: dict[int | None, int] = field(default_factory=dict)
+    rows_by_brand: dict[int | None, int] = field(default_factory=dict)
     store_pks: list[int] = field(default_factory=list, repr=False)  # of the stores in the valid rows
 
     @property
@@ -108,6 +121,9 @@ class FileLoadResult:
 class DataLoadResult:
     files: list[FileLoadResult]
     seconds: float = 0.0
+    # The brands whose stores the load touched (None: stores of no brand): every brand that
+    # owns a store when replacing, since the files are then the whole truth for all of them.
+    brand_ids: set[int | None] = field(default_factory=set)
 
     @property
     def rejected(self) -> int:
@@ -203,15 +219,18 @@ def data_load(
     hours: Source | None = None,
     timezones: Source | None = None,
     special: Source | None = None,
+    stores: Source | None = None,
     replace: bool = False,
     strict: bool = False,
     on_reject: OnReject | None = None,
     progress: Progress | None = None,
 ) -> DataLoadResult:
-    """Load up to four files in ONE transaction: all of them are stored, or nothing.
+    """Load up to five files in ONE transaction: all of them are stored, or nothing.
 
     `hours` is a weekly schedule file (`menu_hours.csv`, with or without
-    `effective_from`), `special` a special hours file (`special_hours.csv`).
+    `effective_from`), `special` a special hours file (`special_hours.csv`),
+    `stores` a stores file (`stores.csv`: brands and names), loaded first so that
+    the stores the other files create already have their brands.
 
     `replace`: the given files are the whole truth for their kinds (module
     docstring). `strict`: any bad row aborts the load. `on_reject(RowError)` is
@@ -223,10 +242,10 @@ def data_load(
     when `strict` and any file has a bad row (all files are still read, so every
     bad row is reported).
     """
-    given = ((TIMEZONES, timezones), (HOURS, hours), (SPECIAL, special), (POLLS, polls))
+    given = ((STORES, stores), (TIMEZONES, timezones), (HOURS, hours), (SPECIAL, special), (POLLS, polls))
     sources = [(kind, src) for kind, src in given if src is not None]
     if not sources:
-        raise ValueError("data_load needs at least one of polls, hours, special, timezones")
+        raise ValueError("data_load needs at least one of polls, hours, special, timezones, stores")
     for kind, src in sources:
         if not hasattr(src, "read"):
             csv_rows.header_check(src, kind)
@@ -241,39 +260,73 @@ def data_load(
             )
         if halt.halted:
             raise RowsRejected(results)
+        brand_ids = {brand_id for result in results for brand_id in result.stores_by_brand}
+        if replace:
+            brand_ids |= merges.brands_of_stores()
         _announce(results, replace=replace)
-    return DataLoadResult(files=results, seconds=time.perf_counter() - started)
+    return DataLoadResult(files=results, seconds=time.perf_counter() - started, brand_ids=brand_ids)
 
 
-def polls_push(*, items: list | None = None, csv_text: str | None = None, name: str = "request") -> FileLoadResult:
-    """Store a batch of polls pushed over HTTP, all or nothing.
+def polls_push(
+    *, items: list | None = None, csv_text: str | None = None, name: str = "request", scope: PushScope = EVERY_STORE
+) -> FileLoadResult:
+    """Store a batch of polls pushed over HTTP, all or nothing, into the stores `scope` allows.
 
     `items`: a JSON list of `{"store_id", "timestamp_utc", "status"}` (errors
     carry the 0-based index); `csv_text`: a CSV body with the file's header
-    rules (errors carry the line number). Raises RowsRejected listing every bad
-    row, or BadFile for a CSV body that is not a polls CSV.
+    rules (errors carry the line number). Stores not known yet are created in the
+    scope's brand (`ownership.stores_claim`). Raises RowsRejected listing every bad
+    row (a row of a store outside the scope is one, `scope.refusal`), BadFile for a
+    CSV body that is not a polls CSV, or ownership.BrandNeeded.
     """
-    errors: list[RowError] = []
     if csv_text is not None:
-        try:
-            return _single_load(
-                POLLS, io.StringIO(csv_text, newline=""), name=name, strict=True, on_reject=errors.append
-            )
-        except RowsRejected as exc:
-            raise RowsRejected(exc.results, errors) from None
-    rows, errors = csv_rows.poll_items_read(items if items is not None else [], file=name)
+        rows, errors = _csv_push_read(csv_text, name)
+    else:
+        rows, errors = csv_rows.poll_items_read(items if items is not None else [], file=name)
     result = FileLoadResult(file=name, kind=POLLS, rows_read=len(rows) + len(errors), rejected=len(errors))
     if errors:
         result.first_rejects = errors[:FIRST_REJECTS_KEPT]
         raise RowsRejected([result], errors)
     started = time.perf_counter()
     chunks = (rows[i : i + csv_rows.CHUNK_ROWS] for i in range(0, len(rows), csv_rows.CHUNK_ROWS))
-    with transaction.atomic():
-        staging.loads_serialize()
-        _rows_store(POLLS, chunks, result, replace=False, halt=_Halt(strict=True))
-        _announce([result], replace=False)
+    try:
+        with transaction.atomic():
+            staging.loads_serialize()
+            claimed = ownership.stores_claim((row[0] for row in rows), scope)
+            _rows_store(POLLS, chunks, result, replace=False, halt=_Halt(strict=True))
+            _announce([result], replace=False)
+    except ownership.StoresRefused as refused:
+        errors = _refused_rows(refused.store_ids, rows, csv_text, name, scope.refusal)
+        result.rejected = len(errors)
+        result.first_rejects = errors[:FIRST_REJECTS_KEPT]
+        raise RowsRejected([result], errors) from None
+    # The claim made the new stores, so the merge found them all.
+    result.stores_created = claimed.created
+    result.stores_by_brand = dict(Counter(claimed.brands.values()))
+    result.rows_by_brand = dict(Counter(claimed.brands[row[0]] for row in rows))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _csv_push_read(csv_text: str, name: str) -> tuple[list[csv_rows.Row], list[RowError]]:
+    """Every valid row of a pushed polls CSV, and every bad one; BadFile if it is not a polls CSV."""
+    rows: list[csv_rows.Row] = []
+    errors: list[RowError] = []
+    for chunk in csv_rows.rows_read(io.StringIO(csv_text, newline=""), POLLS, file=name, on_error=errors.append):
+        rows.extend(chunk)
+    return rows, errors
+
+
+def _refused_rows(
+    store_ids: set[str], rows: list[csv_rows.Row], csv_text: str | None, name: str, reason: str
+) -> list[RowError]:
+    """The bad rows of a batch whose stores are outside the push's scope: by CSV line, or by
+    the index in the JSON list (every item is a row here: the batch had no other bad row)."""
+    if csv_text is not None:
+        lines = csv_rows.store_id_lines(io.StringIO(csv_text, newline=""), POLLS, store_ids, file=name)
+    else:
+        lines = (index for index, row in enumerate(rows) if row[0] in store_ids)
+    return [RowError(name, line, "store_id", reason) for line in lines]
 
 
 # --- One file -----------------------------------------------------------------------
@@ -346,6 +399,10 @@ def _file_load(
         if kind == TIMEZONES:
             unstorable = _UnstorableTimezones(file, rejected)
             chunks = unstorable.dropped(csv_rows.rows_read(stream, kind, file=file, on_error=unstorable.on_error))
+        elif kind == STORES:
+            # One row a chunk, so that a repeat is reported in line order among the reader's reports.
+            rows = csv_rows.rows_read(stream, kind, file=file, on_error=rejected, chunk_rows=1)
+            chunks = _StoreRepeats(file, rejected).kept(rows)
         elif kind == HOURS:
             cap = _HoursCap(file, settings.HOURS_ROWS_PER_STORE_MAX, rejected)
             lines = _LineCount(stream)
@@ -406,6 +463,37 @@ class _UnstorableTimezones:
         self.held = []
         for error in reports:
             self.report(error)
+
+
+class _StoreRepeats:
+    """Makes a stores row that repeats an earlier row's store with another brand or name a bad
+    row (the first row stands: which brand a store has is never decided by row order), and
+    drops the line from the reader's (line, store_id, brand, name) rows. A repeat that says
+    the same again is a duplicate. Holds one entry per store of the file (stores files have
+    a row per store)."""
+
+    def __init__(self, file: str, report: OnReject):
+        self.file = file
+        self.report = report
+        self.first: dict[str, tuple[int, str, str | None]] = {}
+
+    def kept(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+        """The rows of `chunks` without their lines and conflicting repeats, in chunks of CHUNK_ROWS."""
+        batch: Chunk = []
+        for chunk in chunks:
+            for line, store_id, brand, name in chunk:
+                seen = self.first.setdefault(store_id, (line, brand, name))
+                if seen[1:] != (brand, name):
+                    said = f"brand {seen[1]!r}" + ("" if seen[2] is None else f", name {seen[2]!r}")
+                    reason = f"store {store_id!r} again, with another brand or name ({said} on line {seen[0]})"
+                    self.report(RowError(self.file, line, "store_id", reason))
+                    continue
+                batch.append((store_id, brand, name))
+            if len(batch) >= csv_rows.CHUNK_ROWS:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
 
 class _LineCount:
@@ -525,5 +613,6 @@ def _rows_store(
             merged = merges.MERGES[kind](backend, replace=replace)
             result.inserted, result.updated, result.deleted = merged.inserted, merged.updated, merged.deleted
             result.stores_touched, result.stores_created = merged.stores_touched, merged.stores_created
+            result.stores_by_brand = merged.stores_by_brand
             result.store_pks = merged.store_pks
         backend.table_drop(stage.table)

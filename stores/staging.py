@@ -19,7 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from stores.csv_rows import HOURS, POLLS, SPECIAL, TIMEZONES
+from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES
 
 # PostgreSQL bulk mode (see PostgresBackend.polls_bulk): at least this many new polls,
 # and at least 1/BULK_MAX_GROWTH of the rows already stored.
@@ -156,6 +156,14 @@ def _special_copy_text(chunk: Chunk) -> str:
     return "".join([f"{copy_escaped(s)}\t{d}\t{a or null}\t{b or null}\n" for s, d, a, b in chunk])
 
 
+def _stores_copy_text(chunk: Chunk) -> str:
+    # Stores files are small (a row per store): every text value is escaped; no name given is NULL.
+    null = _COPY_NULL
+    return "".join(
+        [f"{copy_escaped(s)}\t{copy_escaped(b)}\t{null if n is None else copy_escaped(n)}\n" for s, b, n in chunk]
+    )
+
+
 def _timezones_copy_text(chunk: Chunk) -> str:
     # A timezone name may hold any character but NUL (an unknown name is stored as
     # given): a backslash, a carriage return or one delimiter too many, and the chunk
@@ -201,6 +209,12 @@ STAGES: dict[str, Stage] = {
         ),
         _special_copy_text,
         nullable=("start_t", "end_t"),
+    ),
+    STORES: Stage(
+        "lm_stage_stores",
+        (("store_ext", "text", "text"), ("brand_slug", "text", "text"), ("name", "text", "text")),
+        _stores_copy_text,
+        nullable=("name",),
     ),
 }
 

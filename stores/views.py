@@ -6,12 +6,15 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brands.access import caller_of
+from brands.audit import Action, audit_request
+from brands.permissions import BrandRole
 from loopmonitor.api import ERRORS_LISTED, CsvTextParser, ErrorSerializer, SafeJSONParser, refuse_nul
-from stores import calendar_services, selectors
+from stores import calendar_services, ownership, selectors
 from stores.calendar_rows import FieldError, date_parse
 from stores.csv_rows import BadFile
 from stores.models import Store
@@ -35,12 +38,74 @@ from stores.services import RowsRejected, polls_push
 
 # A pushed batch is parsed in memory; bigger sets go through `manage.py load_data`.
 
+# --- Who may write: brands (issue 14) -----------------------------------------------------
+
+_BRAND_PARAMETER = OpenApiParameter(
+    "brand",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="a brand's slug: the batch writes only that brand's stores, and its new stores join it. "
+    "Needed when the batch has new stores and the caller is an operator of several brands.",
+)
+_PUSH_SCOPE_DOC = (
+    " A brand's key or member (operator or admin) writes only its brands' stores: a row of another brand's "
+    "store, or of a store of no brand, is a bad row (`store_id: not a store of brand '<slug>'`, the same "
+    "words whoever holds the id), and store ids never seen become stores of the caller's brand. Store ids "
+    "are global, like user names: a push can tell that an id is taken, never by whom nor anything about "
+    "that store. `?brand=<slug>` limits the batch to that brand (400 for a brand that is not the caller's, "
+    "403 where the caller is a viewer); a caller with several operator brands needs it to create stores "
+    "(400 without it). Platform staff write every store; their new stores have no brand unless `?brand=` "
+    "names one. A viewer gets 403."
+)
+_FORBIDDEN = OpenApiExample(
+    "A viewer",
+    value={"detail": "Your key or account has no brand role that allows this."},
+    response_only=True,
+    status_codes=["403"],
+)
+_READ_ONLY = "Your role in this store's brand is viewer: changing its hours or special days needs operator or admin."
+
+
+def _push_scope(request) -> ownership.PushScope:
+    """The stores the request's batch may write (`ownership.push_scope`), from its caller and `?brand=`."""
+    slug = request.query_params.get("brand")
+    try:
+        return ownership.push_scope(caller_of(request), slug)
+    except ownership.BrandRefused as exc:
+        if exc.forbidden:
+            raise PermissionDenied(str(exc)) from None
+        raise ParseError(str(exc)) from None
+
+
+def _audit_batch(
+    request,
+    *,
+    action: str,
+    what: str,
+    stores_by_brand: dict[int | None, int],
+    rows_by_brand: dict[int | None, int],
+    totals: dict[str, int],
+) -> None:
+    """One event per brand the batch touched (None: stores of no brand, staff's log). Each counts
+    its own stores and rows; the batch's other counts (`totals`) only where the batch touched
+    that brand alone, so that no brand's log shows what a batch did to another brand's stores."""
+    alone = len(stores_by_brand) == 1
+    for brand_id, stores in stores_by_brand.items():
+        rows = rows_by_brand.get(brand_id, 0)
+        detail = {"received": rows, "stores_touched": stores, **(totals if alone else {})}
+        audit_request(
+            request, action=action, brand_ids=[brand_id], target=f"{rows} {what} of {stores} store(s)", detail=detail
+        )
+
 
 class PollPushView(APIView):
     """POST /api/polls: a batch of polls as a JSON list of
     `{"store_id", "timestamp_utc", "status"}` or as a CSV body; stored all or
-    nothing, idempotently (loading the same batch twice changes nothing)."""
+    nothing, idempotently (loading the same batch twice changes nothing), into the
+    caller's brands' stores (`stores.ownership`)."""
 
+    permission_classes = [BrandRole]
     parser_classes = [SafeJSONParser, CsvTextParser]
 
     @extend_schema(
@@ -52,8 +117,10 @@ class PollPushView(APIView):
             "one instant with different statuses are kept as one inactive poll (docs/numbers.md rule 7). "
             f"400 lists the bad rows (the first {ERRORS_LISTED}, and counts them all); "
             f"413 above {settings.POLLS_PUSH_MAX_BYTES} bytes (use `manage.py load_data`); "
-            "415 for another content type."
+            "415 for another content type." + _PUSH_SCOPE_DOC + " Recorded in the audit log (`polls.pushed`), "
+            "one event per brand touched."
         ),
+        parameters=[_BRAND_PARAMETER],
         request={
             "application/json": PollPushItemSerializer(many=True),
             "text/csv": OpenApiTypes.STR,
@@ -61,6 +128,7 @@ class PollPushView(APIView):
         responses={
             200: PollPushResultSerializer,
             400: PollPushErrorSerializer,
+            403: ErrorSerializer,
             413: ErrorSerializer,
             415: ErrorSerializer,
         },
@@ -97,6 +165,16 @@ class PollPushView(APIView):
                 response_only=True,
                 status_codes=["400"],
             ),
+            OpenApiExample(
+                "Another brand's store (or a store of no brand)",
+                value={
+                    "detail": "1 bad row(s); nothing was stored.",
+                    "errors": [{"index": 0, "field": "store_id", "reason": "not a store of brand 'demo'"}],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+            _FORBIDDEN,
         ],
     )
     def post(self, request):
@@ -108,12 +186,13 @@ class PollPushView(APIView):
                 },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
+        scope = _push_scope(request)
         body = request.data
         try:
             if isinstance(body, str):
-                result = polls_push(csv_text=body)
+                result = polls_push(csv_text=body, scope=scope)
             elif isinstance(body, list):
-                result = polls_push(items=body)
+                result = polls_push(items=body, scope=scope)
             else:
                 return Response(
                     {"detail": 'Expected a JSON list of {"store_id", "timestamp_utc", "status"} objects.'},
@@ -131,7 +210,18 @@ class PollPushView(APIView):
             )
         except BadFile as exc:
             return Response({"detail": exc.reason}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(PollPushResultSerializer(result).data, status=status.HTTP_200_OK)
+        except ownership.BrandNeeded as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        answer = PollPushResultSerializer(result).data
+        _audit_batch(
+            request,
+            action=Action.POLLS_PUSHED,
+            what="poll(s)",
+            stores_by_brand=result.stores_by_brand,
+            rows_by_brand=result.rows_by_brand,
+            totals={**answer, "stores_created": result.stores_created},
+        )
+        return Response(answer, status=status.HTTP_200_OK)
 
 
 # --- Per-store drill-down (issue 7) ------------------------------------------------------
@@ -141,6 +231,8 @@ STORE_ID_PARAMETER = OpenApiParameter(
 )
 _EXAMPLE_STORE = {
     "store_id": "1481966498820158979",
+    "brand": "acme",
+    "name": "ACME Burgers, 5th Avenue",
     "timezone_str": "America/New_York",
     "timezone": "America/New_York",
     "timezone_defaulted": False,
@@ -161,14 +253,18 @@ _HOURS_MERGED_DOC = (
 
 
 class StoreListView(generics.ListAPIView):
-    """GET /api/stores/?search=: stores by store_id, 50 a page, each with a summary of its polls."""
+    """GET /api/stores/?search=: the caller's brands' stores by store_id, 50 a page, each with a summary
+    of its polls."""
 
+    permission_classes = [BrandRole]
     serializer_class = StoreSerializer
 
     @extend_schema(
         summary="List stores",
         description=(
-            "Stores ordered by store_id (as text), 50 a page (`page=2`, ...). `search` keeps the stores whose "
+            "The stores of the caller's brands (platform staff: every store, those of no brand included), "
+            "ordered by store_id (as text), 50 a page (`page=2`, ...), each with its `brand` (slug) and `name`. "
+            "`search` keeps the stores whose "
             "store_id contains it (case-insensitive). Each store has its timezone as stored and as used (missing, "
             "empty or invalid means America/Chicago, docs/numbers.md rule 4), whether it has business hours (none "
             "means open 24x7), its number of polls and its latest poll."
@@ -193,7 +289,7 @@ class StoreListView(generics.ListAPIView):
         params = StoreListQuerySerializer(data=self.request.query_params)
         if not params.is_valid():
             raise ParseError(f"search: {' '.join(str(e) for e in params.errors['search'])}")
-        return selectors.store_list(search=params.validated_data.get("search"))
+        return selectors.store_list(caller=caller_of(self.request), search=params.validated_data.get("search"))
 
     def paginate_queryset(self, queryset):
         # Page first, then summarise only the page's stores (stores/selectors.py).
@@ -257,6 +353,8 @@ _UNKNOWN_STORE_EXAMPLE = OpenApiExample(
 class StoreDetailView(APIView):
     """GET /api/stores/{store_id}: the store's summary, its weekly versions and its special days."""
 
+    permission_classes = [BrandRole]
+
     @extend_schema(
         summary="One store, with its business hours, schedule versions and special days",
         description=(
@@ -268,7 +366,7 @@ class StoreDetailView(APIView):
             "hours (rule 11), optionally only those from `special_from` to `special_until` (both included): their "
             "rows replace every weekly period starting that date; `closed` when none has times. "
             + _HOURS_MERGED_DOC
-            + " Unknown store: 404; a bad date: 400 naming the parameter."
+            + " Unknown store, or another brand's (the same answer): 404; a bad date: 400 naming the parameter."
         ),
         parameters=[
             STORE_ID_PARAMETER,
@@ -313,6 +411,7 @@ class StoreDetailView(APIView):
             )
         try:
             store = selectors.store_detail(
+                caller=caller_of(request),
                 store_id=store_id,
                 special_from=params.validated_data.get("special_from"),
                 special_until=params.validated_data.get("special_until"),
@@ -349,15 +448,22 @@ def _refused(exc: Exception) -> Response:
 
 
 def _no_store(store_id: str) -> NotFound:
+    # The same words for a store of another brand: it is as absent as one that does not exist.
     return NotFound(f"No store with store_id {store_id!r}.")
 
 
 _CALENDAR_REFUSALS = (FieldError, calendar_services.RowsInvalid, BadFile)
+_STORE_SCOPE_DOC = (
+    " A brand's key or member changes its brands' stores as an operator or admin; another brand's store, "
+    "or one of no brand, is 404 exactly like an unknown store, and a viewer of the store's brand gets 403. "
+    "Platform staff change every store."
+)
 
 
 class StoreHoursView(APIView):
     """PUT /api/stores/{store_id}/hours: replace one weekly version's rows."""
 
+    permission_classes = [BrandRole]
     parser_classes = [SafeJSONParser]
 
     @extend_schema(
@@ -369,12 +475,15 @@ class StoreHoursView(APIView):
             "end_time_local}`, times HH:MM:SS local wall time, read as in menu_hours.csv (rule 5: start > end "
             "runs past midnight, start = end is the whole day). Bad input: 400 naming the field, or every bad "
             "row (`errors`: index, field, reason), and nothing is stored. Unknown store: 404."
+            + _STORE_SCOPE_DOC
+            + " Recorded in the audit log (`hours.changed`)."
         ),
         parameters=[STORE_ID_PARAMETER],
         request=WeeklyVersionRequestSerializer,
         responses={
             200: WeeklyVersionResultSerializer,
             400: CalendarErrorSerializer,
+            403: ErrorSerializer,
             404: ErrorSerializer,
             415: ErrorSerializer,
         },
@@ -416,16 +525,36 @@ class StoreHoursView(APIView):
                 status_codes=["400"],
             ),
             _UNKNOWN_STORE_EXAMPLE,
+            OpenApiExample(
+                "A viewer of the store's brand", value={"detail": _READ_ONLY}, response_only=True, status_codes=["403"]
+            ),
         ],
     )
     def put(self, request, store_id: str):
         refuse_nul(store_id, name="store_id")
         try:
-            result = calendar_services.business_hours_version_replace(store_id=store_id, body=request.data)
+            result = calendar_services.business_hours_version_replace(
+                caller=caller_of(request), store_id=store_id, body=request.data
+            )
         except _CALENDAR_REFUSALS as exc:
             return _refused(exc)
         except Store.DoesNotExist:
             raise _no_store(store_id) from None
+        except ownership.StoreReadOnly:
+            raise PermissionDenied(_READ_ONLY) from None
+        effective_from = result.effective_from.isoformat() if result.effective_from else None
+        audit_request(
+            request,
+            action=Action.HOURS_CHANGED,
+            brand_ids=[result.brand_id],
+            target=f"store {result.store_id}, version {effective_from or 'undated'}",
+            detail={
+                "store_id": result.store_id,
+                "effective_from": effective_from,
+                "deleted": result.deleted,
+                "inserted": result.inserted,
+            },
+        )
         return Response(WeeklyVersionResultSerializer(result).data)
 
 
@@ -464,6 +593,7 @@ _SPECIAL_DAY_ANSWER = {
 class StoreSpecialDayView(APIView):
     """GET/PUT/DELETE /api/stores/{store_id}/special-days/{date}: one local date's special hours."""
 
+    permission_classes = [BrandRole]
     parser_classes = [SafeJSONParser]
 
     def _date(self, date: str):
@@ -477,7 +607,8 @@ class StoreSpecialDayView(APIView):
         description=(
             "The special-hours rows of the date (docs/numbers.md rule 11): they replace every weekly period that "
             "starts on it; `closed` when no row has times. 404 when the store is unknown or has no special hours "
-            "that date (its weekly schedule applies); a bad date: 400."
+            "that date (its weekly schedule applies); a bad date: 400. A brand's caller (any role) reads its "
+            "brands' stores; another brand's store is 404 like an unknown one."
         ),
         parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
         responses={200: StoreSpecialDaySerializer, 400: ErrorSerializer, 404: ErrorSerializer},
@@ -497,7 +628,7 @@ class StoreSpecialDayView(APIView):
         refuse_nul(store_id, name="store_id")
         day = self._date(date)
         try:
-            store, rows = selectors.special_day(store_id=store_id, date=day)
+            store, rows = selectors.special_day(caller=caller_of(request), store_id=store_id, date=day)
         except Store.DoesNotExist:
             raise _no_store(store_id) from None
         if not rows:
@@ -512,12 +643,15 @@ class StoreSpecialDayView(APIView):
             'a list of `{start_time_local, end_time_local}` (HH:MM:SS local; both null = a closed row), or `{"closed": '
             "true}` for a date closed all day. A row with exactly one time empty is invalid. Bad input: 400 naming "
             "the field or every bad row (`errors`), nothing stored. Unknown store: 404."
+            + _STORE_SCOPE_DOC
+            + " Recorded in the audit log (`special_days.changed`)."
         ),
         parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
         request={"application/json": _SPECIAL_DAY_BODY},
         responses={
             200: StoreSpecialDaySerializer,
             400: CalendarErrorSerializer,
+            403: ErrorSerializer,
             404: ErrorSerializer,
             415: ErrorSerializer,
         },
@@ -551,31 +685,56 @@ class StoreSpecialDayView(APIView):
     def put(self, request, store_id: str, date: str):
         refuse_nul(store_id, name="store_id")
         try:
-            special = calendar_services.special_days_replace(store_id=store_id, date=date, body=request.data)
+            special = calendar_services.special_days_replace(
+                caller=caller_of(request), store_id=store_id, date=date, body=request.data
+            )
         except _CALENDAR_REFUSALS as exc:
             return _refused(exc)
         except Store.DoesNotExist:
             raise _no_store(store_id) from None
-        return Response(_special_day_data(special))
+        except ownership.StoreReadOnly:
+            raise PermissionDenied(_READ_ONLY) from None
+        answer = _special_day_data(special)
+        audit_request(
+            request,
+            action=Action.SPECIAL_DAYS_CHANGED,
+            brand_ids=[special.brand_id],
+            target=f"store {special.store_id} on {special.date}: {'closed' if special.closed else 'special hours'}",
+            detail={"store_id": special.store_id, "date": special.date.isoformat(), "rows": answer["rows"]},
+        )
+        return Response(answer)
 
     @extend_schema(
         summary="Remove one store's special hours on one local date",
         description=(
             "Every special-hours row of the date is removed, so the weekly schedule applies to it again "
             "(docs/numbers.md rules 10, 11): 204. 404 when the store is unknown or had none that date; a bad date: 400."
+            + _STORE_SCOPE_DOC
+            + " Recorded in the audit log (`special_days.changed`)."
         ),
         parameters=[STORE_ID_PARAMETER, DATE_PARAMETER],
-        responses={204: None, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={204: None, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
     )
     def delete(self, request, store_id: str, date: str):
         refuse_nul(store_id, name="store_id")
         day = self._date(date)
         try:
-            deleted = calendar_services.special_day_delete(store_id=store_id, date=day.isoformat())
+            removed = calendar_services.special_day_delete(
+                caller=caller_of(request), store_id=store_id, date=day.isoformat()
+            )
         except Store.DoesNotExist:
             raise _no_store(store_id) from None
-        if not deleted:
+        except ownership.StoreReadOnly:
+            raise PermissionDenied(_READ_ONLY) from None
+        if not removed.deleted:
             raise NotFound(f"Store {store_id!r} has no special hours on {day}.")
+        audit_request(
+            request,
+            action=Action.SPECIAL_DAYS_CHANGED,
+            brand_ids=[removed.brand_id],
+            target=f"store {removed.store_id} on {removed.date}: special hours removed",
+            detail={"store_id": removed.store_id, "date": removed.date.isoformat(), "deleted": removed.deleted},
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -593,8 +752,10 @@ def _special_day_data(special: calendar_services.SpecialDay) -> dict:
 
 
 class SpecialDaysPushView(APIView):
-    """POST /api/special-days: a batch of special-hours rows (JSON list or CSV), stored all or nothing."""
+    """POST /api/special-days: a batch of special-hours rows (JSON list or CSV), stored all or nothing,
+    into the caller's brands' stores (`stores.ownership`)."""
 
+    permission_classes = [BrandRole]
     parser_classes = [SafeJSONParser, CsvTextParser]
 
     @extend_schema(
@@ -608,11 +769,15 @@ class SpecialDaysPushView(APIView):
             "mentions, that date's stored rows are replaced by the batch's rows for it; other dates stay. Unknown "
             "stores are created. Stored all or nothing: 400 lists every bad row (`errors`: 0-based item index, or "
             f"CSV line, and field); 413 above {settings.POLLS_PUSH_MAX_BYTES} bytes; 415 for another content type."
+            + _PUSH_SCOPE_DOC
+            + " Recorded in the audit log (`special_days.changed`), one event per brand touched."
         ),
+        parameters=[_BRAND_PARAMETER],
         request={"application/json": SpecialPushItemSerializer(many=True), "text/csv": OpenApiTypes.STR},
         responses={
             200: SpecialPushResultSerializer,
             400: CalendarErrorSerializer,
+            403: ErrorSerializer,
             413: ErrorSerializer,
             415: ErrorSerializer,
         },
@@ -658,6 +823,7 @@ class SpecialDaysPushView(APIView):
                 response_only=True,
                 status_codes=["400"],
             ),
+            _FORBIDDEN,
         ],
     )
     def post(self, request):
@@ -666,14 +832,15 @@ class SpecialDaysPushView(APIView):
                 {"detail": f"Batch larger than {settings.POLLS_PUSH_MAX_BYTES} bytes; split it."},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
+        scope = _push_scope(request)
         body = request.data
         if not isinstance(body, str) and request.content_type.split(";")[0].strip() == CsvTextParser.media_type:
             body = ""  # an empty body never reaches the parser
         try:
             if isinstance(body, str):
-                result = calendar_services.special_days_push(csv_text=body)
+                result = calendar_services.special_days_push(csv_text=body, scope=scope)
             elif isinstance(body, list):
-                result = calendar_services.special_days_push(items=body)
+                result = calendar_services.special_days_push(items=body, scope=scope)
             else:
                 return Response(
                     {"detail": 'Expected a JSON list of {"store_id", "date", "start_time_local", "end_time_local"}.'},
@@ -681,4 +848,15 @@ class SpecialDaysPushView(APIView):
                 )
         except _CALENDAR_REFUSALS as exc:
             return _refused(exc)
-        return Response(SpecialPushResultSerializer(result).data)
+        except ownership.BrandNeeded as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        answer = SpecialPushResultSerializer(result).data
+        _audit_batch(
+            request,
+            action=Action.SPECIAL_DAYS_CHANGED,
+            what="special-hours row(s)",
+            stores_by_brand=result.stores_by_brand,
+            rows_by_brand=result.rows_by_brand,
+            totals=dict(answer),
+        )
+        return Response(answer)

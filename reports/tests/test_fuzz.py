@@ -3,7 +3,7 @@
 The schema is the one the service serves at /api/schema/ (drf-spectacular),
 fetched from the Django WSGI application in this process; every request then
 goes through that same application (schemathesis' WSGI transport, no server)
-with a valid API key, on the test database holding `example_fleet`. Each
+with a valid API key (platform staff's, then brand "acme"'s admin's), on the test database holding `example_fleet`. Each
 operation gets a bounded, reproducible set of inputs (the schema's examples,
 schemathesis' coverage cases, then `MAX_EXAMPLES` generated ones, derandomized)
 and every answer must:
@@ -15,8 +15,7 @@ and every answer must:
 
 Path parameters are drawn from generated values *and* the fleet's real ids
 (stores "1481966498820158979", "99", a UUID store; reports triggered before
-the run), so the 200 branches are exercised too, not just the 404s; `as_of`
-(query or body) sometimes takes the first or last instant a date-time can
+the run; brand "acme"), so the 200 branches are exercised too, not just the 404s; `as_of`
 name, valid by the schema and the edge of every range the code computes.
 POST /trigger_report runs inline (`eager_tasks`).
 """
@@ -28,6 +27,7 @@ import datetime as dt
 import hypothesis
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
@@ -40,6 +40,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from brands.models import Membership, Role
+from brands.services import apikey_create, brand_get_or_create
 from stores.models import BusinessHours, SpecialHours, Store
 
 MAX_EXAMPLES = 25
@@ -50,6 +52,8 @@ EDGE_INSTANTS = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]
 STORE_IDS = ["1481966498820158979", "99", "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"]
 # The special days `fuzz_data` gives the first store (a closed day, then 10:00-11:00).
 SPECIAL_DATES = [dt.date(2023, 1, 30), dt.date(2023, 2, 6)]
+# The brand `fuzz_data` makes (an admin and a viewer, a key), so /api/brands/{slug}/... answers 200 too.
+BRAND_SLUG = "acme"
 # Filled per test by the `fuzz_data` fixture (generation happens inside the test, so hooks see it).
 _REAL: dict[str, list[str]] = {"report_ids": []}
 
@@ -68,6 +72,9 @@ def flatmap_path_parameters(ctx, path_parameters):
     elif "report_id" in path_parameters:
         choices = _REAL["report_ids"]
         key = "report_id"
+    elif "slug" in path_parameters:
+        choices = [BRAND_SLUG]
+        key = "slug"
     if not choices:
         return st.just(path_parameters)
     strategy = st.one_of(
@@ -132,8 +139,8 @@ def in_test_transaction(fuzz_data):
 @pytest.fixture
 def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callbacks):
     """The fleet, with a calendar for store "1481966498820158979" (example I's dated version, a closed
-    day and a special day), an open incident of that store, and two complete reports (example A's T;
-    store "99" alone), their ids for the hooks."""
+    day and a special day), an open incident of that store, brand BRAND_SLUG with two members and a
+    key, and two complete reports (example A's T; store "99" alone), their ids for the hooks."""
     store = Store.objects.get(store_id=STORE_IDS[0])
     BusinessHours.objects.create(
         store=store,
@@ -153,9 +160,16 @@ def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post("/api/polls", polls, format="json").status_code == 200
     assert api.get("/api/incidents/").json()["count"] == 1
+    brand = brand_get_or_create(slug=BRAND_SLUG)
+    for username, role in [("ann", Role.ADMIN), ("bob", Role.VIEWER)]:
+        Membership.objects.create(user=get_user_model().objects.create_user(username), brand=brand, role=role)
+    apikey_create(brand=brand, role=Role.OPERATOR, name="till")
+    # The brand owns two of the stores; the UUID store has none (a brand's key gets its 404).
+    Store.objects.filter(store_id__in=STORE_IDS[:2]).update(brand=brand)
     complete = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
     scoped = api.post("/trigger_report", {"store_ids": ["99"]}, format="json").json()["report_id"]
-    _REAL["report_ids"] = [complete, scoped]
+    brand_wide = api.post("/trigger_report", {"brand": BRAND_SLUG}, format="json").json()["report_id"]
+    _REAL["report_ids"] = [complete, scoped, brand_wide]
     yield
     _REAL["report_ids"] = []
 
@@ -169,8 +183,15 @@ def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callback
     suppress_health_check=list(hypothesis.HealthCheck),
 )
 @pytest.mark.django_db
-def test_every_answer_conforms_to_the_schema(case, in_test_transaction, api_key):
+@pytest.mark.parametrize("caller", ["staff", "brand admin"])
+def test_every_answer_conforms_to_the_schema(case, in_test_transaction, api_key, caller):
+    """With a platform staff key, and with the key of brand "acme"'s admin (which reaches its two
+    stores and its report, every brand endpoint, and meets everything else as absent)."""
+    if caller == "staff":
+        key = api_key
+    else:
+        key = apikey_create(brand=brand_get_or_create(slug=BRAND_SLUG), role=Role.ADMIN, name="fuzz")[1]
     # Each example is its own client: the per-key trigger throttle (REPORT_TRIGGER_RATE) is
     # not what is being fuzzed, and the number of examples must not decide the answer.
     cache.clear()
-    case.call_and_validate(headers={"Authorization": f"Token {api_key}"}, checks=CHECKS)
+    case.call_and_validate(headers={"Authorization": f"Token {key}"}, checks=CHECKS)

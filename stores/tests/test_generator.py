@@ -290,3 +290,39 @@ def test_the_command_takes_the_shares(tmp_path):
     assert _read(tmp_path / "special_hours.csv")[0] == ["store_id", "date", "start_time_local", "end_time_local"]
     with pytest.raises(CommandError, match="special_share must be between 0 and 1"):
         call_command("generate_data", "--out", str(tmp_path), "--stores", "5", "--special-share", "1.5")
+
+
+# --- Brands (issue 14): off by default --------------------------------------------------------
+
+
+def test_brands_put_every_store_in_a_brand_and_change_no_other_byte(tmp_path, run):
+    # given: a stores.csv of an earlier run where no brands are asked for
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "stores.csv").write_text("store_id,brand\n1,x\n")
+    # when
+    summary = generate(tmp_path / "branded", stores=300, days=DAYS, seed=7, start=START, brands=3)
+    generate(tmp_path / "plain", stores=300, days=DAYS, seed=7, start=START)
+    # then
+    assert not (tmp_path / "plain" / "stores.csv").exists()
+    for name in ("store_status.csv", "menu_hours.csv", "timezones.csv"):
+        assert (tmp_path / "branded" / name).read_bytes() == (run["out"] / name).read_bytes()
+    header, *rows = _read(tmp_path / "branded" / "stores.csv")
+    assert header == ["store_id", "brand", "name"]
+    mentioned = {row[0] for kind in ("polls", "hours", "timezones") for row in run[kind][1:]}
+    assert {store_id for store_id, _, _ in rows} == mentioned and len(rows) == 300
+    assert Counter(brand for _, brand, _ in rows) == {"demo": 100, "other": 100, "brand-3": 100}
+    assert rows[:4] == [[rows[0][0], "demo", "Demo 1"], [rows[1][0], "other", "Other 1"],
+                        [rows[2][0], "brand-3", "Brand 3 1"], [rows[3][0], "demo", "Demo 2"]]  # fmt: skip
+    assert summary.brands == 3 and summary.line().endswith(", 3 brands")
+
+
+def test_the_command_takes_brands_and_the_loader_reads_its_stores_csv(tmp_path):
+    call_command("generate_data", "--out", str(tmp_path), "--stores", "20", "--days", "1", "--brands", "2",
+                 stdout=io.StringIO())  # fmt: skip
+    errors: list[csv_rows.RowError] = []
+    with open(tmp_path / "stores.csv", encoding="utf-8", newline="") as stream:
+        rows = [row for chunk in csv_rows.rows_read(stream, csv_rows.STORES, file="s", on_error=errors.append)
+                for row in chunk]  # fmt: skip
+    assert errors == [] and len(rows) == 20
+    with pytest.raises(CommandError, match="brands must be 0 or more"):
+        call_command("generate_data", "--out", str(tmp_path), "--stores", "5", "--brands", "-1")

@@ -3,8 +3,6 @@
 import io
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from stores.conftest import HOURS_HEADER, POLLS_HEADER, TIMEZONES_HEADER, hours_of, polls_of, tables_dump, timezone_of
 from stores.models import BusinessHours, Poll, Store
@@ -16,27 +14,6 @@ B = "0c4f6b02-8a2e-4d0b-9f4e-0d4a3f0c9e11"
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture
-def load_data():
-    """load_data(*args, stderr=None) -> (exit status, stdout, stderr) of `manage.py load_data ...`.
-
-    The status is what manage.py exits with: 0, or the CommandError's returncode
-    (run_from_argv itself is not used: it closes the test's database connection).
-    """
-
-    def run(*args, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
-        out, err = io.StringIO(), stderr or io.StringIO()
-        try:
-            call_command("load_data", *map(str, args), stdout=out, stderr=err)
-            status = 0
-        except CommandError as exc:
-            status = exc.returncode
-            err.write(f"CommandError: {exc}\n")
-        return status, out.getvalue(), err.getvalue()
-
-    return run
 
 
 @pytest.mark.django_db

@@ -2,13 +2,15 @@
 manage.py apikey_create --staff --name NAME [--expires ISO]
 
 Prints what the key is, then the key itself alone on the last line (shown this once:
-only its prefix and hash are stored). `--brand` creates the brand when it is new.
+only its prefix and hash are stored). `--brand` creates the brand when it is new. The key is on
+record in the audit log, created by "manage.py apikey_create (<OS user>)".
 """
 
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from brands.audit import Action, audit_record, command_actor, key_event
 from brands.models import Role
 from brands.services import ApiKeyRequestError, apikey_create, brand_get_or_create
 
@@ -46,6 +48,7 @@ class Command(BaseCommand):
             )
         except ApiKeyRequestError as exc:
             raise CommandError(str(exc)) from None
+        audit_record(action=Action.KEY_CREATED, actor=command_actor("apikey_create"), **key_event(api_key))
         owner = "platform staff" if brand is None else f"brand {brand.slug}, role {api_key.role}"
         expiry = f", expires {api_key.expiry_date.isoformat()}" if api_key.expiry_date else ""
         self.stdout.write(f"API key {api_key.prefix} ({api_key.name}): {owner}{expiry}. Shown once, store it now:")

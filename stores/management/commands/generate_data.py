@@ -1,10 +1,11 @@
 """manage.py generate_data --out DIR [--stores N] [--days D] [--seed S] [--start DATE]
-[--special-share F] [--versions-share F]: synthetic CSVs.
+[--special-share F] [--versions-share F] [--brands N]: synthetic CSVs.
 
 Writes store_status.csv, menu_hours.csv and timezones.csv in the shapes of the
 real 2023 files, and with --special-share special_hours.csv (with
 --versions-share, menu_hours.csv gets dated versions in an effective_from
-column); what is in them is described in stores/generator.py. The
+column; with --brands, stores.csv puts the stores in N brands); what is in
+them is described in stores/generator.py. The
 defaults give the real fleet's size (14,000 stores, ~1.85 M polls over 7.75
 days). Needs no database.
 """
@@ -46,8 +47,16 @@ class Command(BaseCommand):
             help="share of the stores with hours (0-1) whose weekly schedule changes on a date "
             "(menu_hours.csv gains effective_from; default 0: four columns, no versions)",
         )
+        parser.add_argument(
+            "--brands",
+            type=int,
+            default=0,
+            metavar="N",
+            help="write stores.csv with every store in one of N brands (demo, other, brand-3, ...; "
+            "default 0: no stores.csv); changes no other file",
+        )
 
-    def handle(self, *args, out, stores, days, seed, start, special_share, versions_share, **options):
+    def handle(self, *args, out, stores, days, seed, start, special_share, versions_share, brands, **options):
         began = time.perf_counter()
         try:
             summary = generate(
@@ -58,6 +67,7 @@ class Command(BaseCommand):
                 start=start,
                 special_share=special_share,
                 versions_share=versions_share,
+                brands=brands,
             )
         except ValueError as error:
             raise CommandError(str(error)) from error

@@ -1,18 +1,22 @@
 """manage.py load_data --dir DIR | --polls FILE --hours FILE --timezones FILE --special-hours FILE
-[--replace] [--strict] [--rejects FILE]
+--stores FILE [--replace] [--strict] [--rejects FILE]
 
-Loads the input CSVs in one transaction (stores.services.data_load). Exit
+Loads the input CSVs in one transaction (stores.services.data_load) and records
+the load in the audit log (`data.loaded`, one event per brand touched). Exit
 status: 0 loaded (bad rows, if any, skipped and counted); 1 --strict met bad
 rows, nothing stored; 2 a file is missing, empty or not a CSV of its kind,
-nothing stored.
+nothing stored. A load that stored nothing is not recorded.
 """
 
+import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from brands.audit import Action, audit_record
 from stores import services
 from stores.csv_rows import BadFile, RowError, RowWarning
 
@@ -22,21 +26,32 @@ DIR_NAMES = {
     "hours": ("menu_hours.csv", "business_hours.csv"),
     "timezones": ("timezones.csv", "store_timezone.csv"),
     "special": ("special_hours.csv", "holiday_hours.csv"),
+    "stores": ("stores.csv",),
 }
 # The option that gives one file of each kind (its dest is the flag with "_" for "-").
-OPTIONS = {"polls": "--polls", "hours": "--hours", "timezones": "--timezones", "special": "--special-hours"}
+OPTIONS = {
+    "polls": "--polls",
+    "hours": "--hours",
+    "timezones": "--timezones",
+    "special": "--special-hours",
+    "stores": "--stores",
+}
 REJECTS_PRINTED = 20
 
 
 class Command(BaseCommand):
-    help = "Load store_status / menu_hours / timezones / special_hours CSV files (one transaction; idempotent)."
+    help = (
+        "Load store_status / menu_hours / timezones / special_hours / stores CSV files "
+        "(one transaction; idempotent; recorded in the audit log)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dir",
             type=Path,
             metavar="DIR",
-            help="folder holding store_status.csv, menu_hours.csv, timezones.csv and optionally special_hours.csv",
+            help="folder holding store_status.csv, menu_hours.csv, timezones.csv and optionally special_hours.csv "
+            "and stores.csv",
         )
         parser.add_argument("--polls", type=Path, metavar="FILE", help="a store_status.csv file")
         parser.add_argument(
@@ -55,10 +70,17 @@ class Command(BaseCommand):
             "both times empty = closed): each (store, date) in the file replaces that date's rows only",
         )
         parser.add_argument(
+            "--stores",
+            type=Path,
+            metavar="FILE",
+            help="a stores.csv file (store_id, brand, optional name): each store's brand, by slug (created when new), "
+            "and its name; stores are created as needed",
+        )
+        parser.add_argument(
             "--replace",
             action="store_true",
             help="the given files are the whole truth: drop hours/special hours/timezones/polls of the same kinds "
-            "not in them",
+            "not in them (and, with a stores file, the brand and name of stores not in it)",
         )
         parser.add_argument("--strict", action="store_true", help="any bad row aborts the load; nothing is stored")
         parser.add_argument("--rejects", type=Path, metavar="FILE", help="write every bad row to this file")
@@ -105,6 +127,7 @@ class Command(BaseCommand):
                 bars.close()
             if rejects_out is not None:
                 rejects_out.close()
+        _audit(result, replace=opts["replace"])
         self._summary(result.files)
         if result.rejected:
             self.stderr.write(f"{result.rejected} bad row(s) skipped{_more(result.rejected, opts['rejects'])}")
@@ -172,13 +195,59 @@ def _files(opts: dict[str, Any]) -> dict[str, Path]:
             files[kind] = path
     if not files:
         raise CommandError(
-            "nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones, --special-hours",
+            "nothing to load: give --dir DIR or at least one of --polls, --hours, --timezones, --special-hours, "
+            "--stores",
             returncode=2,
         )
     for kind, path in files.items():
         if not path.is_file():
             raise CommandError(f"{OPTIONS[kind]} {path}: no such file; nothing was loaded", returncode=2)
     return files
+
+
+def _audit(result: services.DataLoadResult, *, replace: bool) -> None:
+    """Record the load: one event per brand it touched (none: one event, staff's log). Each
+    brand's event counts its own stores per file; the files' row counts only when the load
+    touched that brand alone, so that no brand's log shows the size of another's data."""
+    brand_ids = result.brand_ids or {None}
+    alone = len(brand_ids) == 1
+    names = ", ".join(Path(f.file).name for f in result.files)
+    for brand_id in brand_ids:
+        files = [_file_detail(f, brand_id, alone=alone) for f in result.files]
+        audit_record(
+            action=Action.DATA_LOADED,
+            brand_ids=[brand_id],
+            actor=f"manage.py load_data ({_os_user()})",
+            target=f"{len(files)} file(s): {names}"[:300],
+            detail={"files": files, "replace": replace},
+        )
+
+
+def _file_detail(f: services.FileLoadResult, brand_id: int | None, *, alone: bool) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "file": Path(f.file).name,
+        "kind": f.kind,
+        "stores_touched": f.stores_by_brand.get(brand_id, 0),
+    }
+    if alone:
+        detail.update(
+            rows_read=f.rows_read,
+            inserted=f.inserted,
+            updated=f.updated,
+            deleted=f.deleted,
+            duplicates=f.duplicates,
+            rejected=f.rejected,
+            stores_created=f.stores_created,
+        )
+    return detail
+
+
+def _os_user() -> str:
+    """Who ran the command, as the operating system names them."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this uid (a container's): the number says who
+        return f"uid {os.getuid()}"
 
 
 def _open_rejects(path: Path | None) -> TextIO | None:
