@@ -281,6 +281,8 @@ REPORT_SHARD_STORES = env.int("REPORT_SHARD_STORES", default=10_000)
 # At least this many shards (when there are that many stores), so that the
 # worker processes of one machine share even a small fleet's report.
 REPORT_MIN_SHARDS = env.int("REPORT_MIN_SHARDS", default=2)
+# How long a signed download link (a report.completed webhook's or email's) stays good.
+REPORT_LINK_TTL_SECONDS = env.int("REPORT_LINK_TTL_SECONDS", default=7 * 24 * 3600)
 # A Running report none of whose shards moved for this long has its lost
 # shards queued again (reports.tasks.reports_reap_stale_task, run by beat),
 # and is marked Failed once a shard was tried REPORT_SHARD_MAX_ATTEMPTS times.

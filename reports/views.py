@@ -20,7 +20,7 @@ from brands.audit import Action, audit_request
 from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
-from reports import selectors, services
+from reports import links, selectors, services
 from reports.models import Report
 from reports.serializers import (
     HealthSerializer,
@@ -220,25 +220,71 @@ class GetReportView(APIView):
             return Response({"detail": f"No report with id {key}."}, status=status.HTTP_404_NOT_FOUND)
 
         if report.status == Report.Status.COMPLETE:
-            response = FileResponse(
-                report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
-            )
-            response["X-Report-Status"] = report.status
-            response["X-Report-As-Of"] = report.as_of.isoformat()
-            response["X-Report-Scope"] = report.scope
-            response["X-Report-Rows"] = str(report.row_count)
-            response["X-Report-Polls-Read"] = str(report.polls_read)
-            response["X-Report-Tzdata-Version"] = report.tzdata_version
-            response["X-Report-Code-Version"] = report.code_version
-            if report.data_cutoff is not None:  # None: made before cutoffs were recorded
-                response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
-            return response
+            return _csv_response(report)
         if report.status == Report.Status.FAILED:
             return Response({"status": report.status, "error": report.error, "report_id": str(report.id)})
         body = {"status": Report.Status.RUNNING.value, "report_id": str(report.id), "as_of": report.as_of}
         if report.progress is not None:
             body["progress"] = round(report.progress, 4)
         return Response(body)
+
+
+def _csv_response(report: Report) -> FileResponse:
+    """The complete report's CSV as a download, with the `X-Report-*` headers of its provenance."""
+    response = FileResponse(
+        report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
+    )
+    response["X-Report-Status"] = report.status
+    response["X-Report-As-Of"] = report.as_of.isoformat()
+    response["X-Report-Scope"] = report.scope
+    response["X-Report-Rows"] = str(report.row_count)
+    response["X-Report-Polls-Read"] = str(report.polls_read)
+    response["X-Report-Tzdata-Version"] = report.tzdata_version
+    response["X-Report-Code-Version"] = report.code_version
+    if report.data_cutoff is not None:  # None: made before cutoffs were recorded
+        response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
+    return response
+
+
+class SignedDownloadView(APIView):
+    """GET /reports/<id>/download?expires=&signature=: a signed link's CSV, no key needed (reports/links.py)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]  # the signature is the permission
+
+    @extend_schema(
+        summary="A report's CSV through a signed, expiring link",
+        description=(
+            "The link a `report.completed` webhook or email carries (`download_link`): no key, the signature "
+            "grants this one report until `expires` (unix seconds; REPORT_LINK_TTL_SECONDS after it was made). "
+            "A changed id, expiry or signature, or an expired link: 403. A report that is not complete: 404."
+        ),
+        parameters=[
+            OpenApiParameter("expires", OpenApiTypes.INT, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("signature", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="the report"),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def get(self, request, report_id: str):
+        try:
+            key = uuid.UUID(report_id)
+            links.link_check(
+                key,
+                expires=request.query_params.get("expires", ""),
+                signature=request.query_params.get("signature", ""),
+            )
+        except ValueError:
+            return Response({"detail": "The link is not valid."}, status=status.HTTP_403_FORBIDDEN)
+        except links.LinkRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        report = Report.objects.filter(pk=key, status=Report.Status.COMPLETE).first()
+        if report is None:
+            return Response({"detail": f"Report {key} is not complete."}, status=status.HTTP_404_NOT_FOUND)
+        return _csv_response(report)
 
 
 class GetReportByPathView(GetReportView):

@@ -227,6 +227,8 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("get-report", "GET"): Endpoint("read", query=_report),
     ("get-report-path", "GET"): Endpoint("read", kwargs=_report),
     ("report-list", "GET"): Endpoint("list", marker=_report_marker),
+    # A signed link is its own permission: without its signature it is refused to everyone.
+    ("report-download-signed", "GET"): Endpoint("open", ok=403, kwargs=_report),
     # Stores
     ("store-list", "GET"): Endpoint("list", marker=_store_marker),
     ("store-detail", "GET"): Endpoint("read", kwargs=_store),
