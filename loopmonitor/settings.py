@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "brands",
     "stores",
     "reports",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -287,10 +288,29 @@ REPORT_LINK_TTL_SECONDS = env.int("REPORT_LINK_TTL_SECONDS", default=7 * 24 * 36
 # and is marked Failed once a shard was tried REPORT_SHARD_MAX_ATTEMPTS times.
 REPORT_STALL_SECONDS = env.float("REPORT_STALL_SECONDS", default=120)
 REPORT_SHARD_MAX_ATTEMPTS = env.int("REPORT_SHARD_MAX_ATTEMPTS", default=3)
+
+# --- Incidents (docs/numbers.md rule 12, alerts app) ---
+# A refresh recomputes a store's incidents back to the latest active observation before
+# this many days before the store's latest poll; older incidents stay as last computed.
+# 8 covers a report's week with a day to spare: every incident a report's windows touch.
+INCIDENTS_LOOKBACK_DAYS = env.float("INCIDENTS_LOOKBACK_DAYS", default=8)
+# Stores per refresh task (and per transaction): a big load's stores are refreshed in chunks.
+INCIDENTS_BATCH_STORES = env.int("INCIDENTS_BATCH_STORES", default=500)
+# The repair task (beat) refreshes the stores whose polls were received, or became current, in
+# the last INCIDENTS_REPAIR_WINDOW_SECONDS and were not refreshed since: a lost task is repaired
+# within INCIDENTS_REPAIR_EVERY_SECONDS.
+INCIDENTS_REPAIR_EVERY_SECONDS = env.float("INCIDENTS_REPAIR_EVERY_SECONDS", default=300)
+INCIDENTS_REPAIR_WINDOW_SECONDS = env.float("INCIDENTS_REPAIR_WINDOW_SECONDS", default=86_400)
+
+# --- Celery beat: the periodic sweeps ---
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-reports": {
         "task": "reports.tasks.reports_reap_stale_task",
         "schedule": env.float("REPORT_REAP_EVERY_SECONDS", default=30),
+    },
+    "repair-incidents": {
+        "task": "alerts.tasks.incidents_repair_task",
+        "schedule": INCIDENTS_REPAIR_EVERY_SECONDS,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

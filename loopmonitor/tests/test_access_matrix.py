@@ -166,6 +166,8 @@ class Endpoint:
     # For "list": the text that marks an object of a brand in the answer.
     marker: Build = _none
     fmt: str = "json"
+    # What the world needs beyond its rows before the call (derived rows, such as incidents).
+    prepare: Callable[[World], None] = lambda world: None
 
 
 def _poll_body(world: World, brand: str) -> list[dict[str, str]]:
@@ -207,6 +209,14 @@ def _report_marker(world: World, brand: str) -> str:
     return str(world.reports[brand].id)
 
 
+def _incidents(world: World) -> None:
+    """Each brand's store has an incident (its 11:15 inactive poll after the 10:00 active one): as the
+    refresh after a push would store it."""
+    from alerts.services import incidents_refresh
+
+    incidents_refresh([store.pk for store in world.stores.values()])
+
+
 MATRIX: dict[tuple[str, str], Endpoint] = {
     ("healthz", "GET"): Endpoint("open"),
     ("schema", "GET"): Endpoint("open"),
@@ -229,6 +239,9 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("store-special-day", "PUT"): Endpoint("write", kwargs=_store_day, body=lambda w, b: {"closed": True}),
     ("store-special-day", "DELETE"): Endpoint("write", ok=204, kwargs=_store_day),
     ("brand-list", "GET"): Endpoint("list", marker=lambda w, b: f'"slug":"{b}"'),
+    # Incidents
+    ("incident-list", "GET"): Endpoint("list", marker=_store_marker, prepare=_incidents),
+    ("store-incidents", "GET"): Endpoint("read", kwargs=_store, prepare=_incidents),
     # Brand administration (its admins and staff)
     ("brand-keys", "GET"): Endpoint("admin", kwargs=_slug),
     ("brand-keys", "POST"): Endpoint(
@@ -360,6 +373,7 @@ def eager() -> Iterator[None]:
 def test_access(name, method, actor, brand, eager):
     world = world_build()
     endpoint = MATRIX[(name, method)]
+    endpoint.prepare(world)
     answer = _call(client_of(actor, world), name, method, endpoint, world, brand)
     want = expected(endpoint, actor, brand)
     assert answer.status_code == want, (answer.status_code, getattr(answer, "content", b"")[:300])
@@ -412,6 +426,7 @@ def test_another_brands_object_answers_exactly_like_one_that_does_not_exist(name
     exist: the same status and the same body, but for the id it asked for."""
     world = world_build()
     endpoint = MATRIX[(name, method)]
+    endpoint.prepare(world)
     client = client_of(ACTORS[3], world)
     foreign = _call(client, name, method, endpoint, world, "b")
     absent = Endpoint(

@@ -137,10 +137,10 @@ def in_test_transaction(fuzz_data):
 
 
 @pytest.fixture
-def fuzz_data(api, example_fleet, eager_tasks):
+def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callbacks):
     """The fleet, with a calendar for store "1481966498820158979" (example I's dated version, a closed
-    day and a special day), brand BRAND_SLUG with two members and a key, and two complete reports
-    (example A's T; store "99" alone), their ids for the hooks."""
+    day and a special day), an open incident of that store, brand BRAND_SLUG with two members and a
+    key, and two complete reports (example A's T; store "99" alone), their ids for the hooks."""
     store = Store.objects.get(store_id=STORE_IDS[0])
     BusinessHours.objects.create(
         store=store,
@@ -151,6 +151,15 @@ def fuzz_data(api, example_fleet, eager_tasks):
     )
     for date, start, end in [(SPECIAL_DATES[0], None, None), (SPECIAL_DATES[1], dt.time(10), dt.time(11))]:
         SpecialHours.objects.create(store=store, date=date, start_time_local=start, end_time_local=end)
+    # Polls inside the dated version's 13:00-15:00 local: an incident, which the push's refresh finds
+    # (inline, once the push commits). Both lie after the reports' T below.
+    polls = [
+        {"store_id": STORE_IDS[0], "timestamp_utc": "2023-01-23T18:15:00Z", "status": "active"},
+        {"store_id": STORE_IDS[0], "timestamp_utc": "2023-01-23T18:45:00Z", "status": "inactive"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("/api/polls", polls, format="json").status_code == 200
+    assert api.get("/api/incidents/").json()["count"] == 1
     brand = brand_get_or_create(slug=BRAND_SLUG)
     for username, role in [("ann", Role.ADMIN), ("bob", Role.VIEWER)]:
         Membership.objects.create(user=get_user_model().objects.create_user(username), brand=brand, role=role)

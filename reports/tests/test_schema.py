@@ -34,6 +34,8 @@ def test_the_schema_documents_every_endpoint_with_a_description(schema):
         "/api/stores/{store_id}",
         "/api/stores/{store_id}/uptime",
         "/api/stores/{store_id}/timeline.svg",
+        "/api/incidents/",
+        "/api/stores/{store_id}/incidents/",
         "/api/brands/",
         "/api/brands/{slug}/keys/",
         "/api/brands/{slug}/keys/{prefix}",
