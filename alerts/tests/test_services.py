@@ -411,3 +411,28 @@ def test_a_poll_a_little_ahead_of_the_clock_counts_at_once(example_j):
     services.incidents_refresh([example_j.pk], now=ny(2023, 1, 30, 9, 28))
 
     assert Incident.objects.get(store=example_j).state == "resolved"
+
+
+def test_new_hours_through_the_api_refresh_the_stores_incidents_once_committed(
+    example_j, inline_refresh, django_capture_on_commit_callbacks
+):
+    """Hours decide which polls are observations: closing 11:00-12:00 leaves 11:15 outside the
+    hours, so example J's incident is gone once the new version commits (no repair needed)."""
+    from brands.access import Caller
+    from stores import calendar_services
+
+    services.incidents_refresh([example_j.pk])
+    assert Incident.objects.filter(store=example_j).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        calendar_services.business_hours_version_replace(
+            caller=Caller(is_staff=True),
+            store_id=EXAMPLE_J_STORE,
+            body={
+                "effective_from": None,
+                "rows": [{"day_of_week": 0, "start_time_local": "09:00:00", "end_time_local": "11:00:00"}],
+            },
+        )
+
+    assert len(callbacks) == 1
+    assert not Incident.objects.filter(store=example_j).exists()
