@@ -25,8 +25,10 @@ def incident_list(
     state: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    order: str = "newest",
 ) -> QuerySet[Incident]:
-    """The caller's incidents, newest first (by first inactive observation), with their stores.
+    """The caller's incidents, newest first (by first inactive observation), or with `order`
+    "worst" the most open minutes first (the page's Now panel), with their stores.
 
     `store`: that store's only; `state`: open or resolved; `since`: those not ended before it
     (open ones always reach it); `until`: those begun at or before it (by start, or by first
@@ -43,4 +45,6 @@ def incident_list(
         incidents = incidents.filter(
             Q(started_at__lte=until) | Q(started_at__isnull=True, first_observed_at__lte=until)
         )
+    if order == "worst":
+        return incidents.order_by("-open_minutes", "-first_observed_at", "-id")
     return incidents.order_by("-first_observed_at", "-id")

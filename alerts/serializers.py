@@ -29,6 +29,11 @@ def _any_instant(instant: dt.datetime) -> str | None:
 
 class IncidentQuerySerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Incident.State.choices, required=False)
+    order = serializers.ChoiceField(
+        choices=["newest", "worst"],
+        default="newest",
+        help_text="newest first (by first inactive observation), or worst first (most open minutes)",
+    )
     since = AsOfField(
         problem=_any_instant, parse=_instant_read, required=False, help_text="ISO 8601 instant (UTC without offset)"
     )

@@ -54,6 +54,14 @@ _STATE = OpenApiParameter(
     enum=["open", "resolved"],
     description="open or resolved",
 )
+_ORDER = OpenApiParameter(
+    "order",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    enum=["newest", "worst"],
+    description="newest first (default, by first inactive observation) or worst first (most open minutes)",
+)
 _SINCE = OpenApiParameter(
     "since",
     OpenApiTypes.DATETIME,
@@ -112,6 +120,7 @@ class IncidentListView(generics.ListAPIView):
                 "store", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, description="a store_id"
             ),
             _STATE,
+            _ORDER,
             _SINCE,
             _UNTIL,
         ],
@@ -155,6 +164,7 @@ class StoreIncidentListView(generics.ListAPIView):
                 description="the store's external id (19 digits or a UUID)",
             ),
             _STATE,
+            _ORDER,
             _SINCE,
             _UNTIL,
         ],

@@ -200,3 +200,12 @@ def test_the_queries_of_a_page_do_not_grow_with_it(api, django_assert_max_num_qu
         response = api.get("/api/incidents/")
 
     assert response.json()["count"] == 20
+
+
+def test_worst_first_orders_by_open_minutes(api, three_incidents):
+    """The Now panel's order: the most open minutes first (June 1 and 2: 120 each, the newer first;
+    June 3, open, 90 minutes up to its latest poll)."""
+    answer = api.get("/api/incidents/?order=worst")
+    assert _starts(answer) == ["2024-06-02T09:30:00Z", "2024-06-01T09:30:00Z", "2024-06-03T09:30:00Z"]
+    assert [i["open_minutes"] for i in answer.json()["results"]] == [120.0, 120.0, 90.0]
+    assert api.get("/api/incidents/?order=longest").status_code == 400

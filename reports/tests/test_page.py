@@ -5,6 +5,7 @@ live server and a real Celery worker, and leave screenshots in
 test-artifacts/screenshots/ (CI prints that folder in its log).
 """
 
+import datetime as dt
 import io
 import json
 import os
@@ -26,9 +27,10 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from brands.models import Membership, Role
-from brands.services import brand_get_or_create
+from brands.services import apikey_create, brand_get_or_create
 from reports.conftest import ACME_STORES, BRANDS_AS_OF, EXAMPLE_A_ROW
 from reports.models import Report
+from stores.conftest import make_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -521,3 +523,49 @@ def _get(url: str, key: str) -> str:
             return f"{response.status} {response.read(300)!r}"
     except urllib.error.HTTPError as exc:
         return f"{exc.code} {exc.read(300)!r}"
+
+
+@pytest.mark.browser
+@pytest.mark.queue
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_now_panel_shows_a_store_gone_dark_by_itself(
+    live_server, start_worker, browser, django_user_model
+):
+    """A brand member watches the page; the brand's operator key pushes an inactive poll during the
+    store's hours over HTTP; a real worker opens the incident and the panel shows it without a reload."""
+    start_worker()
+    brand = brand_get_or_create(slug="acme")
+    store = make_store(
+        "1481966498820158979",
+        timezone_str="America/New_York",
+        hours=[(0, "09:00", "12:00")],
+        polls=[(dt.datetime(2023, 1, 23, 15, 14, tzinfo=dt.UTC), True)],
+    )
+    store.brand = brand
+    store.save(update_fields=["brand"])
+    owner = django_user_model.objects.create_user("owner")
+    Membership.objects.create(user=owner, brand=brand, role=Role.VIEWER)
+    key = apikey_create(brand=brand, role=Role.OPERATOR, name="till")[1]
+    _log_in_as(browser, live_server, owner)
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: "No store is dark" in d.find_element(By.ID, "now-status").text)
+
+    body = json.dumps(
+        [{"store_id": store.store_id, "timestamp_utc": "2023-01-23 16:15:00 UTC", "status": "inactive"}]
+    ).encode()
+    request = urllib.request.Request(
+        f"{live_server.url}/api/polls",
+        data=body,
+        headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+    wait.until(lambda d: store.store_id in d.find_element(By.ID, "now-rows").text)
+    row = browser.find_element(By.ID, "now-rows").text
+    assert "2023-01-23 10:44 (America/New_York)" in row  # rule 12's start: the midpoint of 10:14 and 11:15
+    assert "1 store incident(s) open" in browser.find_element(By.ID, "now-status").text
+    _screenshot(browser, "page-08-now-panel")
+    assert _script_errors(browser) == []
