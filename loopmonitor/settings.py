@@ -332,5 +332,10 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes.apps says which lockout it applies at every start of every command: once is in the settings.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},
+        # httpx logs every webhook request; the delivery log has each attempt, with its outcome.
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -82,7 +82,7 @@ class WebhookSubscription(models.Model):
     """
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="webhook_subscriptions")
-    url = models.URLField(max_length=2000)
+    url = models.CharField(max_length=2000, help_text="http(s) URL of the receiver (notifications.addresses)")
     events = models.JSONField(default=list)
     secret = models.CharField(max_length=100, default=new_secret, editable=False)
     active = models.BooleanField(default=True)

@@ -227,10 +227,9 @@ def _claim(model: type[D], delivery_id: int, *, lease_seconds: float, related: t
     return delivery
 
 
-def _record(delivery: Delivery, *, ok: bool, error: str) -> float | None:
-    """Count the attempt on `delivery` (locked by the caller) and set its status and next attempt.
-    Returns the wait before the next attempt, in seconds, None when there is none."""
-    now = timezone.now()
+def _record(delivery: Delivery, *, ok: bool, error: str, now: datetime) -> float | None:
+    """Count the attempt made at `now` on `delivery` (locked by the caller) and set its status and
+    next attempt. Returns the wait before the next attempt, in seconds, None when there is none."""
     delivery.attempts += 1
     delivery.last_attempt_at = now
     delivery.last_error = error[:1000]
@@ -267,15 +266,19 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     is_ping = delivery.event.type == WEBHOOK_PING
     if not subscription.active and not is_ping:
         return _give_up(delivery, reason="the subscription is disabled")
+    attempted_at = timezone.now()
     outcome = _webhook_send(delivery)
     with transaction.atomic():
-        locked = WebhookDelivery.objects.select_for_update().select_related("event", "subscription").get(pk=delivery.pk)
+        # The subscription's lock before the delivery's, in every transaction that takes both: disabling
+        # it writes its other deliveries, which another worker may be recording at the same moment.
+        WebhookSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
+        locked = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("event").get(pk=delivery.pk)
         locked.last_response_code = outcome.status_code
         locked.last_duration_ms = outcome.duration_ms
-        wait = _record(locked, ok=outcome.ok, error=outcome.error)
+        wait = _record(locked, ok=outcome.ok, error=outcome.error, now=attempted_at)
         locked.save()
         if not is_ping:  # a ping tests the receiver; it never counts towards disabling it
-            _subscription_health(locked.subscription_id, ok=outcome.ok, error=outcome.error)
+            _subscription_health(locked.subscription_id, ok=outcome.ok, error=outcome.error, at=attempted_at)
         _requeue("webhook", locked.pk, wait)
     return locked
 
@@ -312,6 +315,7 @@ def email_attempt(*, delivery_id: int) -> EmailDelivery | None:
     if delivery is None:
         return None
     message = emails.message_of(delivery.event, to=delivery.to)
+    attempted_at = timezone.now()
     try:
         with get_connection(fail_silently=False) as connection:
             connection.send_messages([message])
@@ -321,7 +325,7 @@ def email_attempt(*, delivery_id: int) -> EmailDelivery | None:
     with transaction.atomic():
         locked = EmailDelivery.objects.select_for_update().get(pk=delivery.pk)
         locked.subject = str(message.subject)[:300]
-        wait = _record(locked, ok=ok, error=error)
+        wait = _record(locked, ok=ok, error=error, now=attempted_at)
         locked.save()
         _requeue("email", locked.pk, wait)
     return locked
@@ -330,10 +334,9 @@ def email_attempt(*, delivery_id: int) -> EmailDelivery | None:
 # --- A subscription's health -----------------------------------------------------------------
 
 
-def _subscription_health(subscription_id: int, *, ok: bool, error: str) -> None:
-    """After an attempt: a success ends the subscription's failing streak; a failure starts one, or,
-    once it has lasted WEBHOOK_DISABLE_AFTER_HOURS, disables the subscription."""
-    now = timezone.now()
+def _subscription_health(subscription_id: int, *, ok: bool, error: str, at: datetime) -> None:
+    """After an attempt made `at`: a success ends the subscription's failing streak; a failure starts
+    one, or, once it has lasted WEBHOOK_DISABLE_AFTER_HOURS, disables the subscription."""
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription_id)
     if ok:
         if subscription.failing_since is not None:
@@ -341,13 +344,11 @@ def _subscription_health(subscription_id: int, *, ok: bool, error: str) -> None:
             subscription.save(update_fields=["failing_since", "updated_at"])
         return
     if subscription.failing_since is None:
-        subscription.failing_since = now
+        subscription.failing_since = at
         subscription.save(update_fields=["failing_since", "updated_at"])
         return
-    if subscription.active and now - subscription.failing_since >= timedelta(
-        hours=settings.WEBHOOK_DISABLE_AFTER_HOURS
-    ):
-        _subscription_disable(subscription, error=error, at=now)
+    if subscription.active and at - subscription.failing_since >= timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS):
+        _subscription_disable(subscription, error=error, at=at)
 
 
 def _subscription_disable(subscription: WebhookSubscription, *, error: str, at: datetime) -> None:
