@@ -234,12 +234,13 @@ def _record(delivery: Delivery, *, ok: bool, error: str, now: datetime) -> float
     delivery.last_attempt_at = now
     delivery.last_error = error[:1000]
     wait: float | None = None
+    # The schedule as this process has it: a delivery made under a longer one waits the last delay again.
+    delays = settings.WEBHOOK_RETRY_DELAYS_SECONDS
     if ok:
         delivery.status, delivery.next_attempt_at = DeliveryStatus.SUCCEEDED, None
-    elif delivery.attempts >= delivery.max_attempts:
+    elif delivery.attempts >= delivery.max_attempts or not delays:
         delivery.status, delivery.next_attempt_at = DeliveryStatus.GAVE_UP, None
     else:
-        delays = settings.WEBHOOK_RETRY_DELAYS_SECONDS
         wait = float(delays[min(delivery.attempts, len(delays)) - 1])
         delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, now + timedelta(seconds=wait)
     return wait

@@ -189,7 +189,7 @@ def test_a_delivery_gives_up_after_its_last_attempt(acme, receiver, private_allo
     waits = []
     for _ in range(3):
         done = services.webhook_attempt(delivery_id=delivery.pk)
-        assert done is not None
+        assert done is not None and done.last_attempt_at is not None
         if done.next_attempt_at is not None:
             waits.append((done.next_attempt_at - done.last_attempt_at).total_seconds())
             _make_due(delivery)
@@ -199,6 +199,27 @@ def test_a_delivery_gives_up_after_its_last_attempt(acme, receiver, private_allo
     assert waits == [1.0, 2.0]
     assert services.webhook_attempt(delivery_id=delivery.pk) is None
     assert len(hooked.received) == 3
+
+
+def test_a_schedule_shortened_since_the_delivery_was_made_waits_its_last_delay(
+    acme, receiver, private_allowed, settings
+):
+    hooked = receiver(codes=[500])
+    hooked.subscribe(acme)
+    _notify_incident(acme)  # 8 attempts, under the default schedule
+    (delivery,) = WebhookDelivery.objects.all()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=3)
+    settings.WEBHOOK_RETRY_DELAYS_SECONDS = [2.0]
+
+    done = services.webhook_attempt(delivery_id=delivery.pk)
+
+    assert done is not None and done.last_attempt_at is not None and done.next_attempt_at is not None
+    assert (done.status, done.attempts) == ("failed", 4)
+    assert (done.next_attempt_at - done.last_attempt_at).total_seconds() == 2.0
+    settings.WEBHOOK_RETRY_DELAYS_SECONDS = []  # no retries at all
+    _make_due(delivery)
+    last = services.webhook_attempt(delivery_id=delivery.pk)
+    assert last is not None and last.status == "gave_up"
 
 
 def test_a_redirect_is_not_followed(acme, receiver, private_allowed):
