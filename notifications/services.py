@@ -273,7 +273,14 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         # The subscription's lock before the delivery's, in every transaction that takes both: disabling
         # it writes its other deliveries, which another worker may be recording at the same moment.
         WebhookSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
-        locked = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("event").get(pk=delivery.pk)
+        locked = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("event")
+            .filter(pk=delivery.pk)
+            .first()
+        )
+        if locked is None:
+            return None  # its subscription was deleted meanwhile, and the log with it
         locked.last_response_code = outcome.status_code
         locked.last_duration_ms = outcome.duration_ms
         wait = _record(locked, ok=outcome.ok, error=outcome.error, now=attempted_at)
@@ -324,7 +331,9 @@ def email_attempt(*, delivery_id: int) -> EmailDelivery | None:
     except Exception as exc:  # smtplib's and the socket's errors, the soft time limit: a failed attempt
         ok, error = False, f"{type(exc).__name__}: {exc}"
     with transaction.atomic():
-        locked = EmailDelivery.objects.select_for_update().get(pk=delivery.pk)
+        locked = EmailDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
+        if locked is None:
+            return None  # its brand was deleted meanwhile
         locked.subject = str(message.subject)[:300]
         wait = _record(locked, ok=ok, error=error, now=attempted_at)
         locked.save()

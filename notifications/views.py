@@ -35,7 +35,7 @@ from notifications.serializers import (
 ERROR: dict[str, Any] = {"$ref": "#/components/schemas/Error"}
 ACCESS_DOC = (
     " Only the brand's admins and platform staff: 403 for a caller who is admin of no brand; 404 for another "
-    "brand's object, exactly as for one that does not exist."
+    "brand's object, exactly as for one that does not exist (and for a page past the last)."
 )
 ID_PARAMETER = OpenApiParameter("webhook_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="the subscription")
 RECIPIENT_PARAMETER = OpenApiParameter(
@@ -133,7 +133,7 @@ class WebhookListView(ManagedView):
         summary="List webhook subscriptions",
         description="The subscriptions of every brand the caller administers, oldest first, 50 a page; never their "
         "secrets." + ACCESS_DOC,
-        responses={200: WebhookSerializer(many=True), 403: ERROR},
+        responses={200: WebhookSerializer(many=True), 403: ERROR, 404: ERROR},
         examples=[OpenApiExample("A page", value=_EXAMPLE_WEBHOOK, response_only=True, status_codes=["200"])],
     )
     def get(self, request: Request) -> Response:
@@ -299,7 +299,7 @@ class RecipientListView(ManagedView):
     @extend_schema(
         summary="List email recipients",
         description="The email recipients of every brand the caller administers, 50 a page." + ACCESS_DOC,
-        responses={200: RecipientSerializer(many=True), 403: ERROR},
+        responses={200: RecipientSerializer(many=True), 403: ERROR, 404: ERROR},
     )
     def get(self, request: Request) -> Response:
         return self.page_of(selectors.recipients_managed(caller_of(request)), RecipientSerializer)
