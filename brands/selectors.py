@@ -1,4 +1,5 @@
-"""Reading brands, their keys, members and audit log, always through what the caller may see."""
+"""Reading brands, their keys, members and audit log, always through what the caller may see, and
+the caller's role in each."""
 
 from datetime import datetime
 
@@ -14,12 +15,27 @@ def _storable(text: str) -> bool:
     return "\x00" not in text
 
 
+def brands_visible(caller: Caller, *, role: Role = Role.VIEWER) -> QuerySet[Brand]:
+    """The brands where `caller` holds `role` or a higher one (every brand for platform staff),
+    by slug. Another brand is as absent here as one that does not exist."""
+    return scoped(Brand.objects.order_by("slug"), caller, field="pk", role=role)
+
+
 def brand_visible(caller: Caller, slug: str, *, role: Role = Role.VIEWER) -> Brand | None:
     """The brand named `slug` when the caller holds `role` or more there (staff: any brand), else None:
     a brand of others and no brand at all look the same."""
     if not _storable(slug):
         return None
-    return scoped(Brand.objects.all(), caller, field="pk", role=role).filter(slug=slug).first()
+    return brands_visible(caller, role=role).filter(slug=slug).first()
+
+
+def brand_visible_by_slug(caller: Caller, *, slug: str, role: Role = Role.VIEWER) -> Brand:
+    """`brand_visible`, raising Brand.DoesNotExist instead of None (whether the brand does not exist
+    or is another's: the two are told apart by nobody)."""
+    brand = brand_visible(caller, slug, role=role)
+    if brand is None:
+        raise Brand.DoesNotExist(slug)
+    return brand
 
 
 def brands_administered(caller: Caller) -> QuerySet[Brand]:

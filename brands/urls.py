@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from brands import admin_views
+from brands import admin_views, views
 
 urlpatterns = [
+    path("", views.BrandListView.as_view(), name="brand-list"),
     # brand administration
     path("<str:slug>/keys/", admin_views.KeyListView.as_view(), name="brand-keys"),
     path("<str:slug>/keys/<str:prefix>", admin_views.KeyDetailView.as_view(), name="brand-key"),

@@ -195,9 +195,9 @@ _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 def schema_document_auth_and_throttling(result, generator, request, public):
     """drf-spectacular postprocessing hook: the answers every endpoint shares.
 
-    401 (no key, a wrong or revoked key) on every operation that needs one, 413 on every
-    operation that takes a body, and 429 on POST /trigger_report (throttled per key), all with
-    the Error body.
+    401 (no key, a wrong or revoked key) and 403 (a caller whose role does not allow it) on every
+    operation that needs a key, 413 on every operation that takes a body, and 429 on POST
+    /trigger_report (throttled per key), all with the Error body.
     """
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -205,6 +205,13 @@ def schema_document_auth_and_throttling(result, generator, request, public):
             if operation.get("security") != [{}] and "401" not in responses:
                 responses["401"] = {
                     "description": "No API key, or a wrong or revoked one (`Authorization: Token <key>`).",
+                    "content": {"application/json": {"schema": _ERROR_REF}},
+                }
+            if operation.get("security") != [{}] and "403" not in responses:
+                responses["403"] = {
+                    "description": "The caller holds no role that allows this: a platform staff endpoint, or no "
+                    "brand where it is viewer (reads) or operator (writes). Another brand's object is never a "
+                    "403: it is a 404, exactly as one that does not exist.",
                     "content": {"application/json": {"schema": _ERROR_REF}},
                 }
             if "requestBody" in operation:

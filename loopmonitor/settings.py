@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "brands",
     "stores",
     "reports",
+    "alerts",
     "notifications",
 ]
 
@@ -183,7 +184,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        # Until endpoints are scoped per brand, brand callers get 403, never the whole fleet.
+        # An endpoint that does not declare its permission (brands.permissions.BrandRole, scoped
+        # to the caller's brands) is platform staff's only: nothing opens to brands by accident.
         "brands.permissions.PlatformStaffOnly",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -280,15 +282,36 @@ REPORT_SHARD_STORES = env.int("REPORT_SHARD_STORES", default=10_000)
 # At least this many shards (when there are that many stores), so that the
 # worker processes of one machine share even a small fleet's report.
 REPORT_MIN_SHARDS = env.int("REPORT_MIN_SHARDS", default=2)
+# How long a signed download link (a report.completed webhook's or email's) stays good.
+REPORT_LINK_TTL_SECONDS = env.int("REPORT_LINK_TTL_SECONDS", default=7 * 24 * 3600)
 # A Running report none of whose shards moved for this long has its lost
 # shards queued again (reports.tasks.reports_reap_stale_task, run by beat),
 # and is marked Failed once a shard was tried REPORT_SHARD_MAX_ATTEMPTS times.
 REPORT_STALL_SECONDS = env.float("REPORT_STALL_SECONDS", default=120)
 REPORT_SHARD_MAX_ATTEMPTS = env.int("REPORT_SHARD_MAX_ATTEMPTS", default=3)
+
+# --- Incidents (docs/numbers.md rule 12, alerts app) ---
+# A refresh recomputes a store's incidents back to the latest active observation before
+# this many days before the store's latest poll; older incidents stay as last computed.
+# 8 covers a report's week with a day to spare: every incident a report's windows touch.
+INCIDENTS_LOOKBACK_DAYS = env.float("INCIDENTS_LOOKBACK_DAYS", default=8)
+# Stores per refresh task (and per transaction): a big load's stores are refreshed in chunks.
+INCIDENTS_BATCH_STORES = env.int("INCIDENTS_BATCH_STORES", default=500)
+# The repair task (beat) refreshes the stores whose polls were received, or became current, in
+# the last INCIDENTS_REPAIR_WINDOW_SECONDS and were not refreshed since: a lost task is repaired
+# within INCIDENTS_REPAIR_EVERY_SECONDS.
+INCIDENTS_REPAIR_EVERY_SECONDS = env.float("INCIDENTS_REPAIR_EVERY_SECONDS", default=300)
+INCIDENTS_REPAIR_WINDOW_SECONDS = env.float("INCIDENTS_REPAIR_WINDOW_SECONDS", default=86_400)
+
+# --- Celery beat: the periodic sweeps ---
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-reports": {
         "task": "reports.tasks.reports_reap_stale_task",
         "schedule": env.float("REPORT_REAP_EVERY_SECONDS", default=30),
+    },
+    "repair-incidents": {
+        "task": "alerts.tasks.incidents_repair_task",
+        "schedule": INCIDENTS_REPAIR_EVERY_SECONDS,
     },
     "send-due-notifications": {
         "task": "notifications.tasks.deliveries_due_task",

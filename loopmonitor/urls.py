@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("brands.page_urls")),
     path("", include("reports.urls")),
     path("", include("stores.urls")),
+    path("", include("alerts.urls")),
     path("", include("reports.page_urls")),
 ]
 

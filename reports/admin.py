@@ -20,7 +20,8 @@ class ReportAdmin(admin.ModelAdmin):
         "row_count",
         "download",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "brand"]
+    list_select_related = ["brand"]
     actions = ["run_again", "run_again_same_data"]
     date_hierarchy = "created_at"
     search_fields = ["id"]
@@ -54,7 +55,9 @@ class ReportAdmin(admin.ModelAdmin):
         made = []
         for report in queryset:
             try:
-                made.append(services.report_create(as_of=report.as_of, store_ids=report.store_ids))
+                made.append(
+                    services.report_create(as_of=report.as_of, store_ids=report.store_ids, brand_id=report.brand_id)
+                )
             except (services.BrokerUnavailable, services.UnknownStores) as exc:
                 self.message_user(request, f"Report {report.id}: {exc}", messages.ERROR)
         if made:
@@ -70,7 +73,10 @@ class ReportAdmin(admin.ModelAdmin):
             try:
                 made.append(
                     services.report_create(
-                        as_of=report.as_of, store_ids=report.store_ids, received_before=report.data_cutoff
+                        as_of=report.as_of,
+                        store_ids=report.store_ids,
+                        received_before=report.data_cutoff,
+                        brand_id=report.brand_id,
                     )
                 )
             except (services.BrokerUnavailable, services.UnknownStores) as exc:

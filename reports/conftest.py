@@ -45,6 +45,49 @@ def example_fleet(db):
     return EXAMPLE_A_AS_OF
 
 
+# Two brands' stores (issue 14): acme's and globex's, interleaved by primary key, and one of no brand.
+BRANDS_AS_OF = dt.datetime(2023, 1, 23, 17, 0, tzinfo=UTC)  # a Monday
+STORE_OWNERS = {
+    "store-0": "acme",
+    "store-1": "globex",
+    "store-2": "acme",
+    "store-3": "globex",
+    "store-4": None,
+    "store-5": "acme",
+    "store-6": "globex",
+}
+ACME_STORES = [s for s, owner in STORE_OWNERS.items() if owner == "acme"]
+# The latest poll of each: acme's is the oldest, the brandless store's the fleet's latest (rule 2).
+LATEST_POLL = {
+    "acme": BRANDS_AS_OF - dt.timedelta(hours=1),
+    "globex": BRANDS_AS_OF - dt.timedelta(minutes=5),
+    None: BRANDS_AS_OF - dt.timedelta(minutes=2),
+}
+
+
+@pytest.fixture
+def two_brands(db) -> dict[str | None, object]:
+    """The stores of STORE_OWNERS, created in that order (so that a brand's shards, ranges of primary
+    keys, span the other brand's stores), each with its own hours, timezone and a week of polls up
+    to its brand's LATEST_POLL. Returns the brands by slug."""
+    from brands.services import brand_get_or_create
+    from stores.models import Store
+
+    brands: dict[str | None, object] = {
+        "acme": brand_get_or_create(slug="acme", name="ACME Burgers"),
+        "globex": brand_get_or_create(slug="globex", name="Globex Pizza"),
+        None: None,
+    }
+    zones = ["America/New_York", "America/Chicago", "", "Europe/Berlin"]
+    for i, (store_id, owner) in enumerate(STORE_OWNERS.items()):
+        latest = LATEST_POLL[owner]
+        polls = [(latest - dt.timedelta(minutes=(53 + i) * k), (k + i) % 3 != 0) for k in range(200)]
+        hours = [(day, f"{8 + i:02d}:00", f"{12 + i:02d}:30") for day in range(7) if (day + i) % 4]
+        store = make_store(store_id, timezone_str=zones[i % len(zones)], hours=hours, polls=polls)
+        Store.objects.filter(pk=store.pk).update(brand=brands[owner])
+    return brands
+
+
 @pytest.fixture
 def eager_tasks():
     """Run tasks inline, in this process (API contract tests; the queue has its own test)."""

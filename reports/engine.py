@@ -224,6 +224,64 @@ class PreparedFleet:
         )
 
 
+@dataclass(frozen=True)
+class OpenSpans:
+    """Merged open spans [start, end) in UTC us (rules 5, 10, 11), sorted by (store index, start)."""
+
+    store: Int64Array
+    start_us: Int64Array
+    end_us: Int64Array
+
+
+class FleetCalendar:
+    """Steps 1 and 2 of the module doc (open spans, observations) for a fleet's stores over any range.
+
+    A report needs them over [T - 8 days, T] only, and `PreparedFleet` computes them
+    there; a reader that looks further back (alerts/incidents.py: where an incident that
+    is older than the report's range began) asks this for older ranges. The lookups are
+    the report's own (`_Schedules`); special rows older than those the schedules hold
+    come from `fleet.older_specials`, asked once per store and date range, as the
+    engine's search for older observations asks for them.
+    """
+
+    def __init__(self, fleet: FleetInput) -> None:
+        self.n = len(fleet.schedules)
+        self._schedules = _Schedules(fleet.schedules)
+        self._older = fleet.older_specials
+        held_from = self._older.from_day if self._older is not None else _FIRST_DAY
+        self._held_from = np.full(self.n, held_from, np.int64)  # the first date each store's special rows are held
+
+    def open_spans(self, stores: Int64Array, lo_us: int, hi_us: int) -> OpenSpans:
+        """The merged open spans of `stores` (store indices), clipped to [lo_us, hi_us) (rules 5, 10, 11)."""
+        stores = np.unique(np.asarray(stores, np.int64))
+        if len(stores) == 0 or hi_us <= lo_us:
+            empty = np.empty(0, np.int64)
+            return OpenSpans(empty, empty, empty)
+        self._hold_specials(stores, lo_us, hi_us)
+        spans = self._schedules.open_spans(stores, lo_us, hi_us)
+        return OpenSpans(spans.store, spans.start, spans.end)
+
+    def observations(self, polls: Polls, spans: OpenSpans, lo_us: int, hi_us: int) -> Polls:
+        """The polls in [lo_us, hi_us) inside `spans` (from `open_spans(..., lo_us, hi_us)`), sorted by
+        (store, instant), one per instant, inactive unless all of that instant's are active (rules 6, 7)."""
+        inside = polls.take((polls.ts_us >= lo_us) & (polls.ts_us < hi_us))
+        return _observations(inside, _Spans(spans.store, spans.start_us, spans.end_us), self.n, lo_us, hi_us)
+
+    def _hold_specials(self, stores: Int64Array, lo_us: int, hi_us: int) -> None:
+        """Read the special rows of `stores` that the dates reaching [lo_us, hi_us) need and are not held yet."""
+        if self._older is None:
+            return
+        first_day, _ = _dates_reaching(lo_us, hi_us)
+        need = stores[self._held_from[stores] > first_day]
+        if len(need) == 0:
+            return
+        rows = self._older.special_rows(need, first_day, int(self._held_from[need].max()) - 1)
+        # A store may hold some of those dates already (it was asked for less far back): keep the new ones only.
+        fresh = [(i, row) for i, row in rows if row[0] < self._held_from[i]]
+        self._schedules = self._schedules.with_special_rows(fresh)
+        self._held_from[need] = first_day
+
+
 def to_local_day(instant_us: int, zone_name: str) -> int:
     """The local calendar date in `zone_name` at a UTC instant (us), as days since 1970-01-01."""
     return local_day(from_us(instant_us).astimezone(ZoneInfo(zone_name)).date())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +29,9 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from brands.access import Caller, scoped
 from reports import fleet
+from reports.models import Report
 from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
@@ -81,19 +84,32 @@ def polls_received_by(polls: QuerySet[Poll], received_before: dt.datetime | None
     return polls if received_before is None else polls.filter(received_at__lte=received_before)
 
 
-def default_as_of(*, now: dt.datetime | None = None, received_before: dt.datetime | None = None) -> dt.datetime:
+def default_as_of(
+    *, now: dt.datetime | None = None, received_before: dt.datetime | None = None, brand_id: int | None = None
+) -> dt.datetime:
     """T by default (docs/numbers.md rule 2): the latest poll not later than now (among those
-    received at or before `received_before`, when given), else now."""
+    received at or before `received_before`, when given), else now.
+
+    With `brand_id`, the latest poll of that brand's stores: a brand's report (and what its
+    callers see of a store) never starts from, and so never reveals, another brand's poll.
+    """
     now = now or timezone.now()
     polls = polls_received_by(Poll.objects.filter(observed_at_utc__lte=now), received_before)
+    if brand_id is not None:
+        polls = polls.filter(store__brand_id=brand_id)
     latest = polls.aggregate(latest=Max("observed_at_utc"))["latest"]
     return latest or now
 
 
 def report_stores(
-    *, as_of: dt.datetime, store_ids: list[str] | None = None, received_before: dt.datetime | None = None
+    *,
+    as_of: dt.datetime,
+    store_ids: list[str] | None = None,
+    received_before: dt.datetime | None = None,
+    brand_id: int | None = None,
 ) -> QuerySet[Store]:
-    """The stores a report as of `as_of` has a row for (rule 1), by primary key.
+    """The stores a report as of `as_of` has a row for (rule 1), by primary key: of the brand
+    `brand_id` only when given (a brand's report), of every brand and none when None.
 
     A store counts if it has business hours (weekly or special) or a timezone
     row, or a poll at or before `as_of` (received at or before `received_before`);
@@ -106,6 +122,8 @@ def report_stores(
         | Exists(SpecialHours.objects.filter(store=OuterRef("pk")))
         | Exists(polls)
     )
+    if brand_id is not None:
+        stores = stores.filter(brand_id=brand_id)
     if store_ids is not None:
         stores = stores.filter(store_id__in=store_ids)
     return stores.order_by("pk")
@@ -127,10 +145,11 @@ def report_shards(
     shard_size: int,
     min_shards: int = 1,
     received_before: dt.datetime | None = None,
+    brand_id: int | None = None,
 ) -> list[ShardStores]:
-    """Split a report's stores into equal slices of at most `shard_size` stores,
+    """Split a report's stores (`report_stores`) into equal slices of at most `shard_size` stores,
     and into at least `min_shards` slices when there are that many stores."""
-    stores = report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before)
+    stores = report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before, brand_id=brand_id)
     pks = list(stores.values_list("pk", flat=True))
     if not pks:
         return []
@@ -153,8 +172,10 @@ def fleet_input(
     store_ids: list[str] | None = None,
     polls_reader: PollsReader | None = None,
     received_before: dt.datetime | None = None,
+    brand_id: int | None = None,
 ) -> fleet.FleetInput:
-    """The engine's input for the report's stores with primary keys in [pk_first, pk_last].
+    """The engine's input for the report's stores (`report_stores`: of brand `brand_id` when
+    given) with primary keys in [pk_first, pk_last].
 
     The polls in `fleet.poll_range(as_of)` are read by `polls_reader` (default `polls_read`,
     what every report uses); any reader returning the same arrays gives the same report.
@@ -162,7 +183,7 @@ def fleet_input(
     report's data cutoff; None: every stored poll).
     """
     stores = list(
-        report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before)
+        report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before, brand_id=brand_id)
         .filter(pk__gte=pk_first, pk__lte=pk_last)
         .values_list("pk", "store_id", "timezone_str")
     )
@@ -438,10 +459,21 @@ def _chunks(items: list, size: int):
         yield items[i : i + size]
 
 
-def report_list():
-    from reports.models import Report
+def reports_visible(caller: Caller) -> QuerySet[Report]:
+    """The reports `caller` may read: those of its brands (every report, the whole fleet's
+    included, for platform staff), their brands fetched with them. Another brand's report is
+    exactly as absent as one that does not exist."""
+    return scoped(Report.objects.select_related("brand"), caller)
 
-    return Report.objects.order_by("-created_at")
+
+def report_list(*, caller: Caller) -> QuerySet[Report]:
+    """The reports `caller` may read, newest first."""
+    return reports_visible(caller).order_by("-created_at")
+
+
+def report_visible(*, caller: Caller, report_id: uuid.UUID) -> Report:
+    """The report `report_id` if `caller` may read it. Raises Report.DoesNotExist otherwise."""
+    return reports_visible(caller).get(pk=report_id)
 
 
 # --- One store (the per-store uptime, timeline and SVG) ---------------------------------

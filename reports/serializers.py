@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from brands.models import Brand
 from loopmonitor.api import AsOfField
 from reports import fleet, services, timeline
 from reports.models import Report
@@ -43,12 +44,23 @@ class TriggerSerializer(serializers.Serializer):
         allow_null=True,
         allow_empty=False,
         max_length=100_000,
+        help_text="only these of the report's stores (another brand's store is unknown, as one that does not exist)",
+    )
+    brand = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        help_text="the slug of the brand to report on: required of a caller that is operator of several brands; "
+        "platform staff may omit it (the whole fleet)",
     )
 
 
 class ReportSerializer(serializers.ModelSerializer):
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
-    scope = serializers.CharField(read_only=True)
+    brand: "serializers.SlugRelatedField[Brand]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="the brand's slug; null: the whole fleet's"
+    )
+    scope = serializers.CharField(read_only=True, help_text='"all stores" or "N store(s)", after "<brand>: "')
     progress = serializers.FloatField(read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
 
@@ -58,6 +70,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "id",
             "status",
             "as_of",
+            "brand",
             "scope",
             "store_ids",
             "received_before",

@@ -43,6 +43,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from brands.access import Caller
+from brands.models import Brand, Role
+from brands.selectors import brand_visible_by_slug
 from reports import engine, selectors
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
@@ -69,6 +72,32 @@ class UnknownStores(ValueError):
         self.store_ids = store_ids[: self.LISTED]
         more = f" (the first {self.LISTED} of {self.count})" if self.count > self.LISTED else ""
         super().__init__(f"unknown store_ids: {', '.join(self.store_ids)}{more}")
+
+
+class BrandChoiceError(ValueError):
+    """The brand a trigger names is none the caller may report on, or it names none and must."""
+
+
+def report_brand_choose(*, caller: Caller, slug: str | None) -> int | None:
+    """The brand (its id) a report triggered by `caller` is of: the one `slug` names, else the
+    caller's only brand where it is operator or higher; None (the whole fleet) for platform staff.
+
+    Raises BrandChoiceError for a slug of no brand where the caller is operator, with the same
+    message whether that brand does not exist or is another's (or one it only views), and for
+    no slug from a caller that is operator of several brands.
+    """
+    if slug is not None:
+        try:
+            return brand_visible_by_slug(caller, slug=slug, role=Role.OPERATOR).pk
+        except Brand.DoesNotExist:
+            raise BrandChoiceError(f"unknown brand {slug!r}") from None
+    if caller.is_staff:
+        return None
+    if (brand_id := caller.only_brand(Role.OPERATOR)) is not None:
+        return brand_id
+    if caller.brand_ids(Role.OPERATOR):
+        raise BrandChoiceError("required: you are an operator of several brands; give the slug of the one to report on")
+    raise BrandChoiceError("you are an operator of no brand, so you may not trigger reports")
 
 
 # A report's instant T must lie in the past (docs/numbers.md rule 2: a report as of T never
@@ -106,9 +135,13 @@ def report_create(
     as_of: dt.datetime | None = None,
     store_ids: list[str] | None = None,
     received_before: dt.datetime | None = None,
+    brand_id: int | None = None,
 ) -> Report:
     """A new Pending report as of `as_of` (default per docs/numbers.md rule 2), queued for the workers.
 
+    `brand_id`: a report of that brand's stores only (`store_ids` then name some of them:
+    another brand's store is as unknown as one that does not exist), its default as_of the
+    latest poll of those stores; None: the whole fleet's (platform staff).
     `received_before`: read only the polls received at or before it (a past report's
     `data_cutoff`, to compute it again); default: what is stored when the report is planned.
     If a report of the same as_of, scope and received_before is still Pending or Running,
@@ -119,14 +152,17 @@ def report_create(
 
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
-        _check_store_ids(store_ids)
+        _check_store_ids(store_ids, brand_id=brand_id)
     if received_before is not None and (problem := received_before_problem(received_before)):
         raise ValueError(f"received_before {received_before.isoformat()} {problem}")
-    as_of = as_of or selectors.default_as_of(received_before=received_before)
+    as_of = as_of or selectors.default_as_of(received_before=received_before, brand_id=brand_id)
     if problem := as_of_problem(as_of):
         raise ValueError(f"as_of {as_of.isoformat()} {problem}")
     same = Report.objects.filter(
-        as_of=as_of, scope_key=scope_key_of(store_ids), received_before=received_before, status__in=Report.IN_FLIGHT
+        as_of=as_of,
+        scope_key=scope_key_of(store_ids, brand_id),
+        received_before=received_before,
+        status__in=Report.IN_FLIGHT,
     )
     for _ in range(_CREATE_ROUNDS):
         # The same report already on its way: hand out its id instead of computing it twice.
@@ -136,6 +172,7 @@ def report_create(
             with transaction.atomic():  # a savepoint: a caller's transaction survives the refusal
                 report = Report.objects.create(
                     as_of=as_of,
+                    brand_id=brand_id,
                     store_ids=store_ids,
                     received_before=received_before,
                     tzdata_version=engine.tz_database_version(),
@@ -156,10 +193,14 @@ def report_create(
     return report
 
 
-def _check_store_ids(store_ids: list[str]) -> None:
+def _check_store_ids(store_ids: list[str], *, brand_id: int | None = None) -> None:
+    """Raises UnknownStores naming the ids that are no store (of brand `brand_id`, when given)."""
     from stores.models import Store
 
-    known = set(Store.objects.filter(store_id__in=store_ids).values_list("store_id", flat=True))
+    stores = Store.objects.filter(store_id__in=store_ids)
+    if brand_id is not None:
+        stores = stores.filter(brand_id=brand_id)
+    known = set(stores.values_list("store_id", flat=True))
     missing = [s for s in store_ids if s not in known]
     if missing:
         raise UnknownStores(missing)
@@ -197,6 +238,7 @@ def report_generate(*, report: Report) -> list[int]:
                 shard_size=settings.REPORT_SHARD_STORES,
                 min_shards=settings.REPORT_MIN_SHARDS,
                 received_before=report.data_cutoff,
+                brand_id=report.brand_id,
             )
             ReportShard.objects.bulk_create(
                 ReportShard(report=report, number=i, store_pk_first=s.pk_first, store_pk_last=s.pk_last)
@@ -259,6 +301,7 @@ def report_shard_run(*, shard: ReportShard) -> None:
             pk_last=shard.store_pk_last,
             store_ids=report.store_ids,
             received_before=report.data_cutoff,
+            brand_id=report.brand_id,
         )
         with transaction.atomic():
             flipped = ReportShard.objects.filter(pk=shard.pk, done=False).update(
@@ -277,11 +320,18 @@ def shard_csv_compute(
     pk_last: int,
     store_ids: list[str] | None,
     received_before: dt.datetime | None = None,
+    brand_id: int | None = None,
 ) -> tuple[str, int, int]:
-    """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores, with row and poll counts,
-    from the polls received at or before `received_before` (None: every stored poll)."""
+    """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores (of brand
+    `brand_id` only, when given), with row and poll counts, from the polls received at or before
+    `received_before` (None: every stored poll)."""
     fleet = selectors.fleet_input(
-        as_of=as_of, pk_first=pk_first, pk_last=pk_last, store_ids=store_ids, received_before=received_before
+        as_of=as_of,
+        pk_first=pk_first,
+        pk_last=pk_last,
+        store_ids=store_ids,
+        received_before=received_before,
+        brand_id=brand_id,
     )
     result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
     out = io.StringIO()
@@ -314,25 +364,35 @@ def report_write_csv(
     out: TextIO,
     store_ids: list[str] | None = None,
     received_before: dt.datetime | None = None,
+    brand_id: int | None = None,
 ) -> tuple[int, int]:
     """Compute a report in this process and write its CSV to `out` (the `report` command).
 
     Same shards, same engine, same merge and the same one data cutoff for every shard
     (`received_before`, default: now, `data_cutoff`) as the workers, so the bytes are
-    those of the API's download. Returns (rows, polls read).
+    those of the API's download (of brand `brand_id`'s report, when given). Returns (rows, polls read).
     """
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
-        _check_store_ids(store_ids)
+        _check_store_ids(store_ids, brand_id=brand_id)
     cutoff = data_cutoff(received_before=received_before)
-    as_of = as_of or selectors.default_as_of(received_before=cutoff)
+    as_of = as_of or selectors.default_as_of(received_before=cutoff, brand_id=brand_id)
     shards = selectors.report_shards(
-        as_of=as_of, store_ids=store_ids, shard_size=settings.REPORT_SHARD_STORES, received_before=cutoff
+        as_of=as_of,
+        store_ids=store_ids,
+        shard_size=settings.REPORT_SHARD_STORES,
+        received_before=cutoff,
+        brand_id=brand_id,
     )
     parts, rows, polls = [], 0, 0
     for s in shards:
         text, n, p = shard_csv_compute(
-            as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, store_ids=store_ids, received_before=cutoff
+            as_of=as_of,
+            pk_first=s.pk_first,
+            pk_last=s.pk_last,
+            store_ids=store_ids,
+            received_before=cutoff,
+            brand_id=brand_id,
         )
         parts.append(text)
         rows, polls = rows + n, polls + p

@@ -1,8 +1,12 @@
 """The per-store uptime, timeline and SVG (issue 7): a reports feature on the stores' URLs.
 
 GET /api/stores/{store_id}/uptime and /timeline.svg compute one store's week with the
-reader and engine a report uses, so the six values equal the store's report row.
+reader and engine a report uses, so the six values equal the store's report row. A store
+the caller may not see (`stores_visible`) is a 404, word for word that of a store that does
+not exist.
 """
+
+import datetime as dt
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +15,8 @@ from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from brands.access import Caller, caller_of
+from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer, refuse_nul
 from reports import selectors, svg, timeline
 from reports.fleet import to_us
@@ -33,7 +39,7 @@ _AS_OF = OpenApiParameter(
     OpenApiParameter.QUERY,
     required=False,
     description="the instant T, ISO 8601 (UTC if no offset is given); default: the latest poll, as for a report "
-    "(docs/numbers.md rule 2)",
+    "(docs/numbers.md rule 2): the latest of the store's brand for a brand's caller, of the fleet for platform staff",
 )
 _LIMIT = OpenApiParameter(
     "limit",
@@ -45,21 +51,29 @@ _LIMIT = OpenApiParameter(
 )
 
 
-def _store_or_404(store_id: str) -> Store:
+def _store_or_404(caller: Caller, store_id: str) -> Store:
     refuse_nul(store_id, name="store_id")
     try:
-        return store_selectors.store_get(store_id=store_id)
+        return store_selectors.store_get(caller=caller, store_id=store_id)
     except Store.DoesNotExist:
         raise NotFound(f"No store with store_id {store_id!r}.") from None
 
 
+def _default_as_of(caller: Caller, store: Store) -> dt.datetime:
+    """T when none is asked for (rule 2), that of the report the caller would trigger over the
+    store: its brand's latest poll for a brand's caller (another brand's polls, never seen, never
+    move it), the fleet's for platform staff."""
+    return selectors.default_as_of(brand_id=None if caller.is_staff else store.brand_id)
+
+
 def _store_timeline(request, store_id: str) -> timeline.StoreTimeline:
     """The store's week as of the request's `as_of` (or the default): 404 unknown store, 400 bad as_of."""
-    store = _store_or_404(store_id)
+    caller = caller_of(request)
+    store = _store_or_404(caller, store_id)
     params = AsOfQuerySerializer(data=request.query_params)
     if not params.is_valid():
         raise ParseError(f"as_of: {' '.join(str(e) for e in params.errors['as_of'])}")
-    as_of = params.validated_data.get("as_of") or selectors.default_as_of()
+    as_of = params.validated_data.get("as_of") or _default_as_of(caller, store)
     try:
         fleet = selectors.store_fleet_input(store, as_of=as_of)
     except selectors.StoreNotInReport as exc:
@@ -69,6 +83,8 @@ def _store_timeline(request, store_id: str) -> timeline.StoreTimeline:
 
 class StoreUptimeView(APIView):
     """GET /api/stores/{store_id}/uptime?as_of=: the store's six values and the week behind them."""
+
+    permission_classes = [BrandRole]
 
     @extend_schema(
         summary="One store's uptime and downtime, with the week that explains them",
@@ -84,7 +100,7 @@ class StoreUptimeView(APIView):
             "first), the rows its own periods came from: `weekly` with the version's `effective_from` (null: the "
             "undated version), `special` (the date's special rows) or `24x7`, and whether they leave it `closed` "
             "(rules 10, 11). "
-            "Unknown store or a store with no row as of T (rule 1): 404; an "
+            "Unknown store, another brand's store (the same answer) or a store with no row as of T (rule 1): 404; an "
             "as_of that is not an ISO 8601 instant, a bad `limit` or a NUL in the store id: 400. "
             f"Bounded: `observations` and `ignored_polls` list the latest `limit` (default {UPTIME_LIMIT_DEFAULT}, "
             f"at most {UPTIME_LIMIT_MAX}), `timeline` the latest {TIMELINE_MAX_SEGMENTS} segments (more means a "
@@ -159,6 +175,8 @@ class StoreUptimeView(APIView):
 
 class StoreTimelineSvgView(APIView):
     """GET /api/stores/{store_id}/timeline.svg?as_of=: the week as a picture."""
+
+    permission_classes = [BrandRole]
 
     @extend_schema(
         operation_id="api_stores_timeline_svg_retrieve",

@@ -8,16 +8,19 @@ from django.db import connection
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from brands.access import caller_of
+from brands.audit import Action, audit_request
+from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
-from reports import selectors, services
+from reports import links, selectors, services
 from reports.models import Report
 from reports.serializers import (
     HealthSerializer,
@@ -39,7 +42,8 @@ _GET_REPORT_SCHEMA = extend_schema(
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
         "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from, "
         "`X-Report-Data-Cutoff` the instant up to which it read the polls received). "
-        'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404.'
+        'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404, '
+        "and so is a report of a brand the caller has no role in (the same answer)."
     ),
     parameters=[
         OpenApiParameter(
@@ -82,8 +86,10 @@ class CacheUnavailable(APIException):
 
 
 class TriggerReportView(APIView):
-    """POST /trigger_report: start a report; answers 202 {"report_id"} at once."""
+    """POST /trigger_report: start a report of the caller's brand (or the fleet, for staff); answers
+    202 {"report_id"} at once. Operators and admins of a brand, and platform staff."""
 
+    permission_classes = [BrandRole]  # a write: operator somewhere
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "trigger"  # per key; 429 past REPORT_TRIGGER_RATE
 
@@ -98,17 +104,29 @@ class TriggerReportView(APIView):
     @extend_schema(
         summary="Start a report",
         description=(
-            "Queues a report and answers at once with its id; a worker computes it. `as_of` (ISO 8601, UTC if "
-            "no offset) fixes the instant T (default: the latest poll, docs/numbers.md rule 2); `store_ids` limits "
-            "it to those stores (unknown ids: 400 naming the first 100, with `unknown_store_count`); "
+            "Queues a report and answers at once with its id; a worker computes it. A report is of one brand's "
+            "stores: the caller's, when it is operator (or admin) of exactly one brand; `brand` (a slug) names it "
+            "for a caller that is operator of several (400 naming `brand` when missing, and `unknown brand` for a "
+            "slug of no brand the caller operates, whether it exists or not). Platform staff may omit it for the "
+            "whole fleet. A viewer may not trigger: 403. `as_of` (ISO 8601, UTC if "
+            "no offset) fixes the instant T (default: the latest poll of the report's stores, docs/numbers.md "
+            "rule 2); `store_ids` limits it to those of the report's stores (unknown ids, another brand's "
+            "included: 400 naming the first 100, with `unknown_store_count`); "
             "`received_before` (ISO 8601) reads only the polls received at or before it, so a past report's "
             "`data_cutoff` gives its CSV again. A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. 503 if the task "
             "queue or the throttle cache is unreachable (a report already created is then Failed)."
         ),
         request=TriggerSerializer,
-        responses={202: TriggerResponseSerializer, 400: ErrorSerializer, 413: ErrorSerializer, 503: ErrorSerializer},
+        responses={
+            202: TriggerResponseSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            413: ErrorSerializer,
+            503: ErrorSerializer,
+        },
         examples=[
             OpenApiExample("As of an instant", value={"as_of": "2023-01-25T18:00:00Z"}, request_only=True),
+            OpenApiExample("One of the caller's brands", value={"brand": "acme"}, request_only=True),
             OpenApiExample("Some stores", value={"store_ids": ["1481966498820158979"]}, request_only=True),
             OpenApiExample(
                 "A past report again",
@@ -121,16 +139,31 @@ class TriggerReportView(APIView):
                 response_only=True,
                 status_codes=["202"],
             ),
+            OpenApiExample(
+                "Brand missing",
+                value={
+                    "detail": "brand: required: you are an operator of several brands; give the slug of the one "
+                    "to report on",
+                    "brand": ["required: you are an operator of several brands; give the slug of the one to report on"],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
         ],
     )
     def post(self, request):
         params = TriggerSerializer(data=request.data if request.data else {})
         params.is_valid(raise_exception=True)
         try:
+            brand_id = services.report_brand_choose(caller=caller_of(request), slug=params.validated_data.get("brand"))
+        except services.BrandChoiceError as exc:
+            raise serializers.ValidationError({"brand": [str(exc)]}) from None
+        try:
             report = services.report_create(
                 as_of=params.validated_data.get("as_of"),
                 store_ids=params.validated_data.get("store_ids"),
                 received_before=params.validated_data.get("received_before"),
+                brand_id=brand_id,
             )
         except services.UnknownStores as exc:
             return Response(
@@ -142,11 +175,35 @@ class TriggerReportView(APIView):
                 {"detail": f"The task queue is unreachable ({exc}); try again shortly. The report is marked Failed."},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
+        audit_request(
+            request,
+            action=Action.REPORT_TRIGGERED,
+            brand_ids=[report.brand_id],
+            target=f"report {report.id}",
+            detail=_trigger_detail(report),
+        )
         return Response({"report_id": str(report.id)}, status=status.HTTP_202_ACCEPTED)
 
 
+def _trigger_detail(report: Report) -> dict:
+    """What the audit log keeps of a trigger: the report's instant and scope, not its store ids
+    (up to 100,000 of them)."""
+    return {
+        "as_of": report.as_of.isoformat(),
+        "scope": report.scope,
+        "store_count": None if report.store_ids is None else len(report.store_ids),
+        "received_before": None if report.received_before is None else report.received_before.isoformat(),
+    }
+
+
 class GetReportView(APIView):
-    """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV once complete."""
+    """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV once complete.
+
+    The one way to a report's file: MEDIA_ROOT is served by no URL, so a CSV is read only by a
+    caller that may read its report.
+    """
+
+    permission_classes = [BrandRole]
 
     @_GET_REPORT_SCHEMA
     def get(self, request, report_id: str | None = None):
@@ -158,30 +215,76 @@ class GetReportView(APIView):
         except ValueError:
             return Response({"detail": f"report_id {raw!r} is not a valid report id (a UUID)."}, status=400)
         try:
-            report = services.report_get(report_id=key)
+            report = selectors.report_visible(caller=caller_of(request), report_id=key)
         except Report.DoesNotExist:
             return Response({"detail": f"No report with id {key}."}, status=status.HTTP_404_NOT_FOUND)
 
         if report.status == Report.Status.COMPLETE:
-            response = FileResponse(
-                report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
-            )
-            response["X-Report-Status"] = report.status
-            response["X-Report-As-Of"] = report.as_of.isoformat()
-            response["X-Report-Scope"] = report.scope
-            response["X-Report-Rows"] = str(report.row_count)
-            response["X-Report-Polls-Read"] = str(report.polls_read)
-            response["X-Report-Tzdata-Version"] = report.tzdata_version
-            response["X-Report-Code-Version"] = report.code_version
-            if report.data_cutoff is not None:  # None: made before cutoffs were recorded
-                response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
-            return response
+            return _csv_response(report)
         if report.status == Report.Status.FAILED:
             return Response({"status": report.status, "error": report.error, "report_id": str(report.id)})
         body = {"status": Report.Status.RUNNING.value, "report_id": str(report.id), "as_of": report.as_of}
         if report.progress is not None:
             body["progress"] = round(report.progress, 4)
         return Response(body)
+
+
+def _csv_response(report: Report) -> FileResponse:
+    """The complete report's CSV as a download, with the `X-Report-*` headers of its provenance."""
+    response = FileResponse(
+        report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
+    )
+    response["X-Report-Status"] = report.status
+    response["X-Report-As-Of"] = report.as_of.isoformat()
+    response["X-Report-Scope"] = report.scope
+    response["X-Report-Rows"] = str(report.row_count)
+    response["X-Report-Polls-Read"] = str(report.polls_read)
+    response["X-Report-Tzdata-Version"] = report.tzdata_version
+    response["X-Report-Code-Version"] = report.code_version
+    if report.data_cutoff is not None:  # None: made before cutoffs were recorded
+        response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
+    return response
+
+
+class SignedDownloadView(APIView):
+    """GET /reports/<id>/download?expires=&signature=: a signed link's CSV, no key needed (reports/links.py)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]  # the signature is the permission
+
+    @extend_schema(
+        summary="A report's CSV through a signed, expiring link",
+        description=(
+            "The link a `report.completed` webhook or email carries (`download_link`): no key, the signature "
+            "grants this one report until `expires` (unix seconds; REPORT_LINK_TTL_SECONDS after it was made). "
+            "A changed id, expiry or signature, or an expired link: 403. A report that is not complete: 404."
+        ),
+        parameters=[
+            OpenApiParameter("expires", OpenApiTypes.INT, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("signature", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="the report"),
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def get(self, request, report_id: str):
+        try:
+            key = uuid.UUID(report_id)
+            links.link_check(
+                key,
+                expires=request.query_params.get("expires", ""),
+                signature=request.query_params.get("signature", ""),
+            )
+        except ValueError:
+            return Response({"detail": "The link is not valid."}, status=status.HTTP_403_FORBIDDEN)
+        except links.LinkRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        report = Report.objects.filter(pk=key, status=Report.Status.COMPLETE).first()
+        if report is None:
+            return Response({"detail": f"Report {key} is not complete."}, status=status.HTTP_404_NOT_FOUND)
+        return _csv_response(report)
 
 
 class GetReportByPathView(GetReportView):
@@ -196,16 +299,21 @@ class GetReportByPathView(GetReportView):
 
 
 class ReportListView(generics.ListAPIView):
-    """Reports, newest first, 50 a page: status, as_of, timings, what each was computed from, download link."""
+    """The caller's brands' reports, newest first, 50 a page: status, as_of, brand and scope, timings,
+    what each was computed from, download link."""
 
+    permission_classes = [BrandRole]
     serializer_class = ReportSerializer
 
     def get_queryset(self):
-        return selectors.report_list()
+        return selectors.report_list(caller=caller_of(self.request))
 
     @extend_schema(
         summary="List reports",
-        description="Reports, newest first, 50 a page (`?page=N`): a page that does not exist is 404.",
+        description=(
+            "The reports of the caller's brands (platform staff: every report, the whole fleet's included), "
+            "newest first, 50 a page (`?page=N`): a page that does not exist is 404."
+        ),
         responses={200: ReportSerializer(many=True), 404: ErrorSerializer},
     )
     def get(self, request, *args, **kwargs):

@@ -50,6 +50,7 @@ from stores.calendar_rows import (
 from stores.csv_rows import BadFile, RowError
 from stores.models import BusinessHours, SpecialHours
 from stores.ownership import EVERY_STORE, PushScope
+from stores.signals import hours_changed_on_commit
 
 SPECIAL_COLUMNS = ("store_id", "date", "start_time_local", "end_time_local")
 _SPECIAL_TIMES = ("start_time_local", "end_time_local")
@@ -322,6 +323,7 @@ def business_hours_version_replace(*, caller: Caller, store_id: str, body: Any) 
             )
             for row in rows
         )
+        hours_changed_on_commit([store.pk])
     stored.sort(key=lambda h: (h.day_of_week, h.start_time_local, h.end_time_local))
     return VersionReplaceResult(store.store_id, effective_from, deleted, len(stored), stored, store.brand_id)
 
@@ -343,6 +345,7 @@ def special_days_replace(*, caller: Caller, store_id: str, date: str, body: Any)
             SpecialHours(store=store, date=day, start_time_local=_time(start), end_time_local=_time(end))
             for start, end in times
         )
+        hours_changed_on_commit([store.pk])
     return SpecialDay(store.store_id, day, sorted(stored, key=_special_order), store.brand_id)
 
 
@@ -365,6 +368,8 @@ def special_day_delete(*, caller: Caller, store_id: str, date: str) -> SpecialDa
         staging.loads_serialize()
         store = ownership.store_for_write(caller, store_id)
         deleted, _ = SpecialHours.objects.filter(store=store, date=day).delete()
+        if deleted:
+            hours_changed_on_commit([store.pk])
     return SpecialDayDeleted(store.store_id, day, deleted, store.brand_id)
 
 
@@ -402,6 +407,7 @@ def special_days_push(
             staging.loads_serialize()
             claimed = ownership.stores_claim(dates, scope)
             result.deleted, result.inserted = _special_days_write(rows, dates, claimed.pks)
+            hours_changed_on_commit(sorted(claimed.pks.values()))
     except ownership.StoresRefused as refused:
         bad = [
             RowError(file, line, "store_id", scope.refusal)

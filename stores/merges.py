@@ -37,11 +37,13 @@ class MergeCounts:
     stores_created: int = 0
     # Of the stores touched, how many each brand has (None: no brand), for the audit log.
     stores_by_brand: dict[int | None, int] = field(default_factory=dict)
+    # The primary keys of the stores the staged rows mention (`stores.signals.polls_stored`).
+    store_pks: list[int] = field(default_factory=list)
 
 
 def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
     """Create the stores the staged rows mention (one statement); the counts carry
-    the distinct stores mentioned, how many of them are new, and their brands."""
+    the distinct stores mentioned, how many of them are new, their brands and their primary keys."""
     backend.table_create_as("lm_touched", f"SELECT DISTINCT store_ext FROM {{t}}{stage_table}")
     counts = MergeCounts()
     counts.stores_touched = backend.scalar("SELECT count(*) FROM {t}lm_touched")
@@ -54,6 +56,8 @@ def stores_create(backend: Backend, stage_table: str) -> MergeCounts:
         [backend.now()],
     ).rowcount
     counts.stores_by_brand = _brand_counts(backend, "lm_touched")
+    rows = backend.execute("SELECT s.id FROM {t}lm_touched AS t JOIN stores_store AS s ON s.store_id = t.store_ext")
+    counts.store_pks = [pk for (pk,) in rows.fetchall()]
     backend.table_drop("lm_touched")
     return counts
 

@@ -34,10 +34,16 @@ def stores_visible(caller: Caller, *, role: Role = Role.VIEWER) -> QuerySet[Stor
     return scoped(Store.objects.all(), caller, role=role)
 
 
-def store_list(*, search: str | None = None) -> QuerySet[Store]:
-    """Stores ordered by store_id (as a string), those whose store_id contains `search` if given
-    (case-insensitive substring). Plain rows: summarise a page with `store_summaries`."""
-    stores = Store.objects.order_by("store_id")
+def store_visible_by_id(caller: Caller, store_id: str) -> QuerySet[Store]:
+    """The store with external id `store_id` if `caller` may see it (none or one): another brand's
+    store is found exactly as often as one that does not exist."""
+    return stores_by_id(store_id) & stores_visible(caller)
+
+
+def store_list(*, caller: Caller, search: str | None = None) -> QuerySet[Store]:
+    """The stores `caller` may see, ordered by store_id (as a string), those whose store_id contains
+    `search` if given (case-insensitive substring). Plain rows: summarise a page with `store_summaries`."""
+    stores = stores_visible(caller).order_by("store_id")
     if search:
         stores = stores.filter(store_id__icontains=search.strip())
     return stores
@@ -69,12 +75,14 @@ def with_summary(stores: QuerySet[Store]) -> QuerySet[Store]:
 def store_summaries(page: Iterable[Store]) -> list[Store]:
     """The stores of one page, in the page's order, annotated by `with_summary`."""
     pks = [store.pk for store in page]
-    found = {store.pk: store for store in with_summary(Store.objects.filter(pk__in=pks))}
+    found = {store.pk: store for store in with_summary(Store.objects.filter(pk__in=pks).select_related("brand"))}
     return [found[pk] for pk in pks if pk in found]
 
 
-def store_detail(*, store_id: str, special_from: dt.date | None = None, special_until: dt.date | None = None) -> Store:
-    """One store by its external id, annotated by `with_summary`, with prefetched
+def store_detail(
+    *, caller: Caller, store_id: str, special_from: dt.date | None = None, special_until: dt.date | None = None
+) -> Store:
+    """One store by its external id, if `caller` may see it, annotated by `with_summary`, with prefetched
 
     - `business_hours`: every weekly row, by version (undated first, then by `effective_from`),
       day, start, end (rules 5, 10);
@@ -92,7 +100,7 @@ def store_detail(*, store_id: str, special_from: dt.date | None = None, special_
     if special_until is not None:
         special = special.filter(date__lte=special_until)
     return (
-        with_summary(stores_by_id(store_id))
+        with_summary(store_visible_by_id(caller, store_id).select_related("brand"))
         .prefetch_related(Prefetch("business_hours", queryset=hours), Prefetch("special_hours", queryset=special))
         .get()
     )
@@ -112,6 +120,6 @@ def special_day(*, caller: Caller, store_id: str, date: dt.date) -> tuple[Store,
     return store, list(special_hours_ordered(SpecialHours.objects.filter(store=store, date=date)))
 
 
-def store_get(*, store_id: str) -> Store:
-    """One store by its external id. Raises Store.DoesNotExist."""
-    return stores_by_id(store_id).get()
+def store_get(*, caller: Caller, store_id: str) -> Store:
+    """One store by its external id, if `caller` may see it. Raises Store.DoesNotExist otherwise."""
+    return store_visible_by_id(caller, store_id).get()

@@ -52,9 +52,14 @@ class PollPushErrorSerializer(serializers.Serializer):
 
 
 class StoreSerializer(serializers.Serializer):
-    """A store as listed: its timezone as stored and as used (rule 4), and a summary of its polls."""
+    """A store as listed: its brand and name, its timezone as stored and as used (rule 4), and a
+    summary of its polls. Meant for stores fetched with their brand (`select_related("brand")`)."""
 
     store_id = serializers.CharField()
+    brand = serializers.CharField(
+        source="brand.slug", read_only=True, allow_null=True, help_text="the owning brand's slug; null: no brand"
+    )
+    name = serializers.CharField(help_text='the display name (stores.csv); "" when none was given')
     timezone_str = serializers.CharField(allow_null=True, help_text="as given in timezones.csv; null if never given")
     timezone = serializers.SerializerMethodField(help_text="the zone its hours are read in (docs/numbers.md rule 4)")
     timezone_defaulted = serializers.SerializerMethodField(

@@ -27,7 +27,9 @@ What a load means (idempotent, so it can be repeated freely):
   timezones of stores not in the timezones file are set to NULL, polls not
   in the polls file are deleted, stores not in the stores file lose their
   brand and name;
-- stores are created for every store id mentioned, never deleted.
+- stores are created for every store id mentioned, never deleted;
+- once a load that changed anything commits, `stores.signals.polls_stored` names the
+  stores it touched (all of them for `replace`), for the apps that follow the data.
 
 A store with more than `settings.HOURS_ROWS_PER_STORE_MAX` business-hours rows
 in one file is a bad row (`file:line: store_id: more than N business-hours rows
@@ -65,6 +67,7 @@ from django.db import connection, transaction
 from stores import csv_rows, merges, ownership, staging
 from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES, RowError
 from stores.ownership import EVERY_STORE, PushScope
+from stores.signals import polls_stored_on_commit
 from stores.staging import Chunk
 
 FIRST_REJECTS_KEPT = 20
@@ -103,6 +106,7 @@ class FileLoadResult:
     first_rejects: list[RowError] = field(default_factory=list)
     stores_by_brand: dict[int | None, int] = field(default_factory=dict)
     rows_by_brand: dict[int | None, int] = field(default_factory=dict)
+    store_pks: list[int] = field(default_factory=list, repr=False)  # of the stores in the valid rows
 
     @property
     def duplicates(self) -> int:
@@ -259,6 +263,7 @@ def data_load(
         brand_ids = {brand_id for result in results for brand_id in result.stores_by_brand}
         if replace:
             brand_ids |= merges.brands_of_stores()
+        _announce(results, replace=replace)
     return DataLoadResult(files=results, seconds=time.perf_counter() - started, brand_ids=brand_ids)
 
 
@@ -289,6 +294,7 @@ def polls_push(
             staging.loads_serialize()
             claimed = ownership.stores_claim((row[0] for row in rows), scope)
             _rows_store(POLLS, chunks, result, replace=False, halt=_Halt(strict=True))
+            _announce([result], replace=False)
     except ownership.StoresRefused as refused:
         errors = _refused_rows(refused.store_ids, rows, csv_text, name, scope.refusal)
         result.rejected = len(errors)
@@ -350,7 +356,15 @@ def _single_load(
         result = _file_load(kind, source, name=name, replace=replace, halt=halt, on_reject=on_reject, progress=progress)
         if halt.halted:
             raise RowsRejected([result])
+        _announce([result], replace=replace)
     return result
+
+
+def _announce(results: list[FileLoadResult], *, replace: bool) -> None:
+    """Once the load commits, tell the apps that follow the stores' data which stores it changed
+    (stores.signals.polls_stored; every store for a replacing load, which deletes what its files lack)."""
+    if any(r.inserted or r.updated or r.deleted for r in results):
+        polls_stored_on_commit(None if replace else sorted({pk for r in results for pk in r.store_pks}))
 
 
 def _file_load(
@@ -600,4 +614,5 @@ def _rows_store(
             result.inserted, result.updated, result.deleted = merged.inserted, merged.updated, merged.deleted
             result.stores_touched, result.stores_created = merged.stores_touched, merged.stores_created
             result.stores_by_brand = merged.stores_by_brand
+            result.store_pks = merged.store_pks
         backend.table_drop(stage.table)

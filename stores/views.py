@@ -231,6 +231,8 @@ STORE_ID_PARAMETER = OpenApiParameter(
 )
 _EXAMPLE_STORE = {
     "store_id": "1481966498820158979",
+    "brand": "acme",
+    "name": "ACME Burgers, 5th Avenue",
     "timezone_str": "America/New_York",
     "timezone": "America/New_York",
     "timezone_defaulted": False,
@@ -251,14 +253,18 @@ _HOURS_MERGED_DOC = (
 
 
 class StoreListView(generics.ListAPIView):
-    """GET /api/stores/?search=: stores by store_id, 50 a page, each with a summary of its polls."""
+    """GET /api/stores/?search=: the caller's brands' stores by store_id, 50 a page, each with a summary
+    of its polls."""
 
+    permission_classes = [BrandRole]
     serializer_class = StoreSerializer
 
     @extend_schema(
         summary="List stores",
         description=(
-            "Stores ordered by store_id (as text), 50 a page (`page=2`, ...). `search` keeps the stores whose "
+            "The stores of the caller's brands (platform staff: every store, those of no brand included), "
+            "ordered by store_id (as text), 50 a page (`page=2`, ...), each with its `brand` (slug) and `name`. "
+            "`search` keeps the stores whose "
             "store_id contains it (case-insensitive). Each store has its timezone as stored and as used (missing, "
             "empty or invalid means America/Chicago, docs/numbers.md rule 4), whether it has business hours (none "
             "means open 24x7), its number of polls and its latest poll."
@@ -283,7 +289,7 @@ class StoreListView(generics.ListAPIView):
         params = StoreListQuerySerializer(data=self.request.query_params)
         if not params.is_valid():
             raise ParseError(f"search: {' '.join(str(e) for e in params.errors['search'])}")
-        return selectors.store_list(search=params.validated_data.get("search"))
+        return selectors.store_list(caller=caller_of(self.request), search=params.validated_data.get("search"))
 
     def paginate_queryset(self, queryset):
         # Page first, then summarise only the page's stores (stores/selectors.py).
@@ -347,6 +353,8 @@ _UNKNOWN_STORE_EXAMPLE = OpenApiExample(
 class StoreDetailView(APIView):
     """GET /api/stores/{store_id}: the store's summary, its weekly versions and its special days."""
 
+    permission_classes = [BrandRole]
+
     @extend_schema(
         summary="One store, with its business hours, schedule versions and special days",
         description=(
@@ -358,7 +366,7 @@ class StoreDetailView(APIView):
             "hours (rule 11), optionally only those from `special_from` to `special_until` (both included): their "
             "rows replace every weekly period starting that date; `closed` when none has times. "
             + _HOURS_MERGED_DOC
-            + " Unknown store: 404; a bad date: 400 naming the parameter."
+            + " Unknown store, or another brand's (the same answer): 404; a bad date: 400 naming the parameter."
         ),
         parameters=[
             STORE_ID_PARAMETER,
@@ -403,6 +411,7 @@ class StoreDetailView(APIView):
             )
         try:
             store = selectors.store_detail(
+                caller=caller_of(request),
                 store_id=store_id,
                 special_from=params.validated_data.get("special_from"),
                 special_until=params.validated_data.get("special_until"),

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from brands.access import Caller, caller_for_user, caller_of
 from brands.models import LAST_USED_RESOLUTION, ApiKey, Brand, Membership, Role
 from brands.services import apikey_create, brand_get_or_create
+from reports.models import Report
 from stores.models import Store
 
 pytestmark = pytest.mark.django_db
@@ -55,10 +56,10 @@ def test_the_database_never_holds_a_key_only_its_prefix_and_hash(capsys, admin_c
     )
     shown = [str(m) for m in answer.context["messages"]]
     by_admin = next(word for m in shown for word in m.split() if "." in word and len(word) > 40).rstrip(".")
-    # each authenticates; the brand's key is then refused until endpoints are scoped per brand
-    expected = {by_command: 403, by_service: 200, by_admin: 200}
-    for key, status_code in expected.items():
-        assert client_with(f"Token {key}").get("/api/reports/").status_code == status_code
+    # each authenticates, the brand's key as well as the staff keys (it reads its brand's reports: none yet)
+    for key in (by_command, by_service, by_admin):
+        answer = client_with(f"Token {key}").get("/api/reports/")
+        assert (answer.status_code, answer.json()["count"]) == (200, 0)
 
     # then: neither a key nor its secret part is in any text column of any table
     for key in (by_command, by_service, by_admin):
@@ -170,11 +171,10 @@ def test_apikey_create_prints_the_key_alone_on_its_last_line_and_it_works(capsys
         "dashboard",
     )
     assert api_key.prefix in lines[0] and key not in lines[0]
-    # The key authenticates (its caller is resolved, not a 401); until endpoints are scoped per
-    # brand, a brand's key is refused (403) rather than shown the whole fleet.
+    # The key authenticates (its caller is resolved, not a 401) and reads its new brand's reports: none.
     answer = client_with(f"Token {key}").get("/api/reports/")
-    assert answer.status_code == 403
-    assert "Only platform staff" in answer.json()["detail"]
+    assert answer.status_code == 200
+    assert answer.json()["results"] == []
     assert caller_of(answer.wsgi_request) == Caller(
         is_staff=False,
         roles={api_key.brand_id: Role.VIEWER},
@@ -184,20 +184,37 @@ def test_apikey_create_prints_the_key_alone_on_its_last_line_and_it_works(capsys
     )
 
 
-@pytest.mark.parametrize("url", ["/api/reports/", "/api/stores/", "/get_report/00000000-0000-0000-0000-000000000000"])
-def test_until_endpoints_are_scoped_only_platform_staff_use_the_api(url, django_user_model):
-    # given: a brand's admin key, a brand member's session, and a platform staff key
-    brand = brand_get_or_create(slug="acme")
-    _, brand_key = apikey_create(brand=brand, role=Role.ADMIN, name="acme admin")
+def test_a_brands_key_and_member_see_only_the_brands_stores_and_reports(django_user_model):
+    # given: a store and a report of acme, of globex and of no brand; acme's admin key, an acme
+    # member's session, and a platform staff key
+    acme, globex = brand_get_or_create(slug="acme"), brand_get_or_create(slug="globex")
+    as_of = timezone.now() - timedelta(days=1)
+    reports = {}
+    for slug, brand in (("acme", acme), ("globex", globex), ("fleet", None)):
+        Store.objects.create(store_id=f"{slug}-1", brand=brand)
+        reports[slug] = str(Report.objects.create(as_of=as_of, brand=brand).id)
+    _, brand_key = apikey_create(brand=acme, role=Role.ADMIN, name="acme admin")
     _, staff_key = apikey_create(brand=None, role=Role.ADMIN, name="ops")
     member = django_user_model.objects.create_user("member", password="pw-123456")
-    Membership.objects.create(user=member, brand=brand, role=Role.ADMIN)
+    Membership.objects.create(user=member, brand=acme, role=Role.ADMIN)
     session = APIClient()
     session.force_login(member)
-    # when / then: only the staff key gets past the permission check (404 here is "no such report")
-    assert client_with(f"Token {brand_key}").get(url).status_code == 403
-    assert session.get(url).status_code == 403
-    assert client_with(f"Token {staff_key}").get(url).status_code in (200, 404)
+    unknown = "00000000-0000-0000-0000-000000000000"
+
+    # when / then: acme's callers see acme's store and report, and nothing else exists for them
+    for client in (client_with(f"Token {brand_key}"), session):
+        assert [s["store_id"] for s in client.get("/api/stores/").json()["results"]] == ["acme-1"]
+        assert [r["id"] for r in client.get("/api/reports/").json()["results"]] == [reports["acme"]]
+        assert client.get(f"/get_report/{reports['acme']}").status_code == 200
+        for other in (reports["globex"], reports["fleet"]):
+            answer = client.get(f"/get_report/{other}")
+            assert (answer.status_code, answer.json()) == (404, {"detail": f"No report with id {other}."})
+        assert client.get(f"/get_report/{unknown}").status_code == 404
+    # platform staff see every brand's and the stores and reports of none
+    staff = client_with(f"Token {staff_key}")
+    assert [s["store_id"] for s in staff.get("/api/stores/").json()["results"]] == ["acme-1", "fleet-1", "globex-1"]
+    assert sorted(r["id"] for r in staff.get("/api/reports/").json()["results"]) == sorted(reports.values())
+    assert staff.get(f"/get_report/{reports['globex']}").status_code == 200
 
 
 def test_apikey_create_takes_an_expiry_and_an_existing_brand(capsys):

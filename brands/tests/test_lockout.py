@@ -52,3 +52,39 @@ def test_another_account_is_not_locked_by_someone_elses_failures(client, staff, 
         login(client, f"wrong-{i}")
 
     assert login(client, PASSWORD, username="other").status_code == 302
+
+
+def test_behind_the_proxy_the_lockout_is_per_client_address_not_per_proxy(client, staff, settings):
+    """Behind nginx every request comes from the proxy's address: with BEHIND_PROXY the lockout
+    counts per X-Forwarded-For (which nginx sets), so one client's failures lock only that client."""
+    settings.BEHIND_PROXY = True
+
+    def login_from(address: str, password: str):
+        return client.post(
+            reverse("admin:login"),
+            {"username": "boss", "password": password, "next": "/admin/"},
+            REMOTE_ADDR="172.18.0.5",  # the proxy
+            HTTP_X_FORWARDED_FOR=address,
+        )
+
+    assert [login_from("203.0.113.7", f"wrong-{i}").status_code for i in range(5)][-1] == 429
+    assert login_from("203.0.113.7", PASSWORD).status_code == 429
+    assert login_from("198.51.100.4", PASSWORD).status_code == 302  # another client, through the same proxy
+
+
+def test_without_the_proxy_setting_a_forwarded_for_header_changes_nothing(client, staff, settings):
+    """A client talking to the web server directly cannot pick its address: X-Forwarded-For is
+    ignored, so changing it does not escape the lockout."""
+    settings.BEHIND_PROXY = False
+    for i in range(5):
+        client.post(
+            reverse("admin:login"),
+            {"username": "boss", "password": f"wrong-{i}", "next": "/admin/"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
+    escaped = client.post(
+        reverse("admin:login"),
+        {"username": "boss", "password": PASSWORD, "next": "/admin/"},
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+    assert escaped.status_code == 429

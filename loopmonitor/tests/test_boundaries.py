@@ -1,7 +1,8 @@
 """One-way app boundaries, read from the source with `ast` (no Django, no database).
 
-`reports` may import `stores`, never the reverse; `loopmonitor/api.py`, the API
-plumbing both apps share, imports neither. An import is any `import x` /
+`reports` may import `stores`, never the reverse; `alerts` may import both, neither
+imports `alerts` (stores announces its writes with a signal, `stores.signals`);
+`loopmonitor/api.py`, the API plumbing the apps share, imports none of them. An import is any `import x` /
 `from x import y` (relative ones resolved against the file's package, inside a
 function or under TYPE_CHECKING included) or a call that names a module or a
 model in a string (`importlib.import_module("reports.x")`, `import_string`,
@@ -22,12 +23,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = ("stores", "reports", "loopmonitor", "bench", "brands", "notifications", "alerts")
+FIRST_PARTY = ("stores", "reports", "alerts", "loopmonitor", "bench", "brands", "notifications")
 
 # (what, which top-level packages it must never import)
 RULES = [
-    ("stores", {"reports"}),
-    ("loopmonitor/api.py", {"stores", "reports"}),
+    ("stores", {"reports", "alerts"}),
+    # alerts builds on reports (the engine, its reader); reports knows nothing of alerts.
+    ("reports", {"alerts"}),
+    ("loopmonitor/api.py", {"stores", "reports", "alerts"}),
 ]
 
 # Callables whose first string argument names a module, an object path or an app label.
@@ -197,6 +200,8 @@ def test_reports_does_import_stores():
 
     assert "stores.models" in graph["reports.selectors"]
     assert import_chain(graph, "reports.store_views", {"stores"}) is not None
+    assert import_chain(graph, "alerts.services", {"reports"}) is not None
+    assert import_chain(graph, "alerts.receivers", {"stores"}) is not None
 
 
 # --- The checker itself --------------------------------------------------------------------

@@ -62,6 +62,26 @@ def test_run_again_queues_a_report_for_the_same_as_of_and_scope(admin_client_wit
     assert (again.as_of, again.store_ids, again.status) == (original.as_of, original.store_ids, Report.Status.COMPLETE)
 
 
+def test_run_again_keeps_a_brands_report_the_brands(admin_client, two_brands, brand_api, eager_tasks):
+    acme = brand_api("acme", "operator")
+    original = Report.objects.get(pk=acme.post("/trigger_report", {}, format="json").json()["report_id"])
+
+    for action in ("run_again", "run_again_same_data"):
+        admin_client.post(
+            reverse("admin:reports_report_changelist"), {"action": action, "_selected_action": [original.pk]}
+        )
+
+    again = list(Report.objects.exclude(pk=original.pk))
+    assert len(again) == 2
+    assert {(r.brand, r.as_of, r.status, r.row_count) for r in again} == {
+        (two_brands["acme"], original.as_of, Report.Status.COMPLETE, original.row_count)
+    }
+    changelist = admin_client.get(
+        reverse("admin:reports_report_changelist"), {"brand__id__exact": two_brands["acme"].pk}
+    )
+    assert "acme: all stores" in changelist.content.decode()
+
+
 def test_deleting_reports_deletes_their_files(admin_client_with_data, api):
     # The admin's bulk delete is QuerySet.delete(); Django sends post_delete for each row since
     # Report has a receiver (reports.models), and that receiver deletes the file. No admin override.

@@ -103,3 +103,49 @@ def test_a_report_as_of_years_after_the_last_poll_uses_that_poll(example_fleet, 
         rows["0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11"]
         == "0b4f4b36-1c2e-4b8e-9a57-2f0c1a6d7e11,60.0,24.0,168.0,0.0,0.0,0.0"
     )
+
+
+def test_ensure_superuser_gives_each_sample_brand_an_owner_and_a_key_that_see_only_their_brand(capsys):
+    """`make run`'s two brands side by side: each key and each owner's session see their own
+    brand's store, and the other brand's store answers 404, as one that does not exist."""
+    from rest_framework.test import APIClient
+
+    from brands.models import Brand
+    from stores.models import Store
+
+    call_command("ensure_superuser")
+    first = capsys.readouterr().out
+    call_command("ensure_superuser")
+    assert capsys.readouterr().out == first  # kept: nothing is reset
+    brands = {line.split()[1].rstrip(":"): line.split() for line in first.splitlines() if "  brand  " in line}
+    assert set(brands) == {"demo", "other"}
+    for slug in brands:
+        Store.objects.create(store_id=f"{slug}-store", brand=Brand.objects.get(slug=slug), timezone_str="")
+    for slug, words in brands.items():
+        other = ({"demo", "other"} - {slug}).pop()
+        by_key = APIClient()
+        by_key.credentials(HTTP_AUTHORIZATION=f"Token {words[-1]}")
+        by_owner = APIClient()
+        logged_in = by_owner.post("/login/", {"username": words[3].rstrip(","), "password": words[5].rstrip(";")})
+        assert logged_in.status_code == 302  # the page's own login, with the printed password
+        for client in (by_key, by_owner):
+            listed = [s["store_id"] for s in client.get("/api/stores/").json()["results"]]
+            assert listed == [f"{slug}-store"]
+            assert client.get(f"/api/stores/{other}-store").status_code == 404
+
+
+def test_report_of_a_brand_has_its_stores_rows_only(example_fleet, capsys):
+    from brands.services import brand_get_or_create
+    from stores.models import Store
+
+    brand = brand_get_or_create(slug="acme")
+    Store.objects.filter(store_id="1481966498820158979").update(brand=brand)
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z")
+    fleet = capsys.readouterr().out.splitlines()
+    call_command("report", "--as-of", "2023-01-23T17:00:00Z", "--brand", "acme")
+    acme = capsys.readouterr().out.splitlines()
+
+    assert acme == [fleet[0], *[row for row in fleet[1:] if row.startswith("1481966498820158979,")]]
+    assert len(fleet) > len(acme) == 2
+    with pytest.raises(CommandError, match="--brand 'nope': no brand with that slug"):
+        call_command("report", "--brand", "nope")

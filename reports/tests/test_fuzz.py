@@ -3,7 +3,7 @@
 The schema is the one the service serves at /api/schema/ (drf-spectacular),
 fetched from the Django WSGI application in this process; every request then
 goes through that same application (schemathesis' WSGI transport, no server)
-with a valid API key, on the test database holding `example_fleet`. Each
+with a valid API key (platform staff's, then brand "acme"'s admin's), on the test database holding `example_fleet`. Each
 operation gets a bounded, reproducible set of inputs (the schema's examples,
 schemathesis' coverage cases, then `MAX_EXAMPLES` generated ones, derandomized)
 and every answer must:
@@ -137,10 +137,10 @@ def in_test_transaction(fuzz_data):
 
 
 @pytest.fixture
-def fuzz_data(api, example_fleet, eager_tasks):
+def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callbacks):
     """The fleet, with a calendar for store "1481966498820158979" (example I's dated version, a closed
-    day and a special day), brand BRAND_SLUG with two members and a key, and two complete reports
-    (example A's T; store "99" alone), their ids for the hooks."""
+    day and a special day), an open incident of that store, brand BRAND_SLUG with two members and a
+    key, and two complete reports (example A's T; store "99" alone), their ids for the hooks."""
     store = Store.objects.get(store_id=STORE_IDS[0])
     BusinessHours.objects.create(
         store=store,
@@ -151,13 +151,25 @@ def fuzz_data(api, example_fleet, eager_tasks):
     )
     for date, start, end in [(SPECIAL_DATES[0], None, None), (SPECIAL_DATES[1], dt.time(10), dt.time(11))]:
         SpecialHours.objects.create(store=store, date=date, start_time_local=start, end_time_local=end)
+    # Polls inside the dated version's 13:00-15:00 local: an incident, which the push's refresh finds
+    # (inline, once the push commits). Both lie after the reports' T below.
+    polls = [
+        {"store_id": STORE_IDS[0], "timestamp_utc": "2023-01-23T18:15:00Z", "status": "active"},
+        {"store_id": STORE_IDS[0], "timestamp_utc": "2023-01-23T18:45:00Z", "status": "inactive"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post("/api/polls", polls, format="json").status_code == 200
+    assert api.get("/api/incidents/").json()["count"] == 1
     brand = brand_get_or_create(slug=BRAND_SLUG)
     for username, role in [("ann", Role.ADMIN), ("bob", Role.VIEWER)]:
         Membership.objects.create(user=get_user_model().objects.create_user(username), brand=brand, role=role)
     apikey_create(brand=brand, role=Role.OPERATOR, name="till")
+    # The brand owns two of the stores; the UUID store has none (a brand's key gets its 404).
+    Store.objects.filter(store_id__in=STORE_IDS[:2]).update(brand=brand)
     complete = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
     scoped = api.post("/trigger_report", {"store_ids": ["99"]}, format="json").json()["report_id"]
-    _REAL["report_ids"] = [complete, scoped]
+    brand_wide = api.post("/trigger_report", {"brand": BRAND_SLUG}, format="json").json()["report_id"]
+    _REAL["report_ids"] = [complete, scoped, brand_wide]
     yield
     _REAL["report_ids"] = []
 
@@ -171,8 +183,15 @@ def fuzz_data(api, example_fleet, eager_tasks):
     suppress_health_check=list(hypothesis.HealthCheck),
 )
 @pytest.mark.django_db
-def test_every_answer_conforms_to_the_schema(case, in_test_transaction, api_key):
+@pytest.mark.parametrize("caller", ["staff", "brand admin"])
+def test_every_answer_conforms_to_the_schema(case, in_test_transaction, api_key, caller):
+    """With a platform staff key, and with the key of brand "acme"'s admin (which reaches its two
+    stores and its report, every brand endpoint, and meets everything else as absent)."""
+    if caller == "staff":
+        key = api_key
+    else:
+        key = apikey_create(brand=brand_get_or_create(slug=BRAND_SLUG), role=Role.ADMIN, name="fuzz")[1]
     # Each example is its own client: the per-key trigger throttle (REPORT_TRIGGER_RATE) is
     # not what is being fuzzed, and the number of examples must not decide the answer.
     cache.clear()
-    case.call_and_validate(headers={"Authorization": f"Token {api_key}"}, checks=CHECKS)
+    case.call_and_validate(headers={"Authorization": f"Token {key}"}, checks=CHECKS)

@@ -23,9 +23,11 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from reports.conftest import EXAMPLE_A_ROW
+from brands.models import Membership, Role
+from brands.services import brand_get_or_create
+from reports.conftest import ACME_STORES, BRANDS_AS_OF, EXAMPLE_A_ROW
 from reports.models import Report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,6 +63,21 @@ def test_the_page_renders_the_forms_and_sets_the_csrf_cookie(admin_client):
     # The page's script sends this cookie back as X-CSRFToken when it triggers a report.
     assert response.cookies["csrftoken"].value
     assert finders.find("reports/app.js") and finders.find("reports/app.css")
+
+
+def test_a_brand_member_gets_the_page_with_the_brand_selector_to_fill(client, django_user_model):
+    member = django_user_model.objects.create_user("member", password="pw-member-1")
+    Membership.objects.create(user=member, brand=brand_get_or_create(slug="acme"), role=Role.OPERATOR)
+    client.force_login(member)
+
+    html = client.get("/").content.decode()
+
+    # hidden until the script has the member's operator brands (GET /api/brands/?role=operator)
+    assert 'data-staff="false"' in html
+    assert '<div class="field" id="brand-field" hidden>' in html and 'id="brand"' in html
+    found = finders.find("reports/app.js")
+    assert isinstance(found, str)
+    assert "/api/brands/?role=operator" in Path(found).read_text()
 
 
 def test_the_page_script_builds_the_dom_from_text_never_from_html():
@@ -383,6 +400,113 @@ def test_in_a_browser_a_store_shows_its_calendar(live_server, browser):
     assert versions["2023-01-21"][:3] == ["2023-01-21", "2023-03-27", "2023-01-21 to the day before 2023-03-27"]
     assert versions["2023-03-27"][:3] == ["2023-03-27", "—", "2023-03-27 and after"]
     _screenshot(browser, "page-06-store-versions")
+    assert _script_errors(browser) == []
+
+
+def _log_in_as(driver, live_server, user) -> None:
+    """`user`'s session in the browser (any person: the page's API calls ride on it)."""
+    client = Client()
+    client.force_login(user)
+    driver.get(f"{live_server.url}/healthz")
+    driver.add_cookie(
+        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"}
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_an_operator_of_two_brands_picks_one_and_sees_only_theirs(
+    live_server, two_brands, browser, eager_tasks
+):
+    # given: reports of a brand the person has no role in and of the whole fleet, and a person who
+    # operates acme and globex and views initech
+    initech = brand_get_or_create(slug="initech", name="Initech Tacos")
+    umbrella = brand_get_or_create(slug="umbrella")
+    hidden = [Report.objects.create(as_of=BRANDS_AS_OF, brand=umbrella), Report.objects.create(as_of=BRANDS_AS_OF)]
+    person = get_user_model().objects.create_user("both", password="pw-for-tests")
+    for brand, role in (
+        (two_brands["acme"], Role.OPERATOR),
+        (two_brands["globex"], Role.ADMIN),
+        (initech, Role.VIEWER),
+    ):
+        Membership.objects.create(user=person, brand=brand, role=role)
+    _log_in_as(browser, live_server, person)
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+
+    # then: the selector offers the brands they operate, and the list shows none of the others' reports
+    wait.until(EC.visibility_of_element_located((By.ID, "brand")))
+    options = [(o.get_attribute("value"), o.text) for o in Select(browser.find_element(By.ID, "brand")).options]
+    assert options == [("", "Choose a brand…"), ("acme", "ACME Burgers (acme)"), ("globex", "Globex Pizza (globex)")]
+    wait.until(lambda d: "No reports yet" in d.find_element(By.ID, "reports-body").text)
+
+    # when: a report is triggered without a brand, the page says the brand is needed
+    browser.find_element(By.ID, "as-of").send_keys(BRANDS_AS_OF.isoformat())
+    browser.find_element(By.ID, "trigger-button").click()
+    error = wait.until(EC.visibility_of_element_located((By.ID, "trigger-error")))
+    assert "brand" in error.text and "not started" in error.text
+    assert browser.find_element(By.ID, "brand").get_attribute("aria-invalid") == "true"
+
+    # when: acme is picked, the report is acme's, of acme's stores
+    Select(browser.find_element(By.ID, "brand")).select_by_value("acme")
+    browser.find_element(By.ID, "trigger-button").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "current-report-download")))
+    report = Report.objects.get(pk=browser.find_element(By.ID, "current-report").get_attribute("data-report-id"))
+    assert (report.brand, report.status, report.row_count) == (
+        two_brands["acme"],
+        Report.Status.COMPLETE,
+        len(ACME_STORES),
+    )
+    row_css = f'#reports-body tr[data-report-id="{report.id}"]'
+    wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f"{row_css} a.download")))
+    assert "acme: all stores" in browser.find_element(By.CSS_SELECTOR, row_css).text
+    listed = [tr.get_attribute("data-report-id") for tr in browser.find_elements(By.CSS_SELECTOR, "#reports-body tr")]
+    assert listed == [str(report.id)] and not {str(r.id) for r in hidden} & set(listed)
+
+    # and: another brand's store is not found, the brand's own is
+    browser.find_element(By.ID, "store-id").send_keys("store-4")
+    browser.find_element(By.ID, "store-button").click()
+    alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#store-result .alert--error")))
+    assert "store-4" in alert.text and "was found" in alert.text
+    _screenshot(browser, "page-07-brands")
+    assert _script_errors(browser) == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_staff_may_leave_the_brand_at_the_whole_fleet(live_server, two_brands, browser, eager_tasks):
+    _log_in(browser, live_server)
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+
+    wait.until(EC.visibility_of_element_located((By.ID, "brand")))
+    options = [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "brand")).options]
+    assert options == ["", "acme", "globex"]
+    browser.find_element(By.ID, "as-of").send_keys(BRANDS_AS_OF.isoformat())
+    browser.find_element(By.ID, "trigger-button").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "current-report-download")))
+
+    report = Report.objects.get()
+    assert (report.brand, report.scope) == (None, "all stores")
+    assert _script_errors(browser) == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_an_operator_of_one_brand_has_no_selector(live_server, two_brands, browser, eager_tasks):
+    person = get_user_model().objects.create_user("one", password="pw-for-tests")
+    Membership.objects.create(user=person, brand=two_brands["globex"], role=Role.OPERATOR)
+    Membership.objects.create(user=person, brand=two_brands["acme"], role=Role.VIEWER)
+    _log_in_as(browser, live_server, person)
+    browser.get(f"{live_server.url}/")
+    wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+    wait.until(lambda d: "No reports yet" in d.find_element(By.ID, "reports-body").text)
+
+    browser.find_element(By.ID, "trigger-button").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "current-report-download")))
+
+    assert not browser.find_element(By.ID, "brand").is_displayed()
+    assert Report.objects.get().brand == two_brands["globex"]
     assert _script_errors(browser) == []
 
 

@@ -456,9 +456,9 @@ def test_https_serves_the_page_with_production_security_headers(proxied):
     # the page sends an anonymous visitor to the login form, over HTTPS (no redirect loop)
     status, headers, _ = _get(proxied.https(), "/")
     assert status == 302, headers
-    assert headers["location"].startswith("/admin/login/")
+    assert headers["location"].startswith("/login/")
 
-    status, headers, body = _get(proxied.https(), "/admin/login/")
+    status, headers, body = _get(proxied.https(), "/login/")
     assert status == 200
     assert headers["content-type"].startswith("text/html")
     assert b"csrfmiddlewaretoken" in body

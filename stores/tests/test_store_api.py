@@ -45,6 +45,8 @@ def test_list_fields(api, example_a):
     assert [s["store_id"] for s in body["results"]] == ["1481966498820158979", "99", "a-bad-zone", "alias"]
     assert by_id["1481966498820158979"] == {
         "store_id": "1481966498820158979",
+        "brand": None,
+        "name": "",
         "timezone_str": "America/New_York",
         "timezone": "America/New_York",
         "timezone_defaulted": False,
@@ -55,6 +57,8 @@ def test_list_fields(api, example_a):
     }
     assert by_id["99"] == {
         "store_id": "99",
+        "brand": None,
+        "name": "",
         "timezone_str": "",
         "timezone": "America/Chicago",
         "timezone_defaulted": True,

@@ -1,4 +1,5 @@
-"""manage.py ensure_superuser [--username admin]: a local admin account, a demo brand and a staff API key.
+"""manage.py ensure_superuser [--username admin]: a local admin account, a staff API key, and for each
+of the sample's two brands (`demo`, `other`) an owner to log in as and an operator key.
 
 Creates the user with a random password the first time and keeps that
 password in var/admin-password.txt (git-ignored) so `make run` can print it
@@ -6,8 +7,10 @@ every time, with a platform staff API key and a ready-to-paste curl line. The
 database holds only the key's hash, so the key itself is kept beside the
 password, in var/admin-api-key.txt (mode 0600), and a new one is made when that
 file is missing or its key no longer works (revoked, expired, deleted). Never
-resets the password of an existing user. Also makes the brand `demo` (empty) to
-try brands and brand keys with.
+resets the password of an existing user. The brands' owners (`demo-owner`,
+`other-owner`, admins of their brand) and keys are kept the same way
+(var/<slug>-owner-password.txt, var/<slug>-api-key.txt), so that two brands
+sharing one service can be tried at once: neither sees the other's stores.
 """
 
 import secrets
@@ -17,10 +20,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from brands.models import ApiKey, Role
+from brands.models import ApiKey, Membership, Role
 from brands.services import apikey_create, brand_get_or_create
 
 DEMO_BRAND = "demo"
+# The sample's brands (data/stores.csv): each gets an owner and an operator key.
+SAMPLE_BRANDS = {"demo": "Demo brand", "other": "Other brand"}
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -55,16 +60,37 @@ class Command(BaseCommand):
             User.objects.create_superuser(username=username, email="", password=password)
             _private_write(password_file, password)
         password = password_file.read_text().strip() if password_file.exists() else "(set before; see README to reset)"
-        brand_get_or_create(slug=DEMO_BRAND, name="Demo brand")
         key = _working_key(key_file)
         if key is None:
             _, key = apikey_create(brand=None, role=Role.ADMIN, name=f"make run ({username})")
             _private_write(key_file, key)
         self.stdout.write(f"  admin    user {username}, password {password}")
         self.stdout.write(f"  API key  {key}")  # a platform staff key: sees and does everything
-        self.stdout.write(
-            f"  brand    {DEMO_BRAND} (its keys: manage.py apikey_create --brand {DEMO_BRAND} --role ...)"
-        )
+        for slug, name in SAMPLE_BRANDS.items():
+            owner, owner_password, brand_key = self._brand_owner_and_key(slug, name)
+            self.stdout.write(f"  brand    {slug}: owner {owner}, password {owner_password}; operator key {brand_key}")
         self.stdout.write(
             f"  try it   curl -X POST -H 'Authorization: Token {key}' {options['base_url']}/trigger_report"
         )
+
+    def _brand_owner_and_key(self, slug: str, name: str) -> tuple[str, str, str]:
+        """The brand (made when new), its owner (an admin member, made once with a random password)
+        and a working operator key, each kept in var/ as the admin's are."""
+        brand = brand_get_or_create(slug=slug, name=name)
+        User = get_user_model()
+        owner = f"{slug}-owner"
+        password_file = settings.VAR_DIR / f"{owner}-password.txt"
+        if not User.objects.filter(username=owner).exists():
+            password = secrets.token_urlsafe(12)
+            User.objects.create_user(username=owner, email="", password=password)
+            _private_write(password_file, password)
+        Membership.objects.get_or_create(
+            user=User.objects.get(username=owner), brand=brand, defaults={"role": Role.ADMIN}
+        )
+        password = password_file.read_text().strip() if password_file.exists() else "(set before)"
+        key_file = settings.VAR_DIR / f"{slug}-api-key.txt"
+        key = _working_key(key_file)
+        if key is None:
+            _, key = apikey_create(brand=brand, role=Role.OPERATOR, name=f"make run ({slug})")
+            _private_write(key_file, key)
+        return owner, password, key

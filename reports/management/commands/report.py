@@ -1,7 +1,8 @@
-"""manage.py report [--as-of ISO] [--out FILE] [--store ID ...]: a report computed in this process.
+"""manage.py report [--as-of ISO] [--out FILE] [--brand SLUG] [--store ID ...]: a report computed in this process.
 
 The same shards, engine and merge as the workers: the CSV is byte-for-byte
-the one GET /get_report serves for the same as_of.
+the one GET /get_report serves for the same as_of (with --brand, a brand's report:
+its stores only, as of its own latest poll by default).
 """
 
 import datetime as dt
@@ -12,6 +13,7 @@ from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 
+from brands.models import Brand
 from reports import services
 from stores.csv_rows import instant_parse
 
@@ -40,18 +42,25 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=_instant, default=None, help="ISO 8601 instant; default: the latest poll")
         parser.add_argument("--out", default="-", help="output file, or - for stdout (default)")
         parser.add_argument("--store", action="append", dest="store_ids", help="only this store_id (repeatable)")
+        parser.add_argument("--brand", default=None, help="the report of this brand (its slug): its stores only")
 
-    def handle(self, *args, as_of, out, store_ids, **options):
+    def handle(self, *args, as_of, out, store_ids, brand, **options):
         started = time.perf_counter()
+        brand_id = None
+        if brand is not None:
+            found = Brand.objects.filter(slug=brand).values_list("pk", flat=True).first()
+            if found is None:
+                raise CommandError(f"--brand {brand!r}: no brand with that slug")
+            brand_id = found
         try:
             if out == "-":
                 # The wrapped stream itself: OutputWrapper.write would add line endings to the CSV's bytes.
                 # django-stubs leave out OutputWrapper._out (the TextIO given to __init__), hence the cast.
                 stream = cast(TextIO, self.stdout._out)
-                rows, polls = services.report_write_csv(as_of=as_of, out=stream, store_ids=store_ids)
+                rows, polls = services.report_write_csv(as_of=as_of, out=stream, store_ids=store_ids, brand_id=brand_id)
             else:
                 with open(out, "w", encoding="utf-8", newline="") as fh:
-                    rows, polls = services.report_write_csv(as_of=as_of, out=fh, store_ids=store_ids)
+                    rows, polls = services.report_write_csv(as_of=as_of, out=fh, store_ids=store_ids, brand_id=brand_id)
         except services.UnknownStores as exc:
             raise CommandError(str(exc)) from exc
         except OSError as exc:

@@ -126,7 +126,7 @@
     el.hidden = !text;
   }
 
-  const TRIGGER_FIELDS = { as_of: "as-of", store_ids: "store-ids" };
+  const TRIGGER_FIELDS = { as_of: "as-of", store_ids: "store-ids", brand: "brand" };
 
   function markInvalid(answer) {
     for (const [field, id] of Object.entries(TRIGGER_FIELDS)) {
@@ -145,6 +145,8 @@
     const body = {};
     if (asOf) body.as_of = asOf;
     if (storeIds.length) body.store_ids = storeIds;
+    const brand = $("brand-field").hidden ? "" : $("brand").value;
+    if (brand) body.brand = brand;
 
     const button = $("trigger-button");
     button.disabled = true;
@@ -269,6 +271,46 @@
     refreshReports();
   }
 
+  // --- the brand a report is of ------------------------------------------------
+
+  const MAX_BRAND_PAGES = 20; // 1,000 brands: the selector's bound
+
+  /** The brands the caller may trigger a report on, from GET /api/brands/?role=operator (every page). */
+  async function operatorBrands() {
+    const brands = [];
+    let url = "/api/brands/?role=operator";
+    for (let page = 0; url && page < MAX_BRAND_PAGES; page += 1) {
+      const response = await fetch(url, { cache: "no-store", headers: { Accept: "application/json" } });
+      const body = await readJson(response);
+      if (!response.ok || !body) return brands; // no brand role (403): no selector
+      brands.push(...(body.results || []));
+      url = body.next;
+    }
+    return brands;
+  }
+
+  /**
+   * The selector next to the trigger button. An operator of one brand needs none (its reports are that
+   * brand's); an operator of several picks one; platform staff may pick one or leave it at the whole fleet.
+   */
+  async function loadBrands() {
+    const staff = $("trigger-form").dataset.staff === "true";
+    let brands;
+    try {
+      brands = await operatorBrands();
+    } catch (_) {
+      return; // the trigger then answers for itself, naming `brand` when it is needed
+    }
+    if (!staff && brands.length < 2) return;
+    const select = $("brand");
+    select.replaceChildren(
+      h("option", { value: "" }, staff ? "Every store (the whole fleet)" : "Choose a brand…"),
+      ...brands.map((brand) => h("option", { value: brand.slug }, `${brand.name} (${brand.slug})`))
+    );
+    select.required = !staff;
+    $("brand-field").hidden = false;
+  }
+
   // --- the list of reports ---------------------------------------------------
 
   let listTimer = null;
@@ -290,7 +332,7 @@
     errorEl.hidden = true;
     const tbody = $("reports-body");
     if (!reports.length) {
-      tbody.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "muted empty" }, "No reports yet. Run one above.")));
+      tbody.replaceChildren(h("tr", {}, h("td", { colspan: 7, class: "muted empty" }, "No reports yet. Run one above.")));
       return;
     }
     tbody.replaceChildren(...reports.map(reportRow));
@@ -318,6 +360,7 @@
       { "data-report-id": report.id, "data-status": report.status },
       h("td", {}, badge(report.status, progress)),
       h("td", {}, timeEl(report.as_of)),
+      h("td", { "data-brand": report.brand || "" }, report.scope || "—"),
       h("td", {}, timeEl(report.created_at)),
       h("td", { class: "num" }, formatDuration(report.duration_seconds)),
       h("td", { class: "num" }, formatNumber(report.row_count)),
@@ -731,5 +774,6 @@
       searchTimer = setTimeout(() => searchStores($("store-search").value), SEARCH_DEBOUNCE_MS);
     });
     refreshReports();
+    loadBrands();
   });
 })();
