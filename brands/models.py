@@ -129,6 +129,11 @@ class AuditEvent(models.Model):
         MEMBER_ADDED = "member.added", "member added"
         MEMBER_REMOVED = "member.removed", "member removed"
         MEMBER_ROLE_CHANGED = "member.role_changed", "member's role changed"
+        WEBHOOK_CREATED = "webhook.created", "webhook subscription created"
+        WEBHOOK_UPDATED = "webhook.updated", "webhook subscription changed"
+        WEBHOOK_DELETED = "webhook.deleted", "webhook subscription deleted"
+        EMAIL_RECIPIENT_ADDED = "email_recipient.added", "email recipient added"
+        EMAIL_RECIPIENT_REMOVED = "email_recipient.removed", "email recipient removed"
 
     at = models.DateTimeField(db_index=True)
     brand = models.ForeignKey(Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")

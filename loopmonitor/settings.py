@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "stores",
     "reports",
     "alerts",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -312,8 +313,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.incidents_repair_task",
         "schedule": INCIDENTS_REPAIR_EVERY_SECONDS,
     },
+    "send-due-notifications": {
+        "task": "notifications.tasks.deliveries_due_task",
+        "schedule": env.float("NOTIFY_SWEEP_EVERY_SECONDS", default=30),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Notifications (README "Notifications") ---------------------------------------
+# The base of every absolute link in an email or a payload (the store page, a report's download).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Connect and read timeouts of one webhook request, in seconds: a receiver that never answers
+# costs a worker this long, not forever.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5)
+# The waits after each failed attempt, in seconds (7 waits: 8 attempts over 27 h 35 min, as
+# Svix does); a test shortens them. Emails are retried on the same schedule.
+WEBHOOK_RETRY_DELAYS_SECONDS = [
+    float(delay)
+    for delay in env.list(
+        "WEBHOOK_RETRY_DELAYS_SECONDS", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+# A subscription whose deliveries have all failed for this long is disabled (its admins get an email).
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# Webhooks go to public addresses only (no request forgery towards the private network); 1 lets
+# them reach loopback and private ranges too (a test's receiver, a receiver on the same network).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Outgoing email: a django-environ email URL (smtp://user:pass@host:25, smtp+tls://...:587,
+# smtp+ssl://...:465, consolemail://, filemail:///path, dummymail://). Default: printed by the worker.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="loopmonitor <loopmonitor@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)  # seconds: an SMTP server that never answers
+# A report.completed email carries the CSV when it is at most this many bytes, else only its link.
+REPORT_EMAIL_ATTACH_MAX_BYTES = env.int("REPORT_EMAIL_ATTACH_MAX_BYTES", default=5 * 1024 * 1024)
 
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -322,5 +355,10 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # axes.apps says which lockout it applies at every start of every command: once is in the settings.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},
+        # httpx logs every webhook request; the delivery log has each attempt, with its outcome.
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/brands/", include("brands.urls")),
+    path("api/", include("notifications.urls")),
     path("", include("brands.page_urls")),
     path("", include("reports.urls")),
     path("", include("stores.urls")),

@@ -153,7 +153,8 @@ class Endpoint:
 
     kind: "open" (no key needed), "read" (viewer of the object's brand), "write" (operator),
     "admin" (admin of the brand), "staff" (platform staff only), "list" (any role: the answer
-    holds only the caller's objects), "page" (a logged-in session; keys are not sessions).
+    holds only the caller's objects), "admin-list" (the same for admins: 403 to a caller who is
+    admin nowhere), "page" (a logged-in session; keys are not sessions).
     `foreign`: the answer when the object is another brand's (as when it does not exist).
     """
 
@@ -209,6 +210,31 @@ def _report_marker(world: World, brand: str) -> str:
     return str(world.reports[brand].id)
 
 
+def _notification_targets(world: World) -> None:
+    """Each brand has a webhook subscription and an email recipient. The subscription's address is
+    loopback, which its delivery refuses before any connection (WEBHOOK_ALLOW_PRIVATE is off): a
+    ping answers at once, with the refusal in its delivery."""
+    from notifications.models import EmailRecipient, WebhookSubscription
+
+    for slug, brand in world.brands.items():
+        WebhookSubscription.objects.create(
+            brand=brand, url=f"http://127.0.0.1:9/hook-{slug}", events=["incident.opened"]
+        )
+        EmailRecipient.objects.create(brand=brand, email=f"ops@{slug}.example", events=["incident.opened"])
+
+
+def _webhook(world: World, brand: str) -> dict[str, str]:
+    from notifications.models import WebhookSubscription
+
+    return {"webhook_id": str(WebhookSubscription.objects.get(brand=world.brands[brand]).pk)}
+
+
+def _recipient(world: World, brand: str) -> dict[str, str]:
+    from notifications.models import EmailRecipient
+
+    return {"recipient_id": str(EmailRecipient.objects.get(brand=world.brands[brand]).pk)}
+
+
 def _incidents(world: World) -> None:
     """Each brand's store has an incident (its 11:15 inactive poll after the 10:00 active one): as the
     refresh after a push would store it."""
@@ -255,6 +281,31 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("brand-member", "PATCH"): Endpoint("admin", kwargs=_slug_member, body=lambda w, b: {"role": "operator"}),
     ("brand-member", "DELETE"): Endpoint("admin", ok=204, kwargs=_slug_member),
     ("brand-audit", "GET"): Endpoint("admin", kwargs=_slug),
+    # Notifications (the brand's admins and staff)
+    ("webhook-list", "GET"): Endpoint("admin-list", marker=lambda w, b: f"/hook-{b}", prepare=_notification_targets),
+    ("webhook-list", "POST"): Endpoint(
+        "admin",
+        ok=201,
+        foreign=400,
+        body=lambda w, b: {"url": "https://93.184.215.14/hook", "events": ["incident.opened"], "brand": b},
+    ),
+    ("webhook-detail", "GET"): Endpoint("admin", kwargs=_webhook, prepare=_notification_targets),
+    ("webhook-detail", "PATCH"): Endpoint(
+        "admin", kwargs=_webhook, body=lambda w, b: {"events": ["incident.resolved"]}, prepare=_notification_targets
+    ),
+    ("webhook-detail", "DELETE"): Endpoint("admin", ok=204, kwargs=_webhook, prepare=_notification_targets),
+    ("webhook-ping", "POST"): Endpoint("admin", kwargs=_webhook, prepare=_notification_targets),
+    ("webhook-deliveries", "GET"): Endpoint("admin", kwargs=_webhook, prepare=_notification_targets),
+    ("email-recipient-list", "GET"): Endpoint(
+        "admin-list", marker=lambda w, b: f"ops@{b}.example", prepare=_notification_targets
+    ),
+    ("email-recipient-list", "POST"): Endpoint(
+        "admin",
+        ok=201,
+        foreign=400,
+        body=lambda w, b: {"email": f"new@{b}.example", "events": ["report.completed"], "brand": b},
+    ),
+    ("email-recipient-detail", "DELETE"): Endpoint("admin", ok=204, kwargs=_recipient, prepare=_notification_targets),
     # People's own pages: open to all (the login form; a link no one was given says so)
     ("login", "GET"): Endpoint("open"),
     ("login", "POST"): Endpoint("open", body=lambda w, b: {"username": "nobody", "password": "wrong"}),
@@ -282,6 +333,8 @@ def expected(endpoint: Endpoint, actor: Actor, brand: str) -> int:
         return endpoint.ok if actor.staff else 403
     if endpoint.kind == "list":
         return endpoint.ok if actor.staff or actor.role is not None else 403
+    if endpoint.kind == "admin-list":
+        return endpoint.ok if actor.holds_anywhere(Role.ADMIN) else 403
     needed = {"read": Role.VIEWER, "write": Role.OPERATOR, "admin": Role.ADMIN}[endpoint.kind]
     if not actor.holds_anywhere(needed):
         return 403
@@ -328,7 +381,7 @@ def test_every_endpoint_has_an_entry():
 
 def test_the_rules_are_not_vacuous():
     """The rules tell the callers apart: each kind of endpoint gives some caller a refusal."""
-    for kind in ("read", "write", "admin", "list", "staff"):
+    for kind in ("read", "write", "admin", "list", "admin-list", "staff"):
         endpoint = Endpoint(kind)
         answers = {expected(endpoint, actor, brand) for actor in ACTORS for brand in ("a", "b")}
         assert 200 in answers and (answers & {401, 403, 404}), (kind, answers)
@@ -377,7 +430,7 @@ def test_access(name, method, actor, brand, eager):
     answer = _call(client_of(actor, world), name, method, endpoint, world, brand)
     want = expected(endpoint, actor, brand)
     assert answer.status_code == want, (answer.status_code, getattr(answer, "content", b"")[:300])
-    if endpoint.kind == "list" and want == 200:
+    if endpoint.kind in ("list", "admin-list") and want == 200:
         text = answer.content.decode()
         for other in ("a", "b"):
             sees = actor.staff or actor.brand == other
@@ -390,6 +443,8 @@ ABSENT = {
     "slug": "nowhere",
     "prefix": "Zz9Zz9Zz",
     "username": "nobody",
+    "webhook_id": "987654321",
+    "recipient_id": "987654321",
 }
 
 
@@ -410,7 +465,18 @@ def _with_ids_blanked(text: str, world: World) -> str:
     named = [*STORE_IDS.values(), *(str(r.id) for r in world.reports.values()), *world.key_prefixes.values()]
     for value in [*named, *world.members.values(), *ABSENT.values()]:
         text = text.replace(value, "<id>")
+    for pk in _notification_ids():
+        text = text.replace(f"'{pk}'", "'<id>'")
     return text
+
+
+def _notification_ids() -> list[int]:
+    from notifications.models import EmailRecipient, WebhookSubscription
+
+    return [
+        *WebhookSubscription.objects.values_list("pk", flat=True),
+        *EmailRecipient.objects.values_list("pk", flat=True),
+    ]
 
 
 FOREIGN_CASES = [

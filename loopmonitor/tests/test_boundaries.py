@@ -9,6 +9,9 @@ model in a string (`importlib.import_module("reports.x")`, `import_string`,
 `apps.get_model("reports", ...)`, `ForeignKey("reports.Report")`, `mock.patch`).
 Besides a module's own imports, no chain of first-party imports may lead from
 `stores` to `reports` (say stores -> loopmonitor.something -> reports).
+
+`notifications` is told what happened by the apps that know (stores, reports, alerts) and
+knows none of them: its code imports none, directly or through a chain; its tests may.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = ("stores", "reports", "alerts", "loopmonitor", "bench")
+FIRST_PARTY = ("stores", "reports", "alerts", "loopmonitor", "bench", "brands", "notifications")
 
 # (what, which top-level packages it must never import)
 RULES = [
@@ -163,6 +166,32 @@ def test_no_chain_of_imports_across_a_boundary(target, forbidden):
     chains = [chain for s in starts if (chain := import_chain(graph, s, forbidden))]
 
     assert chains == [], "\n".join(" -> ".join(c) for c in chains)
+
+
+NOTIFIED_BY = {"stores", "reports", "alerts"}
+
+
+def _notifications_code() -> list[Path]:
+    return [p for p in python_files("notifications") if "tests" not in p.relative_to(ROOT).parts]
+
+
+def test_notifications_imports_none_of_the_apps_that_notify():
+    assert _notifications_code()  # the rule reads real files
+    found = violations("notifications", NOTIFIED_BY)
+
+    assert [line for line in found if not line.startswith("notifications/tests/")] == []
+    assert any(line.startswith("notifications/tests/") for line in found)  # the rule sees a real import
+
+
+def test_no_chain_of_imports_leads_from_notifications_to_the_apps_that_notify():
+    graph = first_party_graph()
+    starts = [module_name(p) for p in _notifications_code()]
+    assert "notifications.services" in starts and all(s in graph for s in starts)
+
+    chains = [chain for s in starts if (chain := import_chain(graph, s, NOTIFIED_BY))]
+
+    assert chains == [], "\n".join(" -> ".join(c) for c in chains)
+    assert "brands.audit" in graph["notifications.services"]  # the graph sees its real edges
 
 
 def test_reports_does_import_stores():

@@ -51,7 +51,14 @@ def test_the_schema_documents_every_endpoint_with_a_description(schema):
 def test_every_documented_get_answers_with_a_documented_status(schema, api, example_fleet, eager_tasks):
     report_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
     brand_get_or_create(slug="acme")
-    values = {"report_id": report_id, "store_id": "1481966498820158979", "date": "2023-01-23", "slug": "acme"}
+    values = {
+        "report_id": report_id,
+        "store_id": "1481966498820158979",
+        "date": "2023-01-23",
+        "slug": "acme",
+        "webhook_id": "1",  # none exists: the documented 404
+        "recipient_id": "1",
+    }
 
     for path, operations in schema["paths"].items():
         if "get" not in operations:
