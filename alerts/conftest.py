@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from notifications.tests.conftest import acme, private_allowed, receiver, smtp_server  # noqa: F401  (fixtures)
 from reports.conftest import start_worker  # noqa: F401  (a fixture: the queue test starts a real worker)
 from stores.conftest import make_store
 from stores.models import Poll, Store

@@ -60,6 +60,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     """One incident (docs/numbers.md rule 12): its start and end in UTC and in the store's local time."""
 
     store_id = serializers.CharField(source="store.store_id", read_only=True)
+    store_name = serializers.CharField(source="store.name", read_only=True, help_text="the store's name ('' if none)")
     state = serializers.ChoiceField(choices=Incident.State.choices, read_only=True)
     start_known = serializers.BooleanField(read_only=True)
     timezone = serializers.SerializerMethodField()
@@ -74,6 +75,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "store_id",
+            "store_name",
             "state",
             "start_known",
             "started_at",

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from alerts import services
+from alerts import notify, services
 
 # A database that went away for a moment costs a few retries, not the refresh (the repair
 # task would catch it later anyway).
@@ -21,6 +21,7 @@ def incidents_refresh_task(self, store_pks: list[int]) -> None:
     """Recompute the incidents of these stores (at most INCIDENTS_BATCH_STORES, one transaction each batch)."""
     try:
         services.incidents_refresh(store_pks)
+        notify.incident_notifications_send(store_pks=store_pks)
     except (OperationalError, InterfaceError) as exc:
         close_old_connections()
         raise self.retry(exc=exc, countdown=DB_RETRY_COUNTDOWN_SECONDS) from exc
@@ -28,5 +29,7 @@ def incidents_refresh_task(self, store_pks: list[int]) -> None:
 
 @shared_task(ignore_result=True)
 def incidents_repair_task() -> None:
-    """Run by Celery beat (CELERY_BEAT_SCHEDULE): refresh the stores whose refresh was lost."""
+    """Run by Celery beat (CELERY_BEAT_SCHEDULE): refresh the stores whose refresh was lost, and tell
+    what waited (an incident deferred by the flapping gap, a notification lost with a worker)."""
     services.incidents_repair(window_seconds=settings.INCIDENTS_REPAIR_WINDOW_SECONDS)
+    notify.incident_notifications_send()

@@ -302,6 +302,11 @@ INCIDENTS_BATCH_STORES = env.int("INCIDENTS_BATCH_STORES", default=500)
 # within INCIDENTS_REPAIR_EVERY_SECONDS.
 INCIDENTS_REPAIR_EVERY_SECONDS = env.float("INCIDENTS_REPAIR_EVERY_SECONDS", default=300)
 INCIDENTS_REPAIR_WINDOW_SECONDS = env.float("INCIDENTS_REPAIR_WINDOW_SECONDS", default=86_400)
+# incident.opened / .resolved (alerts/notify.py): at most one pair per store per
+# INCIDENT_NOTIFY_MIN_MINUTES (a flapping store sends no storm), and only for incidents whose
+# last observation is at most INCIDENT_NOTIFY_MAX_AGE_MINUTES old (old data loaded tells nobody).
+INCIDENT_NOTIFY_MIN_MINUTES = env.float("INCIDENT_NOTIFY_MIN_MINUTES", default=15)
+INCIDENT_NOTIFY_MAX_AGE_MINUTES = env.float("INCIDENT_NOTIFY_MAX_AGE_MINUTES", default=120)
 
 # --- Celery beat: the periodic sweeps ---
 CELERY_BEAT_SCHEDULE = {

@@ -35,6 +35,7 @@ def test_an_incident_as_the_api_shows_it(api, resolved_j):
     assert incident == {
         "id": incident["id"],
         "store_id": EXAMPLE_J_STORE,
+        "store_name": "",
         "state": "resolved",
         "start_known": True,
         "started_at": "2023-01-23T15:44:30Z",
