@@ -129,6 +129,9 @@ class AuditEvent(models.Model):
         MEMBER_ADDED = "member.added", "member added"
         MEMBER_REMOVED = "member.removed", "member removed"
         MEMBER_ROLE_CHANGED = "member.role_changed", "member's role changed"
+        SCHEDULE_CREATED = "schedule.created", "report schedule created"
+        SCHEDULE_UPDATED = "schedule.updated", "report schedule changed"
+        SCHEDULE_DELETED = "schedule.deleted", "report schedule deleted"
 
     at = models.DateTimeField(db_index=True)
     brand = models.ForeignKey(Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
