@@ -153,6 +153,8 @@ def next_run(cron: Cron, timezone: str, *, after: dt.datetime) -> dt.datetime:
     """
     zone = zoneinfo.ZoneInfo(timezone)
     local = after.astimezone(zone)
-    # Celery's remaining_estimate(local), with `local` as the clock instead of the wall clock.
+    # Celery's remaining_estimate(local), with `local` as the clock instead of the wall clock: the
+    # real time (seconds) until the run, added in UTC (in `zone` the addition would be wall-clock,
+    # an hour off across a change of offset).
     last, delta, _ = crontab_of(cron, timezone).remaining_delta(local)
-    return (local + remaining(last, delta, now=local)).astimezone(zone)
+    return (after.astimezone(dt.UTC) + remaining(last, delta, now=local)).astimezone(zone)

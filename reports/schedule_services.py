@@ -117,7 +117,10 @@ def _beat_entry_sync(schedule: ReportSchedule) -> None:
     """Create or update the schedule's PeriodicTask and CrontabSchedule to say what the row says."""
     fields = cron.cron_parse(schedule.cron).fields()
     task = (
-        PeriodicTask.objects.select_for_update().select_related("crontab").filter(pk=schedule.periodic_task_id).first()
+        PeriodicTask.objects.select_for_update(of=("self",))
+        .select_related("crontab")
+        .filter(pk=schedule.periodic_task_id)
+        .first()
     )
     if task is None or task.crontab is None:
         crontab = CrontabSchedule.objects.create(timezone=schedule.timezone, **fields)
