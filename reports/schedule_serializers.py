@@ -6,7 +6,6 @@ from typing import Any
 
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -140,12 +139,12 @@ class ScheduleSerializer(serializers.ModelSerializer):
         now = self.context.get("now") or dt.datetime.now(dt.UTC)
         return cron.next_run(cron.cron_parse(schedule.cron), schedule.timezone, after=now)
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_run_at_utc(self, schedule: ReportSchedule) -> str | None:
         at = self._next_run(schedule)
         return None if at is None else at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_run_at_local(self, schedule: ReportSchedule) -> str | None:
         at = self._next_run(schedule)
         return None if at is None else at.isoformat()
