@@ -138,7 +138,7 @@ def _values(field: str, low: int, high: int, names: dict[str, int] | None = None
             a, b = base.split("-")
             start, end = (names or {}).get(a, None) or int(a), (names or {}).get(b, None) or int(b)
         else:
-            start = end = (names or {}).get(base, None) if names and base in names else int(base)
+            start = end = names[base] if names and base in names else int(base)
         out |= set(range(start, end + 1, int(step) if step else 1))
     return out
 

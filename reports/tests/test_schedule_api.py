@@ -63,9 +63,9 @@ def test_an_admin_schedules_its_brands_report_and_sees_the_next_run_in_utc_and_l
     assert "06:00" in body["description"] and "Asia/Kolkata" in body["description"]
     assert body["last_report"] is None and body["last_run_at"] is None
     assert body["created_by"].startswith("key acme-admin")
-    assert PeriodicTask.objects.filter(pk=schedule.periodic_task_id, enabled=True).exists()
+    assert PeriodicTask.objects.filter(report_schedule=schedule, enabled=True).exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.SCHEDULE_CREATED)
-    assert event.brand.slug == "acme" and event.detail["cron"] == "0 6 * * *"
+    assert event.brand_slug == "acme" and event.detail["cron"] == "0 6 * * *"
 
 
 def test_the_friendly_form_every_monday_at_0700(brand_api):
@@ -244,7 +244,7 @@ def test_delete_removes_the_schedule_and_its_beat_entry_and_is_on_record(brand_a
     assert answer.status_code == 204
     assert not ReportSchedule.objects.exists() and not PeriodicTask.objects.exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.SCHEDULE_DELETED)
-    assert event.target == f"schedule {schedule.id} (acme daily)" and event.brand.slug == "acme"
+    assert event.target == f"schedule {schedule.id} (acme daily)" and event.brand_slug == "acme"
 
 
 def test_the_brands_limit_is_400_naming_brand(brand_api, settings):

@@ -54,7 +54,7 @@ def test_a_run_missed_for_three_days_runs_once_when_beat_returns(two_brands, sta
     schedule = schedule_services.schedule_create(
         brand_id=two_brands["acme"].pk, name="daily", cron_line=f"0 {hour} * * *", timezone_name="UTC"
     )
-    task = PeriodicTask.objects.get(pk=schedule.periodic_task_id)
+    task = PeriodicTask.objects.get(report_schedule=schedule)
     task.last_run_at = timezone.now() - dt.timedelta(days=3)
     task.save()
 

@@ -90,8 +90,10 @@ def test_a_change_moves_the_beat_entry_and_counts_from_now(two_brands):
 
     # then the same entry says the new times, in the new zone, and last ran "now" (no catching up)
     task.refresh_from_db()
-    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("30", "7", "mon")
-    assert str(task.crontab.timezone) == "Europe/Berlin"
+    crontab = task.crontab
+    assert crontab is not None and task.last_run_at is not None
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ("30", "7", "mon")
+    assert str(crontab.timezone) == "Europe/Berlin"
     assert task.last_run_at > timezone.now() - dt.timedelta(minutes=1)
     assert task.description == "acme: weekly"
     assert change.before == {"name": "morning", "cron": "0 6 * * *", "timezone": "Asia/Kolkata"}
@@ -119,7 +121,8 @@ def test_disabling_and_enabling_a_schedule(two_brands):
 
     assert not off.enabled and on.enabled
     # enabled again, beat counts from the change (no run for the time it was off)
-    assert ModelEntry(on, app=celery_app).last_run_at >= off.date_changed
+    counted_from = ModelEntry(on, app=celery_app).last_run_at
+    assert counted_from is not None and counted_from >= off.date_changed
 
 
 def test_deleting_a_schedule_or_its_brand_deletes_its_beat_entry(two_brands):
