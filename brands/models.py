@@ -134,6 +134,9 @@ class AuditEvent(models.Model):
         WEBHOOK_DELETED = "webhook.deleted", "webhook subscription deleted"
         EMAIL_RECIPIENT_ADDED = "email_recipient.added", "email recipient added"
         EMAIL_RECIPIENT_REMOVED = "email_recipient.removed", "email recipient removed"
+        SCHEDULE_CREATED = "schedule.created", "report schedule created"
+        SCHEDULE_UPDATED = "schedule.updated", "report schedule changed"
+        SCHEDULE_DELETED = "schedule.deleted", "report schedule deleted"
 
     at = models.DateTimeField(db_index=True)
     brand = models.ForeignKey(Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")

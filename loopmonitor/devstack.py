@@ -1,5 +1,9 @@
 """`make run`'s supervisor: the web server and a Celery worker (with beat), stopped together.
 
+The worker's embedded beat (`--beat`) reads its schedule from the database (settings
+CELERY_BEAT_SCHEDULER, django-celery-beat): the brands' report schedules and the stalled-report
+sweeper. One beat only, so one worker here; a deployment runs beat as its own process.
+
     python -m loopmonitor.devstack [--host 127.0.0.1] [--port 8000] [--workers 2]
 
 Ctrl-C (or SIGTERM) stops both: a polite signal first, then SIGKILL after a
@@ -33,6 +37,8 @@ def main() -> int:
             "loopmonitor",
             "worker",
             "--beat",
+            "--scheduler",
+            "loopmonitor.beat:DatabaseScheduler",
             "--loglevel",
             "INFO",
             "--concurrency",

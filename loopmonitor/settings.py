@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_celery_beat",  # beat's schedules in the database: reports.ReportSchedule's PeriodicTask rows
     "brands",
     "stores",
     "reports",
@@ -324,6 +325,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat reads its schedule from the database (django-celery-beat): the entries above are written
+# there at its start, and the brands' report schedules (reports.ReportSchedule) are rows there
+# too, so every beat, `make run`'s embedded one and compose's own, runs both.
+CELERY_BEAT_SCHEDULER = "loopmonitor.beat:DatabaseScheduler"
+# Beat writes each entry's last run to the database after every message it sends (not every
+# 3 minutes): a beat that stops right after a run does not run it again when it returns.
+CELERY_BEAT_SYNC_EVERY = 1
+# No result backend, so nothing to clean: beat installs no `celery.backend_cleanup` entry.
+CELERY_RESULT_EXPIRES = None
+# At most this many report schedules per brand: each run is a whole report of the brand.
+REPORT_SCHEDULES_PER_BRAND_MAX = env.int("REPORT_SCHEDULES_PER_BRAND_MAX", default=20)
 
 # --- Notifications (README "Notifications") ---------------------------------------
 # The base of every absolute link in an email or a payload (the store page, a report's download).

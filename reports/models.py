@@ -5,10 +5,14 @@ import hashlib
 import json
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from reports import cron
 
 
 def report_upload_to(report: "Report", filename: str) -> str:
@@ -152,3 +156,88 @@ def _report_file_delete(sender, instance: Report, **kwargs) -> None:
     """A deleted report takes its CSV file with it (reports are kept until deleted)."""
     if instance.file:
         instance.file.delete(save=False)
+
+
+def cron_validate(value: str) -> None:
+    """A model validator (the admin's form, `full_clean`): the cron line as `cron.cron_parse` reads it."""
+    try:
+        cron.cron_parse(value)
+    except cron.CronError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def timezone_validate(value: str) -> None:
+    """A model validator: an IANA timezone name."""
+    try:
+        cron.timezone_check(value)
+    except cron.CronError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class ReportSchedule(models.Model):
+    """A brand's report on a schedule: "0 6 * * *" in Asia/Kolkata runs the brand's report daily at 06:00 there.
+
+    Beat runs it through `periodic_task` (django-celery-beat, with its own CrontabSchedule in
+    `timezone`), which `services.schedule_save` keeps in step with this row: edit a schedule here,
+    through the API or in its admin, never through beat's own admin (the link is protected, so a
+    schedule's PeriodicTask cannot be deleted there). Each run triggers the brand's report
+    (`services.schedule_run`) and records it in `last_report`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="report_schedules")
+    name = models.CharField(max_length=200)
+    cron = models.CharField(
+        max_length=100,
+        validators=[cron_validate],
+        help_text="minute hour day-of-month month day-of-week in `timezone` ('0 6 * * *': 06:00 daily)",
+    )
+    timezone = models.CharField(
+        max_length=64, validators=[timezone_validate], help_text="IANA name the cron line's times are in."
+    )
+    enabled = models.BooleanField(default=True)
+    periodic_task = models.OneToOneField(
+        PeriodicTask,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="report_schedule",
+    )
+    last_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The task message of the last run: a message delivered again (a worker died before
+    # acknowledging it) is recognised and starts no second report.
+    last_run_id = models.CharField(max_length=64, blank=True, default="", editable=False)
+    last_report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    created_by = models.CharField(
+        max_length=200, blank=True, default="", editable=False, help_text="Who made it: a person or a key."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand", "name", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.brand.slug}: {self.name} ({self.cron} {self.timezone})"
+
+    @property
+    def beat_name(self) -> str:
+        """The name of its PeriodicTask (unique among beat's entries)."""
+        return f"report schedule {self.id}"
+
+
+@receiver(post_delete, sender=ReportSchedule)
+def _schedule_beat_entry_delete(sender, instance: ReportSchedule, **kwargs) -> None:
+    """A deleted schedule takes its beat entry (PeriodicTask and CrontabSchedule) along, however
+    it went: `services.schedule_delete`, the admin, or a cascade from its brand (which no
+    service of this app sees)."""
+    if instance.periodic_task_id is None:
+        return
+    task = PeriodicTask.objects.filter(pk=instance.periodic_task_id).first()
+    if task is not None:
+        crontab_id = task.crontab_id
+        task.delete()
+        CrontabSchedule.objects.filter(pk=crontab_id, periodictask=None).delete()

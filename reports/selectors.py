@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from brands.access import Caller, scoped
 from reports import fleet
-from reports.models import Report
+from reports.models import Report, ReportSchedule
 from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
@@ -474,6 +474,24 @@ def report_list(*, caller: Caller) -> QuerySet[Report]:
 def report_visible(*, caller: Caller, report_id: uuid.UUID) -> Report:
     """The report `report_id` if `caller` may read it. Raises Report.DoesNotExist otherwise."""
     return reports_visible(caller).get(pk=report_id)
+
+
+def schedules_visible(caller: Caller) -> QuerySet[ReportSchedule]:
+    """The report schedules `caller` may read (viewer of their brand; every one for platform staff),
+    by brand and name, with their brand, beat entry and last report fetched with them."""
+    schedules = ReportSchedule.objects.select_related("brand", "periodic_task", "last_report")
+    return scoped(schedules, caller).order_by("brand__slug", "name", "created_at")
+
+
+def schedule_visible(*, caller: Caller, schedule_id: str) -> ReportSchedule:
+    """The schedule `schedule_id` if `caller` may read it. Raises ReportSchedule.DoesNotExist
+    otherwise, for an id that is no UUID too: another brand's schedule, one that does not exist
+    and a malformed id are the same answer."""
+    try:
+        key = uuid.UUID(schedule_id)
+    except ValueError:
+        raise ReportSchedule.DoesNotExist(schedule_id) from None
+    return schedules_visible(caller).get(pk=key)
 
 
 # --- One store (the per-store uptime, timeline and SVG) ---------------------------------

@@ -46,7 +46,7 @@ from django.utils import timezone
 from brands.access import Caller
 from brands.models import Brand, Role
 from brands.selectors import brand_visible_by_slug
-from reports import engine, selectors
+from reports import engine, selectors, signals
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
 from stores import staging
@@ -432,6 +432,7 @@ def report_finalize(*, report_id) -> None:
             report.finished_at = timezone.now()
             report.save(update_fields=["file", "row_count", "polls_read", "status", "finished_at"])
             report.shards.update(rows_csv="")
+            transaction.on_commit(lambda: report_finished_send(report_id=report_id))
     except BaseException:
         if moved:  # the report is not Complete after all: its file goes too
             final.unlink(missing_ok=True)
@@ -499,8 +500,26 @@ def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, 
 
 
 def report_fail(*, report_id, reason: str) -> None:
-    """Mark a report Failed with a readable reason (never for a finished report)."""
+    """Mark a report Failed with a readable reason (never a Complete one; a Failed one gets the
+    new reason). `report_finished` goes out once, when the report first becomes Failed."""
     log.warning("report %s failed: %s", report_id, reason)
-    Report.objects.filter(pk=report_id).exclude(status=Report.Status.COMPLETE).update(
-        status=Report.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
-    )
+    fields = {"status": Report.Status.FAILED, "error": reason[:2000], "finished_at": timezone.now()}
+    with transaction.atomic():
+        # Two failures at once: the second waits for the first's row lock, then finds the
+        # report Failed already, so only one of them sends the signal.
+        newly = Report.objects.filter(pk=report_id).filter(status__in=Report.IN_FLIGHT).update(**fields)
+        if newly:
+            transaction.on_commit(lambda: report_finished_send(report_id=report_id))
+        else:
+            Report.objects.filter(pk=report_id, status=Report.Status.FAILED).update(**fields)
+
+
+def report_finished_send(*, report_id) -> None:
+    """Send `signals.report_finished` for the (committed, finished) report; a receiver that raises
+    is logged and the others still run: a listener's failure is never the report's."""
+    report = Report.objects.select_related("brand").filter(pk=report_id).first()
+    if report is None:
+        return
+    for receiver, outcome in signals.report_finished.send_robust(sender=Report, report=report):
+        if isinstance(outcome, Exception):
+            log.error("report_finished receiver %r failed for report %s", receiver, report_id, exc_info=outcome)

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from reports import services
+from reports import schedule_services, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -57,3 +57,12 @@ def reports_reap_stale_task() -> None:
     services.reports_reap_stale(
         stall_seconds=settings.REPORT_STALL_SECONDS, max_attempts=settings.REPORT_SHARD_MAX_ATTEMPTS
     )
+
+
+@shared_task(acks_late=True, ignore_result=True, bind=True)
+def scheduled_report_task(self, schedule_id: str) -> None:
+    """Run by Celery beat on a report schedule's cron line (its PeriodicTask): trigger the brand's report.
+
+    The message's id tells a redelivered message (same id) from beat's next run (a new one).
+    """
+    schedule_services.schedule_run(schedule_id=schedule_id, run_id=self.request.id or "")

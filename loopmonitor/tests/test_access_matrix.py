@@ -14,7 +14,7 @@ written out per caller: it follows from the endpoint's kind (`Endpoint.kind`) by
   that role in no brand at all and so learns nothing).
 
 Callers: anonymous, viewer / operator / admin of brand A (API keys), a viewer of brand B, staff.
-Objects: brand A's and brand B's store, special day, report, key, member.
+Objects: brand A's and brand B's store, special day, report, key, member, report schedule.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from brands.models import Brand, Membership, Role
 from brands.services import apikey_create, brand_get_or_create
 from loopmonitor.celery import app as celery_app
 from reports.models import Report
+from reports.schedule_services import schedule_create
 from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 pytestmark = pytest.mark.django_db
@@ -59,11 +60,12 @@ class World:
     reports: dict[str, Report]
     key_prefixes: dict[str, str]
     members: dict[str, str]
+    schedules: dict[str, str]
 
 
 def world_build() -> World:
     brands = {slug: brand_get_or_create(slug=slug) for slug in ("a", "b")}
-    stores, reports, prefixes, members = {}, {}, {}, {}
+    stores, reports, prefixes, members, schedules = {}, {}, {}, {}, {}
     for slug, brand in brands.items():
         store = Store.objects.create(store_id=STORE_IDS[slug], timezone_str="America/New_York", brand=brand)
         BusinessHours.objects.create(
@@ -82,7 +84,9 @@ def world_build() -> World:
         person = get_user_model().objects.create_user(f"{slug}-member")
         Membership.objects.create(user=person, brand=brand, role=Role.VIEWER)
         members[slug] = person.get_username()
-    return World(brands, stores, reports, prefixes, members)
+        schedule = schedule_create(brand_id=brand.pk, name=f"{slug} daily", cron_line="0 6 * * *", timezone_name="UTC")
+        schedules[slug] = str(schedule.id)
+    return World(brands, stores, reports, prefixes, members, schedules)
 
 
 # --- Callers -----------------------------------------------------------------------------
@@ -190,6 +194,14 @@ def _hours_body(world: World, brand: str) -> dict[str, Any]:
     }
 
 
+def _schedule(world: World, brand: str) -> dict[str, str]:
+    return {"schedule_id": world.schedules[brand]}
+
+
+def _schedule_body(world: World, brand: str) -> dict[str, str]:
+    return {"brand": brand, "name": "weekly", "every": "monday", "at": "07:00", "timezone": "Europe/Berlin"}
+
+
 def _slug_prefix(world: World, brand: str) -> dict[str, str]:
     return {"slug": brand, "prefix": world.key_prefixes[brand]}
 
@@ -255,6 +267,12 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("report-list", "GET"): Endpoint("list", marker=_report_marker),
     # A signed link is its own permission: without its signature it is refused to everyone.
     ("report-download-signed", "GET"): Endpoint("open", ok=403, kwargs=_report),
+    # Report schedules: a viewer reads, the brand's admins write (a brand it does not administer is unknown)
+    ("schedule-list", "GET"): Endpoint("list", marker=lambda w, b: w.schedules[b]),
+    ("schedule-list", "POST"): Endpoint("admin", ok=201, body=_schedule_body, foreign=400),
+    ("schedule-detail", "GET"): Endpoint("read", kwargs=_schedule),
+    ("schedule-detail", "PATCH"): Endpoint("admin", kwargs=_schedule, body=lambda w, b: {"enabled": False}),
+    ("schedule-detail", "DELETE"): Endpoint("admin", ok=204, kwargs=_schedule),
     # Stores
     ("store-list", "GET"): Endpoint("list", marker=_store_marker),
     ("store-detail", "GET"): Endpoint("read", kwargs=_store),
@@ -445,6 +463,7 @@ ABSENT = {
     "username": "nobody",
     "webhook_id": "987654321",
     "recipient_id": "987654321",
+    "schedule_id": "00000000-0000-4000-8000-00000000000f",
 }
 
 
@@ -462,7 +481,12 @@ def _absent(build: Build) -> Build:
 
 def _with_ids_blanked(text: str, world: World) -> str:
     text = text.replace("'b'", "'<slug>'").replace("'nowhere'", "'<slug>'")
-    named = [*STORE_IDS.values(), *(str(r.id) for r in world.reports.values()), *world.key_prefixes.values()]
+    named = [
+        *STORE_IDS.values(),
+        *(str(r.id) for r in world.reports.values()),
+        *world.key_prefixes.values(),
+        *world.schedules.values(),
+    ]
     for value in [*named, *world.members.values(), *ABSENT.values()]:
         text = text.replace(value, "<id>")
     for pk in _notification_ids():

@@ -42,6 +42,7 @@ from schemathesis.specs.openapi.checks import (
 
 from brands.models import Membership, Role
 from brands.services import apikey_create, brand_get_or_create
+from reports.schedule_services import schedule_create
 from stores.models import BusinessHours, SpecialHours, Store
 
 MAX_EXAMPLES = 25
@@ -55,7 +56,7 @@ SPECIAL_DATES = [dt.date(2023, 1, 30), dt.date(2023, 2, 6)]
 # The brand `fuzz_data` makes (an admin and a viewer, a key), so /api/brands/{slug}/... answers 200 too.
 BRAND_SLUG = "acme"
 # Filled per test by the `fuzz_data` fixture (generation happens inside the test, so hooks see it).
-_REAL: dict[str, list[str]] = {"report_ids": []}
+_REAL: dict[str, list[str]] = {"report_ids": [], "schedule_ids": []}
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
@@ -75,6 +76,9 @@ def flatmap_path_parameters(ctx, path_parameters):
     elif "slug" in path_parameters:
         choices = [BRAND_SLUG]
         key = "slug"
+    elif "schedule_id" in path_parameters:
+        choices = _REAL["schedule_ids"]
+        key = "schedule_id"
     if not choices:
         return st.just(path_parameters)
     strategy = st.one_of(
@@ -139,8 +143,9 @@ def in_test_transaction(fuzz_data):
 @pytest.fixture
 def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callbacks):
     """The fleet, with a calendar for store "1481966498820158979" (example I's dated version, a closed
-    day and a special day), an open incident of that store, brand BRAND_SLUG with two members and a
-    key, and two complete reports (example A's T; store "99" alone), their ids for the hooks."""
+    day and a special day), an open incident of that store, brand BRAND_SLUG with two members, a
+    key and a report schedule, and complete reports (example A's T; store "99" alone; the brand's),
+    their ids for the hooks."""
     store = Store.objects.get(store_id=STORE_IDS[0])
     BusinessHours.objects.create(
         store=store,
@@ -170,8 +175,11 @@ def fuzz_data(api, example_fleet, eager_tasks, django_capture_on_commit_callback
     scoped = api.post("/trigger_report", {"store_ids": ["99"]}, format="json").json()["report_id"]
     brand_wide = api.post("/trigger_report", {"brand": BRAND_SLUG}, format="json").json()["report_id"]
     _REAL["report_ids"] = [complete, scoped, brand_wide]
+    schedule = schedule_create(brand_id=brand.pk, name="daily", cron_line="0 6 * * *", timezone_name="Asia/Kolkata")
+    _REAL["schedule_ids"] = [str(schedule.id)]
     yield
     _REAL["report_ids"] = []
+    _REAL["schedule_ids"] = []
 
 
 @schema.parametrize()

@@ -8,6 +8,7 @@ import yaml
 from django.core.management import call_command
 
 from brands.services import brand_get_or_create
+from reports.schedule_services import schedule_create
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,8 @@ def test_the_schema_documents_every_endpoint_with_a_description(schema):
         "/api/brands/{slug}/members/",
         "/api/brands/{slug}/members/{username}",
         "/api/brands/{slug}/audit/",
+        "/api/schedules/",
+        "/api/schedules/{schedule_id}",
     ]:
         assert path in paths, path
         for operation in paths[path].values():
@@ -50,7 +53,8 @@ def test_the_schema_documents_every_endpoint_with_a_description(schema):
 
 def test_every_documented_get_answers_with_a_documented_status(schema, api, example_fleet, eager_tasks):
     report_id = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json").json()["report_id"]
-    brand_get_or_create(slug="acme")
+    acme = brand_get_or_create(slug="acme")
+    schedule = schedule_create(brand_id=acme.pk, name="daily", cron_line="0 6 * * *", timezone_name="UTC")
     values = {
         "report_id": report_id,
         "store_id": "1481966498820158979",
@@ -58,6 +62,7 @@ def test_every_documented_get_answers_with_a_documented_status(schema, api, exam
         "slug": "acme",
         "webhook_id": "1",  # none exists: the documented 404
         "recipient_id": "1",
+        "schedule_id": schedule.id,
     }
 
     for path, operations in schema["paths"].items():
