@@ -682,7 +682,12 @@ def _totals_svg(row: DayRow, layout: Layout) -> str:
         if layout.wide:
             x, y, anchor, text = _TOTALS_X[i], layout.row_h // 2 + 4, "end", hours_text(values[key])
         else:
-            x, y, anchor, text = layout.left + 120 * i, layout.row_h + 18, "start", f"{label} {hours_text(values[key])} h"
+            x, y, anchor, text = (
+                layout.left + 120 * i,
+                layout.row_h + 18,
+                "start",
+                f"{label} {hours_text(values[key])} h",
+            )
         size = 11 if layout.wide else 10
         parts.append(
             f'<text class="total total-{label}" x="{x}" y="{y}" text-anchor="{anchor}" font-size="{size}">{text}</text>'

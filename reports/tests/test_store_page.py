@@ -418,6 +418,8 @@ def test_in_a_browser_a_member_opens_a_store_page_on_a_desktop_and_a_phone(
                 "return getComputedStyle(arguments[0].querySelector('rect.closed')).fill", picture
             )
             screenshot(browser, tmp_path / "screenshots", f"store-{width}x{height}-{scheme}")
+            browser.execute_script("arguments[0].scrollIntoView()", picture)
+            screenshot(browser, tmp_path / "screenshots", f"store-{width}x{height}-{scheme}-picture")
             axe_found[f"store {width} {scheme}"] = axe_violations(browser)
     # the picture follows the colour scheme
     assert colours[(1400, "light")] != colours[(1400, "dark")]
