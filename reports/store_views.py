@@ -59,26 +59,26 @@ def _store_or_404(caller: Caller, store_id: str) -> Store:
         raise NotFound(f"No store with store_id {store_id!r}.") from None
 
 
-def _default_as_of(caller: Caller, store: Store) -> dt.datetime:
+def default_as_of_for(caller: Caller, store: Store) -> dt.datetime:
     """T when none is asked for (rule 2), that of the report the caller would trigger over the
     store: its brand's latest poll for a brand's caller (another brand's polls, never seen, never
-    move it), the fleet's for platform staff."""
+    move it), the fleet's for platform staff. The store page (reports/store_pages.py) uses it too."""
     return selectors.default_as_of(brand_id=None if caller.is_staff else store.brand_id)
 
 
-def _store_timeline(request, store_id: str) -> timeline.StoreTimeline:
-    """The store's week as of the request's `as_of` (or the default): 404 unknown store, 400 bad as_of."""
+def _store_timeline(request, store_id: str) -> tuple[Store, timeline.StoreTimeline]:
+    """The store and its week as of the request's `as_of` (or the default): 404 unknown store, 400 bad as_of."""
     caller = caller_of(request)
     store = _store_or_404(caller, store_id)
     params = AsOfQuerySerializer(data=request.query_params)
     if not params.is_valid():
         raise ParseError(f"as_of: {' '.join(str(e) for e in params.errors['as_of'])}")
-    as_of = params.validated_data.get("as_of") or _default_as_of(caller, store)
+    as_of = params.validated_data.get("as_of") or default_as_of_for(caller, store)
     try:
         fleet = selectors.store_fleet_input(store, as_of=as_of)
     except selectors.StoreNotInReport as exc:
         raise NotFound(str(exc)) from None
-    return timeline.store_timeline(fleet, as_of_us=to_us(as_of))
+    return store, timeline.store_timeline(fleet, as_of_us=to_us(as_of))
 
 
 class StoreUptimeView(APIView):
@@ -169,7 +169,7 @@ class StoreUptimeView(APIView):
         params = UptimeLimitQuerySerializer(data=request.query_params)
         if not params.is_valid():
             raise ParseError(f"limit: {' '.join(str(e) for e in params.errors['limit'])}")
-        line = _store_timeline(request, store_id)
+        _, line = _store_timeline(request, store_id)
         return Response(StoreUptimeSerializer(line, context={"limit": params.validated_data["limit"]}).data)
 
 
@@ -185,14 +185,23 @@ class StoreTimelineSvgView(APIView):
             "The week (T - 7 days, T] drawn in the store's local time (`image/svg+xml`). Each row is one local "
             "calendar date the week touches, oldest first: 8 rows, the first and last partial (grey outside the "
             "week); 7 when T is exactly local midnight. The x axis is local wall time 00:00-24:00 on every row. "
-            "Closed time is white, active green, inactive vermillion with a hatch pattern (a legend explains every "
-            "mark, so colour is never the only cue). Each poll is a tick at its local time: filled for an "
+            "Closed time is blank, active green, inactive vermillion with a hatch pattern (a legend explains every "
+            "mark, so colour is never the only cue). A store with no observation at all at or before T is "
+            "inactive all its open time (docs/numbers.md rule 7); that time is drawn pale and dotted, 'no "
+            "observation: never polled, counted as down', never like an outage a poll reported. Each segment has "
+            "a tooltip (`<title>`) with its state, local start and end and its duration. The report's last day "
+            "and last hour are bars under the rows they cover, and each row ends with that date's open, up and "
+            "down hours within the week (two decimals; `data-open-us`, `data-up-us`, `data-down-us` on the row in "
+            "microseconds). The picture follows the reader's dark mode (an embedded style sheet with a "
+            "`prefers-color-scheme` rule). Each poll is a tick at its local time: filled for an "
             "observation, hollow for a poll ignored because the store was closed; pointing up when active, down "
             "when inactive. A DST date keeps its 24-hour axis and segments sit at their local wall time: a "
             "skipped hour (spring forward) is cross-hatched as 'no such local time'; a repeated hour (fall back) "
             "is drawn twice, its second pass over the lower half of the row. The title names the store, its "
-            "timezone and as_of. Same 404 and 400 as the uptime endpoint (as JSON). Bounded: polls that fall in "
-            "one pixel column of a row are one tick (the worst state drawn, `data-polls` their number) and "
+            "timezone and as_of; a defaulted timezone says so (\"America/Chicago, the default: 'Eastern Standard "
+            "Time' is not a zone name\", rule 4). Same 404 and 400 as the uptime endpoint (as JSON). "
+            "Bounded: polls that fall in one pixel column of a row are one tick (the worst state drawn, "
+            "`data-polls` their number) and "
             "segments narrower than a pixel are merged into one column drawn in the worst state, so the picture "
             f"is at most {svg.SVG_MAX_BYTES:,} bytes however many polls the week has."
         ),
@@ -212,4 +221,6 @@ class StoreTimelineSvgView(APIView):
         ],
     )
     def get(self, request, store_id: str):
-        return HttpResponse(svg.week_svg(_store_timeline(request, store_id)), content_type="image/svg+xml")
+        store, line = _store_timeline(request, store_id)
+        picture = svg.week_svg(line, zone=svg.zone_label(store.timezone_str, line.timezone))
+        return HttpResponse(picture, content_type="image/svg+xml")

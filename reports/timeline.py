@@ -122,6 +122,13 @@ class StoreTimeline:
     def as_of(self) -> dt.datetime:
         return from_us(self.as_of_us)
 
+    @property
+    def never_observed(self) -> bool:
+        """No observation at or before T: every open instant is inactive for want of a heartbeat
+        (rule 7), not because a poll said so. (Otherwise `observations` holds at least the one
+        whose status holds at the week's start.)"""
+        return not self.observations
+
     def state_us(self, state: str, *, window_us: int) -> int:
         """Microseconds in `state` during the window (T - window_us, T], from the segments."""
         lo = self.as_of_us - window_us
