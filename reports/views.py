@@ -1,6 +1,7 @@
 """The reports API. Each view adapts HTTP to one service or selector call."""
 
 import uuid
+from collections.abc import Mapping
 
 import redis
 from django.core.cache import cache
@@ -12,6 +13,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -152,17 +154,12 @@ class TriggerReportView(APIView):
         ],
     )
     def post(self, request):
-        params = TriggerSerializer(data=request.data if request.data else {})
-        params.is_valid(raise_exception=True)
-        try:
-            brand_id = services.report_brand_choose(caller=caller_of(request), slug=params.validated_data.get("brand"))
-        except services.BrandChoiceError as exc:
-            raise serializers.ValidationError({"brand": [str(exc)]}) from None
+        params, brand_id = _trigger_read(request)
         try:
             report = services.report_create(
-                as_of=params.validated_data.get("as_of"),
-                store_ids=params.validated_data.get("store_ids"),
-                received_before=params.validated_data.get("received_before"),
+                as_of=params.get("as_of"),
+                store_ids=params.get("store_ids"),
+                received_before=params.get("received_before"),
                 brand_id=brand_id,
             )
         except services.UnknownStores as exc:
@@ -183,6 +180,26 @@ class TriggerReportView(APIView):
             detail=_trigger_detail(report),
         )
         return Response({"report_id": str(report.id)}, status=status.HTTP_202_ACCEPTED)
+
+
+def _trigger_read(request) -> tuple[dict, int | None]:
+    """The trigger's fields and the brand (id) its report is of. Raises ValidationError listing every
+    bad field at once: the body's (unknown keys included) and the brand's choice beside them."""
+    body = request.data if request.data else {}
+    params = TriggerSerializer(data=body)
+    errors = {} if params.is_valid() else dict(params.errors)
+    brand_id = None
+    if isinstance(body, Mapping) and not errors.keys() & {"brand", api_settings.NON_FIELD_ERRORS_KEY}:
+        # The brand field itself is valid here, so its cleaned value reads even when another field is not.
+        raw = body.get("brand")
+        slug = None if raw is None else params.fields["brand"].to_internal_value(raw)
+        try:
+            brand_id = services.report_brand_choose(caller=caller_of(request), slug=slug)
+        except services.BrandChoiceError as exc:
+            errors["brand"] = [str(exc)]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return params.validated_data, brand_id
 
 
 def _trigger_detail(report: Report) -> dict:

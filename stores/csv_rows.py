@@ -221,8 +221,8 @@ def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
     day, hh, mm, ss, fraction, zone = match.groups()
     try:
         moment = _fromisoformat(f"{day} {hh}:{mm}:{ss or '00'}.{(fraction or '').ljust(6, '0')}")
-    except ValueError as exc:
-        raise ValueError(f"not a valid date or time ({exc})") from None
+    except ValueError:
+        raise ValueError(_no_such_instant(day, f"{hh}:{mm}:{ss or '00'}")) from None
     offset = _offset(zone)
     if offset:
         try:
@@ -232,6 +232,15 @@ def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
     if moment < _EARLIEST_NAIVE:
         raise ValueError(_BEFORE_EARLIEST)
     return moment.replace(tzinfo=UTC)
+
+
+def _no_such_instant(day: str, clock: str) -> str:
+    """Why a date and time of the right shape name no instant, in the words a person uses."""
+    try:
+        _fromisoformat(day)
+    except ValueError:
+        return f"{day} is not a date"
+    return f"{clock} is not a time of day (00:00:00 to 23:59:59)"
 
 
 def timestamp_utc_clean(raw: str) -> str:
