@@ -7,6 +7,7 @@ from reports import views as report_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", report_views.HealthView.as_view(), name="healthz"),
+    path("healthz/web", report_views.WebHealthView.as_view(), name="healthz-web"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/brands/", include("brands.urls")),

@@ -73,6 +73,9 @@ class Report(models.Model):
     # local hours into UTC, and this code's version.
     tzdata_version = models.CharField(max_length=32, blank=True)
     code_version = models.CharField(max_length=64, blank=True)
+    # What a complete report's reader should know before trusting its numbers, in words: it read
+    # no polls (its as_of before every poll, or after them all by more than its windows).
+    warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,3 +155,16 @@ def _report_file_delete(sender, instance: Report, **kwargs) -> None:
     """A deleted report takes its CSV file with it (reports are kept until deleted)."""
     if instance.file:
         instance.file.delete(save=False)
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's latest sign of life: written every WORKER_HEARTBEAT_SECONDS by each
+    worker (reports.heartbeat), read by /healthz. In the database, not the cache, because the
+    embedded default's cache is each process's own memory, while the database is what the web
+    and the workers share on every setup (SQLite file or PostgreSQL)."""
+
+    hostname = models.CharField(max_length=255, unique=True, help_text="the worker's node name (celery@host)")
+    seen_at = models.DateTimeField(help_text="the database's clock when the worker last reported")
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -96,6 +96,11 @@ class ReportSerializer(serializers.ModelSerializer):
     )
     scope = serializers.CharField(read_only=True, help_text='"all stores" or "N store(s)", after "<brand>: "')
     progress = serializers.FloatField(read_only=True, allow_null=True)
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="what to know before trusting a complete report: it read no polls, and why (empty: nothing)",
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -118,6 +123,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "polls_read",
             "tzdata_version",
             "code_version",
+            "warnings",
             "error",
             "download_url",
         ]
@@ -143,11 +149,17 @@ class ReportStatusSerializer(serializers.Serializer):
     error = serializers.CharField(required=False, help_text="why a Failed report failed")
 
 
-class HealthSerializer(serializers.Serializer):
+class WebHealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     database = serializers.CharField()
     broker = serializers.CharField()
     cache = serializers.CharField(help_text="the throttle counters' cache (CACHE_REDIS_URL)")
+
+
+class HealthSerializer(WebHealthSerializer):
+    worker = serializers.CharField(
+        help_text='"ok" when a worker reported within WORKER_HEARTBEAT_STALE_SECONDS, else why reports would wait'
+    )
 
 
 # --- One store's uptime and week (issue 7) ------------------------------------------------

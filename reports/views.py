@@ -22,7 +22,7 @@ from brands.audit import Action, audit_request
 from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
-from reports import selectors, services
+from reports import heartbeat, selectors, services
 from reports.models import Report
 from reports.serializers import (
     HealthSerializer,
@@ -30,6 +30,7 @@ from reports.serializers import (
     ReportStatusSerializer,
     TriggerResponseSerializer,
     TriggerSerializer,
+    WebHealthSerializer,
 )
 
 _CSV_EXAMPLE = (
@@ -43,7 +44,8 @@ _GET_REPORT_SCHEMA = extend_schema(
         'While the report is Pending or Running: `{"status": "Running", "progress": 0..1}`. '
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
         "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from, "
-        "`X-Report-Data-Cutoff` the instant up to which it read the polls received). "
+        "`X-Report-Data-Cutoff` the instant up to which it read the polls received, and `X-Report-Warnings` "
+        "when it read no polls, saying why: its as_of before every poll, or its stores without any). "
         'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404, '
         "and so is a report of a brand the caller has no role in (the same answer)."
     ),
@@ -249,6 +251,8 @@ class GetReportView(APIView):
             response["X-Report-Code-Version"] = report.code_version
             if report.data_cutoff is not None:  # None: made before cutoffs were recorded
                 response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
+            if report.warnings:
+                response["X-Report-Warnings"] = "; ".join(report.warnings)
             return response
         if report.status == Report.Status.FAILED:
             return Response({"status": report.status, "error": report.error, "report_id": str(report.id)})
@@ -291,24 +295,80 @@ class ReportListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+def _health_answer(checks: dict[str, str]) -> Response:
+    healthy = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ok" if healthy else "unavailable", **checks},
+        status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+def _web_checks() -> dict[str, str]:
+    return {"database": _check(_ping_database), "broker": _check(_ping_broker), "cache": _check(_ping_cache)}
+
+
 class HealthView(APIView):
-    """GET /healthz: whether the database, the broker and the cache (throttle counters) answer."""
+    """GET /healthz: whether the database, the broker, the cache (throttle counters) answer and a
+    worker is alive: all that a report needs to be computed."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]  # probes carry no key
 
     @extend_schema(
-        summary="Health of the database, the broker and the cache",
+        summary="Health of the database, the broker, the cache and the workers",
+        description=(
+            "200 when all answer and a worker reported within WORKER_HEARTBEAT_STALE_SECONDS (30 s); else 503, "
+            'each check saying "ok" or what is wrong ("worker": "no worker has reported in 30 s": reports stay '
+            "Pending until one starts). A probe of the web server alone (a container's health check) asks "
+            "GET /healthz/web, which leaves the workers out."
+        ),
         responses={200: HealthSerializer, 503: HealthSerializer},
+        examples=[
+            OpenApiExample(
+                "Healthy", value={"status": "ok", "database": "ok", "broker": "ok", "cache": "ok", "worker": "ok"}
+            ),
+            OpenApiExample(
+                "No worker",
+                value={
+                    "status": "unavailable",
+                    "database": "ok",
+                    "broker": "ok",
+                    "cache": "ok",
+                    "worker": "no worker has reported in 30 s",
+                },
+                response_only=True,
+                status_codes=["503"],
+            ),
+        ],
+    )
+    def get(self, request):
+        checks = _web_checks()
+        checks["worker"] = "ok" if checks["database"] != "ok" else _check_worker()
+        return _health_answer(checks)
+
+
+class WebHealthView(APIView):
+    """GET /healthz/web: the web server's own health (database, broker, cache), workers left out: the
+    web container's probe, which a stopped worker must not mark unhealthy."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Health of the web server: its database, broker and cache",
+        description="As GET /healthz without the workers: 200 when the three answer, else 503 naming what is not.",
+        responses={200: WebHealthSerializer, 503: WebHealthSerializer},
         examples=[OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"})],
     )
     def get(self, request):
-        checks = {"database": _check(_ping_database), "broker": _check(_ping_broker), "cache": _check(_ping_cache)}
-        healthy = all(v == "ok" for v in checks.values())
-        return Response(
-            {"status": "ok" if healthy else "unavailable", **checks},
-            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+        return _health_answer(_web_checks())
+
+
+def _check_worker() -> str:
+    try:
+        return heartbeat.worker_problem() or "ok"
+    except Exception as exc:
+        return f"error: {exc}"
 
 
 def _check(probe) -> str:
