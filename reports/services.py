@@ -34,7 +34,7 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -365,12 +365,14 @@ def report_write_csv(
     store_ids: list[str] | None = None,
     received_before: dt.datetime | None = None,
     brand_id: int | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> tuple[int, int]:
     """Compute a report in this process and write its CSV to `out` (the `report` command).
 
     Same shards, same engine, same merge and the same one data cutoff for every shard
     (`received_before`, default: now, `data_cutoff`) as the workers, so the bytes are
-    those of the API's download (of brand `brand_id`'s report, when given). Returns (rows, polls read).
+    those of the API's download (of brand `brand_id`'s report, when given). Returns (rows, polls read);
+    `on_warning` gets each of the report's warnings (`report_warnings`), as a worker stores them.
     """
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
@@ -397,6 +399,11 @@ def report_write_csv(
         parts.append(text)
         rows, polls = rows + n, polls + p
     report_csv_merge(parts, out)
+    if on_warning is not None:
+        for warning in report_warnings(
+            as_of=as_of, polls_read=polls, store_ids=store_ids, brand_id=brand_id, received_before=cutoff
+        ):
+            on_warning(warning)
     return rows, polls
 
 

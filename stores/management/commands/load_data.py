@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from brands.audit import Action, audit_record
-from stores import services
+from loopmonitor.commands import ProjectCommand
+from stores import csv_rows, selectors, services
 from stores.csv_rows import BadFile, RowError, RowWarning
 
 # In --dir mode: the names each kind goes by in the wild (docs/numbers.md, inputs).
@@ -39,7 +40,7 @@ OPTIONS = {
 REJECTS_PRINTED = 20
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Load store_status / menu_hours / timezones / special_hours / stores CSV files "
         "(one transaction; idempotent; recorded in the audit log)."
