@@ -4,6 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reports import views as report_views
 
+# The admin speaks of the product, as every page does (its own login is the page's, brands/page_urls.py).
+admin.site.site_header = "loopmonitor administration"
+admin.site.site_title = "loopmonitor admin"
+admin.site.index_title = "Stores, reports, brands and keys"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", report_views.HealthView.as_view(), name="healthz"),

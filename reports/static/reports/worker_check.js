@@ -18,6 +18,7 @@
       alert.className = "alert alert--error";
       alert.setAttribute("role", "alert");
       alert.hidden = true;
+      alert.style.marginBottom = "16px";
       const main = document.querySelector("main") || document.body;
       main.insertBefore(alert, main.firstChild);
     }
