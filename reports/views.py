@@ -117,8 +117,11 @@ class TriggerReportView(APIView):
             "rule 2); `store_ids` limits it to those of the report's stores (unknown ids, another brand's "
             "included: 400 naming the first 100, with `unknown_store_count`); "
             "`received_before` (ISO 8601) reads only the polls received at or before it, so a past report's "
-            "`data_cutoff` gives its CSV again. A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. 503 if the task "
-            "queue or the throttle cache is unreachable (a report already created is then Failed)."
+            "`data_cutoff` gives its CSV again. `store_ids` may also be one string of ids separated by commas, "
+            "spaces or new lines. A bad body is 400 naming every bad field at once, each under its own key: a key "
+            "that is no field too (`asof`: \"unknown field 'asof' (did you mean 'as_of'?)\"), and a date that does "
+            'not exist in words ("2023-02-30 is not a date"). A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. '
+            "503 if the task queue or the throttle cache is unreachable (a report already created is then Failed)."
         ),
         request=TriggerSerializer,
         responses={
@@ -142,6 +145,20 @@ class TriggerReportView(APIView):
                 value={"report_id": "6f1c0c6e-3f7d-4d1e-9a0b-2b7c1a1d2e3f"},
                 response_only=True,
                 status_codes=["202"],
+            ),
+            OpenApiExample(
+                "Ids as pasted", value={"store_ids": "5286762747573456693, 99\n1481966498820158979"}, request_only=True
+            ),
+            OpenApiExample(
+                "A misspelt key and a date that does not exist",
+                value={
+                    "detail": "asof: unknown field 'asof' (did you mean 'as_of'?); "
+                    "received_before: 2023-02-30 is not a date",
+                    "asof": ["unknown field 'asof' (did you mean 'as_of'?)"],
+                    "received_before": ["2023-02-30 is not a date"],
+                },
+                response_only=True,
+                status_codes=["400"],
             ),
             OpenApiExample(
                 "Brand missing",

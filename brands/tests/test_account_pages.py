@@ -50,9 +50,9 @@ def test_logging_out_with_the_pages_form_ends_the_session_on_the_login_page(memb
 
     # when the page's logout form is sent, with the token the page carries
     page = client.get("/").content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token is not None
-    answer = client.post("/logout/", {"csrfmiddlewaretoken": token.group(1)})
+    carried = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert carried is not None
+    answer = client.post("/logout/", {"csrfmiddlewaretoken": carried.group(1)})
 
     # then the session is over, on the login page
     assert (answer.status_code, answer["Location"]) == (302, "/login/")

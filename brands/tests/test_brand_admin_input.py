@@ -30,9 +30,9 @@ def test_a_new_key_with_a_misspelt_field_is_400_listing_it_with_the_missing_one(
 
 
 def test_an_expiry_that_is_no_date_says_so_in_words(admin):
-    response = admin.post(
-        "/api/brands/acme/keys/", {"name": "till", "role": "viewer", "expires_at": "2030-02-30T00:00:00Z"}, format="json"
-    )
+    body = {"name": "till", "role": "viewer", "expires_at": "2030-02-30T00:00:00Z"}
+
+    response = admin.post("/api/brands/acme/keys/", body, format="json")
 
     assert response.status_code == 400
     assert response.json()["expires_at"] == ["2030-02-30 is not a date"]

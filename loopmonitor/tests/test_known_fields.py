@@ -47,13 +47,17 @@ def test_known_keys_are_not_named(unknown_fields, _):
     assert unknown_fields(dict.fromkeys(KNOWN), KNOWN) == {}
 
 
-def _serializer(mixin):
-    class Body(mixin, serializers.Serializer):
-        as_of = serializers.DateTimeField()
-        brand = serializers.CharField(required=False)
-        made = serializers.CharField(read_only=True)
-
-    return Body
+def _serializer(mixin: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """A body of two fields (and a read-only one) checked by `mixin`."""
+    return type(
+        "Body",
+        (mixin,),
+        {
+            "as_of": serializers.DateTimeField(),
+            "brand": serializers.CharField(required=False),
+            "made": serializers.CharField(read_only=True),
+        },
+    )
 
 
 @pytest.mark.parametrize("_, mixin", IMPLEMENTATIONS)

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
 STORE = "1481966498820158979"  # example A's store
+ISO_FORMAT = "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]"
 
 
 def test_a_misspelt_key_is_400_naming_the_field_it_meant_and_nothing_is_made(api, example_fleet):
@@ -50,7 +51,7 @@ def test_every_bad_field_is_listed_in_one_answer(api, example_fleet):
         ("2023-13-01T10:00:00Z", "2023-13-01 is not a date"),
         ("2023-01-23T25:00:00Z", "25:00:00 is not a time of day (00:00:00 to 23:59:59)"),
         ("2023-01-23T10:61Z", "10:61:00 is not a time of day (00:00:00 to 23:59:59)"),
-        (20230123, "not a JSON string: an instant is text in the format YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]"),
+        (20230123, "not a JSON string: an instant is text in the format " + ISO_FORMAT),
     ],
 )
 def test_a_date_or_time_that_does_not_exist_is_named_in_words(api, example_fleet, as_of, reason):
