@@ -17,9 +17,7 @@ def store():
 
 
 def test_put_hours_names_a_misspelt_key_and_the_missing_field_together(api, store):
-    response = api.put(
-        f"/api/stores/{A}/hours", {"effectiv_from": "2023-01-23", "rows": [], "row": []}, format="json"
-    )
+    response = api.put(f"/api/stores/{A}/hours", {"effectiv_from": "2023-01-23", "rows": [], "row": []}, format="json")
 
     assert response.status_code == 400
     answer = response.json()

@@ -74,9 +74,7 @@ def test_the_rejected_rows_are_written_as_csv_fixed_and_loaded_again(load_data, 
     assert polls_of(B) == [("2023-01-22T15:00:00+00:00", False), ("2023-01-30T14:00:00+00:00", True)]
 
 
-def test_a_load_of_several_files_writes_one_rejects_csv_per_file_named_after_its_kind(
-    load_data, write_csv, tmp_path
-):
+def test_a_load_of_several_files_writes_one_rejects_csv_per_file_named_after_its_kind(load_data, write_csv, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "store_status.csv").write_text(f"{POLLS_HEADER}\n{A},up,2023-01-22 13:00:00 UTC\n")
