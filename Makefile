@@ -35,8 +35,8 @@ install: $(VENV)/.installed ## create .venv and install the pinned requirements-
 migrate: install ## apply the database migrations
 	$(MANAGE) migrate --noinput
 
-seed: migrate ## load the sample in data/
-	$(MANAGE) load_data --dir data
+seed: migrate ## load the sample in data/ into an empty database (a second run keeps your data)
+	$(MANAGE) load_data --dir data --if-empty
 
 run: seed ## install, migrate, load data/, start web + worker (HOST=127.0.0.1 PORT=8000)
 	@echo

@@ -3,10 +3,14 @@
 Serializers only shape and validate data; the writes are brands.services'.
 """
 
+import datetime as dt
+import re
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
+from brands.known_fields import KnownFieldsOnly
 from brands.models import KEY_NAME_MAX_LENGTH, ApiKey, AuditEvent, Membership, Role
 
 ROLE_HELP = "viewer (read), operator (+ trigger reports, push polls, edit hours), admin (+ members and keys)"
@@ -23,10 +27,45 @@ class KeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class KeyCreateSerializer(serializers.Serializer):
+_DATE_AND_TIME = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?", re.ASCII)
+
+
+class InstantField(serializers.DateTimeField):
+    """DRF's ISO 8601 instant, with a date or time that does not exist named as such
+    ("2023-02-30 is not a date") rather than as a wrong format."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError:
+            reason = _impossible(value) if isinstance(value, str) else None
+            if reason is None:
+                raise
+            raise serializers.ValidationError(reason) from None
+
+
+def _impossible(text: str) -> str | None:
+    """Why `text`, shaped like a date (and time), names none; None if it is not so shaped or exists."""
+    match = _DATE_AND_TIME.match(text)
+    if match is None:
+        return None
+    day, clock = match.groups()
+    try:
+        dt.date.fromisoformat(day)
+    except ValueError:
+        return f"{day} is not a date"
+    if clock is not None:
+        try:
+            dt.time.fromisoformat(clock)
+        except ValueError:
+            return f"{clock} is not a time of day (00:00:00 to 23:59:59)"
+    return None
+
+
+class KeyCreateSerializer(KnownFieldsOnly, serializers.Serializer):
     name = serializers.CharField(max_length=KEY_NAME_MAX_LENGTH, help_text="What the key is for.")
     role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
-    expires_at = serializers.DateTimeField(
+    expires_at = InstantField(
         required=False, allow_null=True, help_text="ISO 8601 instant after which the key stops working."
     )
 
@@ -72,7 +111,7 @@ def _username_field() -> serializers.CharField:
     return serializers.CharField(max_length=field.max_length, validators=list(field.validators))
 
 
-class MemberAddSerializer(serializers.Serializer):
+class MemberAddSerializer(KnownFieldsOnly, serializers.Serializer):
     username = _username_field()
     role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
     email = serializers.EmailField(
@@ -93,7 +132,7 @@ class MemberAddedSerializer(MemberSerializer):
         read_only_fields = fields
 
 
-class MemberRoleSerializer(serializers.Serializer):
+class MemberRoleSerializer(KnownFieldsOnly, serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, help_text=ROLE_HELP)
 
 
@@ -106,5 +145,5 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class AuditQuerySerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=AuditEvent.Action.choices, required=False)
-    since = serializers.DateTimeField(required=False, help_text="ISO 8601: events at or after it.")
-    until = serializers.DateTimeField(required=False, help_text="ISO 8601: events at or before it.")
+    since = InstantField(required=False, help_text="ISO 8601: events at or after it.")
+    until = InstantField(required=False, help_text="ISO 8601: events at or before it.")

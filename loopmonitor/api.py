@@ -2,7 +2,9 @@
 HTML page; the Error shape; the body parsers; the `as_of` field. Imports neither app."""
 
 import datetime as dt
-from collections.abc import Callable
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -23,7 +25,10 @@ class AsOfField(serializers.DateTimeField):
     """An ISO 8601 instant (UTC when it has no offset), refused with the reason `problem(instant)` gives.
 
     `problem` returns None for an acceptable instant; the reports app passes the bounds of a
-    report's T (after 1971, not in the future), so this module needs neither app.
+    report's T (after 1971, not in the future), so this module needs neither app. `parse`, when
+    given, reads the text instead of DRF (the input files' parser, for reports): a ValueError it
+    raises is the answer's reason, in its words ("2023-02-30 is not a date"); None from it means
+    no instant at all, and gets DRF's own message.
     """
 
     def __init__(
@@ -41,18 +46,87 @@ class AsOfField(serializers.DateTimeField):
         if self.parse is None:
             instant = super().to_internal_value(value)
         else:
-            # The caller's parser (the input files' one, for reports): None means "no instant at
-            # all" and gets DRF's own message; a ValueError carries the reason it is refused.
+            if not isinstance(value, str):
+                formats = humanize_datetime.datetime_formats([ISO_8601])
+                raise serializers.ValidationError(f"not a JSON string: an instant is text in the format {formats}")
             try:
-                parsed = self.parse(value) if isinstance(value, str) else None
+                parsed = self.parse(value)
             except ValueError as exc:
                 raise serializers.ValidationError(str(exc)) from None
-            if parsed is None:
+            if parsed is None:  # "no instant at all": DRF's own message
                 self.fail("invalid", format=humanize_datetime.datetime_formats([ISO_8601]))
             instant = self.enforce_timezone(parsed)
         if reason := self.problem(instant):
             raise serializers.ValidationError(reason)
         return instant
+
+
+# A key is named in an answer by at most this many of its characters: the body is the caller's.
+FIELD_NAME_SHOWN = 64
+
+
+def unknown_fields(data: Mapping, known: Iterable[str]) -> dict[str, str]:
+    """{key: why} for every key of the JSON object `data` that is none of `known`, in body order.
+
+    A misspelt key would otherwise be ignored and its field take its default (`asof` would
+    leave `as_of` to the latest poll), so it is refused, with the field it most likely meant:
+    "unknown field 'asof' (did you mean 'as_of'?)", else the fields there are.
+    """
+    expected = list(known)
+    return {
+        str(key)[:FIELD_NAME_SHOWN]: _unknown_field_reason(str(key), expected) for key in data if key not in expected
+    }
+
+
+def _unknown_field_reason(key: str, expected: list[str]) -> str:
+    shown = key[:FIELD_NAME_SHOWN]
+    if meant := _closest(key, expected):
+        return f"unknown field {shown!r} (did you mean {meant!r}?)"
+    return f"unknown field {shown!r} (expected {', '.join(expected) or 'none'})"
+
+
+def _closest(key: str, expected: list[str]) -> str | None:
+    """The field `key` most likely meant: the same letters in another case or spacing (`asOf`,
+    `as-of`), else the closest spelling difflib finds."""
+    squeezed = _squeeze(key)
+    for name in expected:
+        if _squeeze(name) == squeezed:
+            return name
+    matches = difflib.get_close_matches(key.lower(), expected, n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    # A short form of one field only (`start` for start_time_local).
+    starting = [name for name in expected if len(squeezed) >= 3 and _squeeze(name).startswith(squeezed)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def _squeeze(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+# A serializer of a JSON object body that refuses keys it has no writable field for, listing them
+# with every other field error at once (400: one entry per key, `unknown_fields`). Adopted as the
+# first base: `class TriggerSerializer(KnownFieldsOnly, serializers.Serializer)`. Form and query
+# data (a QueryDict) are not checked: only a JSON object names its keys on purpose. (A comment, not
+# a docstring: drf-spectacular would publish it as the description of every serializer using it.)
+class KnownFieldsOnly(serializers.Serializer):
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping) and not hasattr(data, "getlist"):
+            unknown = unknown_fields(data, [name for name, field in self.fields.items() if not field.read_only])
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not unknown or not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**_listed(unknown), **exc.detail}) from None
+        if unknown:
+            raise serializers.ValidationError(_listed(unknown))
+        return value
+
+
+def _listed(reasons: dict[str, str]) -> dict[str, list[str]]:
+    return {key: [reason] for key, reason in reasons.items()}
 
 
 def refuse_nul(value: str, *, name: str) -> str:

@@ -41,7 +41,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else [])
 if not DEBUG:
     # Production (DJANGO_DEBUG=0): HTTPS only, secure cookies (`manage.py check --deploy` is clean).
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP inside the network
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?$"]  # probes speak plain HTTP inside the network
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TLS ends at the proxy
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -207,6 +207,8 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # /healthz and /healthz/web answer the same two statuses: one enum for both.
+    "ENUM_NAME_OVERRIDES": {"HealthStatusEnum": ["ok", "unavailable"]},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "loopmonitor.api.schema_document_auth_and_throttling",
@@ -364,6 +366,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)  # seconds: an SMTP server that never answers
 # A report.completed email carries the CSV when it is at most this many bytes, else only its link.
 REPORT_EMAIL_ATTACH_MAX_BYTES = env.int("REPORT_EMAIL_ATTACH_MAX_BYTES", default=5 * 1024 * 1024)
+# Each worker writes a heartbeat this often (reports.heartbeat); /healthz says "no worker" when
+# none has written one for WORKER_HEARTBEAT_STALE_SECONDS (a few beats missed, not one).
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
+WORKER_HEARTBEAT_STALE_SECONDS = env.float("WORKER_HEARTBEAT_STALE_SECONDS", default=30)
 
 LOGGING: dict[str, Any] = {
     "version": 1,

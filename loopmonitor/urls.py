@@ -4,9 +4,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reports import views as report_views
 
+# The admin speaks of the product, as every page does (its own login is the page's, brands/page_urls.py).
+admin.site.site_header = "loopmonitor administration"
+admin.site.site_title = "loopmonitor admin"
+admin.site.index_title = "Stores, reports, brands and keys"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", report_views.HealthView.as_view(), name="healthz"),
+    path("healthz/web", report_views.WebHealthView.as_view(), name="healthz-web"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/brands/", include("brands.urls")),

@@ -52,8 +52,9 @@ class ReportAdmin(admin.ModelAdmin):
         "polls_read",
         "tzdata_version",
         "code_version",
+        "warnings",
         "error",
-        "file",
+        "file_link",
         "download",
     ]
     fields = tuple(readonly_fields)
@@ -95,6 +96,11 @@ class ReportAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # reports are made by POST /trigger_report or `manage.py report`
 
+    def has_change_permission(self, request, obj=None):
+        # Every field is the computation's record: the change form is a view, with no Save button.
+        # The actions above (run again, delete) stay: they make new reports or remove one.
+        return False
+
     @admin.display(description="duration")
     def duration(self, report):
         seconds = report.duration_seconds
@@ -103,6 +109,14 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.display(description="progress")
     def progress_percent(self, report):
         return "-" if report.progress is None else f"{report.progress:.0%}"
+
+    @admin.display(description="file")
+    def file_link(self, report):
+        """The stored file's name, linked to GET /get_report/<id>: MEDIA_ROOT is served by no URL
+        (a report's CSV is read only by who may read the report), so the file's own URL would 404."""
+        if not report.file:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("get-report-path", args=[report.id]), report.file.name)
 
     @admin.display(description="CSV")
     def download(self, report):

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
+
+    def ready(self) -> None:
+        # Connects the workers' heartbeat to Celery's worker signals (they fire in workers only).
+        from reports import heartbeat  # noqa: F401

@@ -89,6 +89,17 @@ def two_brands(db) -> dict[str | None, object]:
 
 
 @pytest.fixture
+def worker_alive(db) -> str:
+    """A worker's heartbeat, as a worker writes it (reports.heartbeat), for tests of what a live
+    worker changes without starting one (the queue tests start real ones). Returns its node name."""
+    from reports.heartbeat import heartbeat_record
+
+    hostname = "celery@test-worker"
+    heartbeat_record(hostname=hostname)
+    return hostname
+
+
+@pytest.fixture
 def eager_tasks():
     """Run tasks inline, in this process (API contract tests; the queue has its own test)."""
     celery_app.conf.task_always_eager = True

@@ -77,6 +77,9 @@ class Report(models.Model):
     # local hours into UTC, and this code's version.
     tzdata_version = models.CharField(max_length=32, blank=True)
     code_version = models.CharField(max_length=64, blank=True)
+    # What a complete report's reader should know before trusting its numbers, in words: it read
+    # no polls (its as_of before every poll, or after them all by more than its windows).
+    warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -241,3 +244,16 @@ def _schedule_beat_entry_delete(sender, instance: ReportSchedule, **kwargs) -> N
         crontab_id = task.crontab_id
         task.delete()
         CrontabSchedule.objects.filter(pk=crontab_id, periodictask=None).delete()
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's latest sign of life: written every WORKER_HEARTBEAT_SECONDS by each
+    worker (reports.heartbeat), read by /healthz. In the database, not the cache, because the
+    embedded default's cache is each process's own memory, while the database is what the web
+    and the workers share on every setup (SQLite file or PostgreSQL)."""
+
+    hostname = models.CharField(max_length=255, unique=True, help_text="the worker's node name (celery@host)")
+    seen_at = models.DateTimeField(help_text="the database's clock when the worker last reported")
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from brands.access import Caller, scoped
@@ -518,3 +518,26 @@ def store_fleet_input(store: Store, *, as_of: dt.datetime) -> fleet.FleetInput:
     if len(one_store.store_ids) != 1:
         raise StoreNotInReport(store, as_of)
     return one_store
+
+
+@dataclass(frozen=True)
+class PollSpan:
+    """The first and last poll instants of a report's stores (None, None: no poll at all)."""
+
+    first: dt.datetime | None
+    last: dt.datetime | None
+
+
+def polls_span(
+    *, store_ids: list[str] | None = None, brand_id: int | None = None, received_before: dt.datetime | None = None
+) -> PollSpan:
+    """The first and last poll of the stores a report covers (brand `brand_id`'s, those of
+    `store_ids`, or all), among the polls received at or before `received_before`: what a report
+    that read no poll says about why (`services.report_warnings`)."""
+    polls = polls_received_by(Poll.objects.all(), received_before)
+    if brand_id is not None:
+        polls = polls.filter(store__brand_id=brand_id)
+    if store_ids is not None:
+        polls = polls.filter(store__store_id__in=store_ids)
+    span = polls.aggregate(first=Min("observed_at_utc"), last=Max("observed_at_utc"))
+    return PollSpan(span["first"], span["last"])

@@ -1,29 +1,61 @@
 """Shapes of the reports API, the per-store uptime included. Serializers shape data; they never query."""
 
 import datetime as dt
+import re
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from brands.models import Brand
-from loopmonitor.api import AsOfField
+from loopmonitor.api import AsOfField, KnownFieldsOnly
 from reports import fleet, services, timeline
 from reports.models import Report
 from reports.timeline import StoreTimeline
 from stores.csv_rows import NotAnInstant, instant_parse
 
+INSTANT_EXAMPLE = "2023-01-25T18:00:00Z"
 
-def _instant_read(text: str) -> dt.datetime | None:
-    """An as_of text read by the input files' parser (stores.csv_rows.instant_parse, ISO forms), so an
-    instant reads the same everywhere; None when it is no instant at all (DRF's own message then)."""
+
+def _instant_read(text: str) -> dt.datetime:
+    """An instant of a request (as_of, received_before) read by the input files' parser
+    (stores.csv_rows.instant_parse, ISO forms), so an instant reads the same everywhere.
+    Raises ValueError saying what is wrong in words ("2023-02-30 is not a date")."""
     try:
         return instant_parse(text, iso_only=True)
     except NotAnInstant:
-        return None
+        shown = text.strip()[:40]
+        raise ValueError(
+            f"{shown!r} is not an ISO 8601 instant (e.g. {INSTANT_EXAMPLE}; UTC when it has no offset)"
+        ) from None
 
 
-class TriggerSerializer(serializers.Serializer):
+# Store ids in a JSON list, or in one string as a person pastes them (a column of a spreadsheet,
+# a line of a log): separated by commas, spaces or new lines.
+STORE_IDS_SEPARATORS = re.compile(r"[,\s]+")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string", "maxLength": 64}, "minItems": 1, "maxItems": 100_000},
+            {"type": "string", "description": "the ids separated by commas, spaces or new lines"},
+        ],
+        "nullable": True,
+    }
+)
+class StoreIdsField(serializers.ListField):
+    """Store ids: a JSON list of strings, or one string of ids separated by commas, spaces or new lines."""
+
+    default_error_messages = {"empty": "no store ids: give a list, or ids separated by commas, spaces or new lines"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [part for part in STORE_IDS_SEPARATORS.split(data) if part]
+        return super().to_internal_value(data)
+
+
+class TriggerSerializer(KnownFieldsOnly, serializers.Serializer):
     as_of = AsOfField(
         problem=services.as_of_problem,
         parse=_instant_read,
@@ -33,18 +65,20 @@ class TriggerSerializer(serializers.Serializer):
     )
     received_before = AsOfField(
         problem=services.received_before_problem,
+        parse=_instant_read,
         required=False,
         allow_null=True,
         help_text="ISO 8601 instant: read only the polls received at or before it (a past report's "
         "data_cutoff gives its CSV again); default: every poll stored when the report is planned",
     )
-    store_ids = serializers.ListField(
+    store_ids = StoreIdsField(
         child=serializers.CharField(max_length=64, allow_blank=False),
         required=False,
         allow_null=True,
         allow_empty=False,
         max_length=100_000,
-        help_text="only these of the report's stores (another brand's store is unknown, as one that does not exist)",
+        help_text="only these of the report's stores (another brand's store is unknown, as one that does not "
+        "exist): a list, or one string of ids separated by commas, spaces or new lines",
     )
     brand = serializers.CharField(
         max_length=64,
@@ -62,6 +96,11 @@ class ReportSerializer(serializers.ModelSerializer):
     )
     scope = serializers.CharField(read_only=True, help_text='"all stores" or "N store(s)", after "<brand>: "')
     progress = serializers.FloatField(read_only=True, allow_null=True)
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="what to know before trusting a complete report: it read no polls, and why (empty: nothing)",
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -84,6 +123,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "polls_read",
             "tzdata_version",
             "code_version",
+            "warnings",
             "error",
             "download_url",
         ]
@@ -109,11 +149,17 @@ class ReportStatusSerializer(serializers.Serializer):
     error = serializers.CharField(required=False, help_text="why a Failed report failed")
 
 
-class HealthSerializer(serializers.Serializer):
+class WebHealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     database = serializers.CharField()
     broker = serializers.CharField()
     cache = serializers.CharField(help_text="the throttle counters' cache (CACHE_REDIS_URL)")
+
+
+class HealthSerializer(WebHealthSerializer):
+    worker = serializers.CharField(
+        help_text='"ok" when a worker reported within WORKER_HEARTBEAT_STALE_SECONDS, else why reports would wait'
+    )
 
 
 # --- One store's uptime and week (issue 7) ------------------------------------------------

@@ -34,7 +34,7 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -46,7 +46,7 @@ from django.utils import timezone
 from brands.access import Caller
 from brands.models import Brand, Role
 from brands.selectors import brand_visible_by_slug
-from reports import engine, selectors, signals
+from reports import engine, fleet, selectors, signals
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
 from stores import staging
@@ -365,12 +365,14 @@ def report_write_csv(
     store_ids: list[str] | None = None,
     received_before: dt.datetime | None = None,
     brand_id: int | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> tuple[int, int]:
     """Compute a report in this process and write its CSV to `out` (the `report` command).
 
     Same shards, same engine, same merge and the same one data cutoff for every shard
     (`received_before`, default: now, `data_cutoff`) as the workers, so the bytes are
-    those of the API's download (of brand `brand_id`'s report, when given). Returns (rows, polls read).
+    those of the API's download (of brand `brand_id`'s report, when given). Returns (rows, polls read);
+    `on_warning` gets each of the report's warnings (`report_warnings`), as a worker stores them.
     """
     if store_ids is not None:
         store_ids = sorted(set(store_ids))
@@ -397,7 +399,46 @@ def report_write_csv(
         parts.append(text)
         rows, polls = rows + n, polls + p
     report_csv_merge(parts, out)
+    if on_warning is not None:
+        for warning in report_warnings(
+            as_of=as_of, polls_read=polls, store_ids=store_ids, brand_id=brand_id, received_before=cutoff
+        ):
+            on_warning(warning)
     return rows, polls
+
+
+def report_warnings(
+    *,
+    as_of: dt.datetime,
+    polls_read: int,
+    store_ids: list[str] | None = None,
+    brand_id: int | None = None,
+    received_before: dt.datetime | None = None,
+) -> list[str]:
+    """What the reader of a report should know before trusting it, in words: none when it read
+    polls; else why it read none (its stores have no poll at all, its as_of is before every poll,
+    or its windows lie after the last one), and what its numbers then mean (docs/numbers.md rule 7)."""
+    if polls_read:
+        return []
+    span = selectors.polls_span(store_ids=store_ids, brand_id=brand_id, received_before=received_before)
+    if span.first is None or span.last is None:
+        return ["read no polls: the report's stores have none, so all their open time counts as down (rule 7)"]
+    if as_of < span.first:
+        return [
+            f"read no polls: as_of {_instant_text(as_of)} is before every poll (the first is "
+            f"{_instant_text(span.first)}), so all open time counts as down (rules 2, 7)"
+        ]
+    return [
+        f"read no polls in the {LOOKBACK_DAYS} days before as_of {_instant_text(as_of)}: the last poll is "
+        f"{_instant_text(span.last)}, and each store's latest status before as_of holds since (rule 7)"
+    ]
+
+
+LOOKBACK_DAYS = fleet.LOOKBACK_US // fleet.DAY_US  # the polls a report reads in bulk (fleet.poll_range)
+
+
+def _instant_text(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def report_finalize(*, report_id) -> None:
@@ -428,9 +469,16 @@ def report_finalize(*, report_id) -> None:
             totals = report.shards.values_list("row_count", "polls_read")
             report.row_count = sum(r for r, _ in totals)
             report.polls_read = sum(p for _, p in totals)
+            report.warnings = report_warnings(
+                as_of=report.as_of,
+                polls_read=report.polls_read,
+                store_ids=report.store_ids,
+                brand_id=report.brand_id,
+                received_before=report.data_cutoff,
+            )
             report.status = Report.Status.COMPLETE
             report.finished_at = timezone.now()
-            report.save(update_fields=["file", "row_count", "polls_read", "status", "finished_at"])
+            report.save(update_fields=["file", "row_count", "polls_read", "warnings", "status", "finished_at"])
             report.shards.update(rows_csv="")
             transaction.on_commit(lambda: report_finished_send(report_id=report_id))
     except BaseException:

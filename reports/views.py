@@ -1,6 +1,7 @@
 """The reports API. Each view adapts HTTP to one service or selector call."""
 
 import uuid
+from collections.abc import Mapping
 
 import redis
 from django.core.cache import cache
@@ -12,6 +13,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -20,7 +22,7 @@ from brands.audit import Action, audit_request
 from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
-from reports import links, selectors, services
+from reports import heartbeat, links, selectors, services
 from reports.models import Report
 from reports.serializers import (
     HealthSerializer,
@@ -28,6 +30,7 @@ from reports.serializers import (
     ReportStatusSerializer,
     TriggerResponseSerializer,
     TriggerSerializer,
+    WebHealthSerializer,
 )
 
 _CSV_EXAMPLE = (
@@ -41,7 +44,8 @@ _GET_REPORT_SCHEMA = extend_schema(
         'While the report is Pending or Running: `{"status": "Running", "progress": 0..1}`. '
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
         "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from, "
-        "`X-Report-Data-Cutoff` the instant up to which it read the polls received). "
+        "`X-Report-Data-Cutoff` the instant up to which it read the polls received, and `X-Report-Warnings` "
+        "when it read no polls, saying why: its as_of before every poll, or its stores without any). "
         'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404, '
         "and so is a report of a brand the caller has no role in (the same answer)."
     ),
@@ -113,8 +117,11 @@ class TriggerReportView(APIView):
             "rule 2); `store_ids` limits it to those of the report's stores (unknown ids, another brand's "
             "included: 400 naming the first 100, with `unknown_store_count`); "
             "`received_before` (ISO 8601) reads only the polls received at or before it, so a past report's "
-            "`data_cutoff` gives its CSV again. A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. 503 if the task "
-            "queue or the throttle cache is unreachable (a report already created is then Failed)."
+            "`data_cutoff` gives its CSV again. `store_ids` may also be one string of ids separated by commas, "
+            "spaces or new lines. A bad body is 400 naming every bad field at once, each under its own key: a key "
+            "that is no field too (`asof`: \"unknown field 'asof' (did you mean 'as_of'?)\"), and a date that does "
+            'not exist in words ("2023-02-30 is not a date"). A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. '
+            "503 if the task queue or the throttle cache is unreachable (a report already created is then Failed)."
         ),
         request=TriggerSerializer,
         responses={
@@ -140,6 +147,20 @@ class TriggerReportView(APIView):
                 status_codes=["202"],
             ),
             OpenApiExample(
+                "Ids as pasted", value={"store_ids": "5286762747573456693, 99\n1481966498820158979"}, request_only=True
+            ),
+            OpenApiExample(
+                "A misspelt key and a date that does not exist",
+                value={
+                    "detail": "asof: unknown field 'asof' (did you mean 'as_of'?); "
+                    "received_before: 2023-02-30 is not a date",
+                    "asof": ["unknown field 'asof' (did you mean 'as_of'?)"],
+                    "received_before": ["2023-02-30 is not a date"],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample(
                 "Brand missing",
                 value={
                     "detail": "brand: required: you are an operator of several brands; give the slug of the one "
@@ -152,17 +173,12 @@ class TriggerReportView(APIView):
         ],
     )
     def post(self, request):
-        params = TriggerSerializer(data=request.data if request.data else {})
-        params.is_valid(raise_exception=True)
-        try:
-            brand_id = services.report_brand_choose(caller=caller_of(request), slug=params.validated_data.get("brand"))
-        except services.BrandChoiceError as exc:
-            raise serializers.ValidationError({"brand": [str(exc)]}) from None
+        params, brand_id = _trigger_read(request)
         try:
             report = services.report_create(
-                as_of=params.validated_data.get("as_of"),
-                store_ids=params.validated_data.get("store_ids"),
-                received_before=params.validated_data.get("received_before"),
+                as_of=params.get("as_of"),
+                store_ids=params.get("store_ids"),
+                received_before=params.get("received_before"),
                 brand_id=brand_id,
             )
         except services.UnknownStores as exc:
@@ -183,6 +199,26 @@ class TriggerReportView(APIView):
             detail=_trigger_detail(report),
         )
         return Response({"report_id": str(report.id)}, status=status.HTTP_202_ACCEPTED)
+
+
+def _trigger_read(request) -> tuple[dict, int | None]:
+    """The trigger's fields and the brand (id) its report is of. Raises ValidationError listing every
+    bad field at once: the body's (unknown keys included) and the brand's choice beside them."""
+    body = request.data if request.data else {}
+    params = TriggerSerializer(data=body)
+    errors = {} if params.is_valid() else dict(params.errors)
+    brand_id = None
+    if isinstance(body, Mapping) and not errors.keys() & {"brand", api_settings.NON_FIELD_ERRORS_KEY}:
+        # The brand field itself is valid here, so its cleaned value reads even when another field is not.
+        raw = body.get("brand")
+        slug = None if raw is None else params.fields["brand"].to_internal_value(raw)
+        try:
+            brand_id = services.report_brand_choose(caller=caller_of(request), slug=slug)
+        except services.BrandChoiceError as exc:
+            errors["brand"] = [str(exc)]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return params.validated_data, brand_id
 
 
 def _trigger_detail(report: Report) -> dict:
@@ -243,6 +279,8 @@ def _csv_response(report: Report) -> FileResponse:
     response["X-Report-Code-Version"] = report.code_version
     if report.data_cutoff is not None:  # None: made before cutoffs were recorded
         response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
+    if report.warnings:
+        response["X-Report-Warnings"] = "; ".join(report.warnings)
     return response
 
 
@@ -320,24 +358,80 @@ class ReportListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+def _health_answer(checks: dict[str, str]) -> Response:
+    healthy = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ok" if healthy else "unavailable", **checks},
+        status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+def _web_checks() -> dict[str, str]:
+    return {"database": _check(_ping_database), "broker": _check(_ping_broker), "cache": _check(_ping_cache)}
+
+
 class HealthView(APIView):
-    """GET /healthz: whether the database, the broker and the cache (throttle counters) answer."""
+    """GET /healthz: whether the database, the broker, the cache (throttle counters) answer and a
+    worker is alive: all that a report needs to be computed."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]  # probes carry no key
 
     @extend_schema(
-        summary="Health of the database, the broker and the cache",
+        summary="Health of the database, the broker, the cache and the workers",
+        description=(
+            "200 when all answer and a worker reported within WORKER_HEARTBEAT_STALE_SECONDS (30 s); else 503, "
+            'each check saying "ok" or what is wrong ("worker": "no worker has reported in 30 s": reports stay '
+            "Pending until one starts). A probe of the web server alone (a container's health check) asks "
+            "GET /healthz/web, which leaves the workers out."
+        ),
         responses={200: HealthSerializer, 503: HealthSerializer},
+        examples=[
+            OpenApiExample(
+                "Healthy", value={"status": "ok", "database": "ok", "broker": "ok", "cache": "ok", "worker": "ok"}
+            ),
+            OpenApiExample(
+                "No worker",
+                value={
+                    "status": "unavailable",
+                    "database": "ok",
+                    "broker": "ok",
+                    "cache": "ok",
+                    "worker": "no worker has reported in 30 s",
+                },
+                response_only=True,
+                status_codes=["503"],
+            ),
+        ],
+    )
+    def get(self, request):
+        checks = _web_checks()
+        checks["worker"] = "ok" if checks["database"] != "ok" else _check_worker()
+        return _health_answer(checks)
+
+
+class WebHealthView(APIView):
+    """GET /healthz/web: the web server's own health (database, broker, cache), workers left out: the
+    web container's probe, which a stopped worker must not mark unhealthy."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Health of the web server: its database, broker and cache",
+        description="As GET /healthz without the workers: 200 when the three answer, else 503 naming what is not.",
+        responses={200: WebHealthSerializer, 503: WebHealthSerializer},
         examples=[OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"})],
     )
     def get(self, request):
-        checks = {"database": _check(_ping_database), "broker": _check(_ping_broker), "cache": _check(_ping_cache)}
-        healthy = all(v == "ok" for v in checks.values())
-        return Response(
-            {"status": "ok" if healthy else "unavailable", **checks},
-            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
+        return _health_answer(_web_checks())
+
+
+def _check_worker() -> str:
+    try:
+        return heartbeat.worker_problem() or "ok"
+    except Exception as exc:
+        return f"error: {exc}"
 
 
 def _check(probe) -> str:

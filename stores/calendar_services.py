@@ -36,6 +36,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from brands.access import Caller
+from loopmonitor.api import unknown_fields
 from stores import ownership, staging
 from stores.calendar_rows import (
     FieldError,
@@ -57,6 +58,16 @@ _SPECIAL_TIMES = ("start_time_local", "end_time_local")
 _WEEKLY_FIELDS = ("day_of_week", "start_time_local", "end_time_local")
 _BATCH = 5_000  # rows per INSERT
 _DELETE_STORES = 500  # stores per DELETE of a batch's dates
+
+
+class FieldsInvalid(Exception):
+    """Several fields of a request body are bad (unknown keys among them), so nothing was stored:
+    `fields` says why of each, by key, and `rows` lists the bad rows met beside them."""
+
+    def __init__(self, fields: dict[str, str], rows: list[RowError] | None = None) -> None:
+        super().__init__("; ".join(f"{key}: {reason}" for key, reason in fields.items()))
+        self.fields = fields
+        self.rows = rows or []
 
 
 class RowsInvalid(Exception):
@@ -130,11 +141,10 @@ def _text(item: Mapping[str, Any], name: str, *, required: bool) -> str:
 
 
 def _unknown_keys_check(item: Mapping[str, Any], known: Iterable[str]) -> None:
-    # A misspelt time key would otherwise read as an empty time, i.e. a closed day.
-    expected = tuple(known)
-    for key in item:
-        if key not in expected:
-            raise FieldError(str(key)[:40], f"unknown field (expected {', '.join(expected)})")
+    # A misspelt time key would otherwise read as an empty time, i.e. a closed day. A row has one
+    # error, its first; a body's fields are checked all at once (FieldsInvalid).
+    for key, reason in unknown_fields(item, known).items():
+        raise FieldError(key, reason)
 
 
 def _items_check(items: Any, name: str) -> list[Any]:
@@ -254,9 +264,11 @@ def special_day_items_read(body: Any) -> list[tuple[str | None, str | None]]:
     `{"start_time_local", "end_time_local"}` (both empty or null = a closed row) or
     `{"closed": true}` (one closed row). Raises FieldError or RowsInvalid."""
     if isinstance(body, dict):
-        _unknown_keys_check(body, ("closed",))
+        problems = unknown_fields(body, ("closed",))
         if body.get("closed") is not True:
-            raise FieldError("closed", 'must be true (send {"closed": true}, or a list of rows with times)')
+            problems["closed"] = 'must be true (send {"closed": true}, or a list of rows with times)'
+        if problems:
+            raise FieldsInvalid(problems)
         return [(None, None)]
     if not isinstance(body, list):
         raise FieldError("body", 'expected a JSON list of {"start_time_local", "end_time_local"} or {"closed": true}')
@@ -292,21 +304,7 @@ def business_hours_version_replace(*, caller: Caller, store_id: str, body: Any) 
     store `caller` cannot see), ownership.StoreReadOnly, FieldError (effective_from, rows) or
     RowsInvalid (every bad row: index, field).
     """
-    if not isinstance(body, dict):
-        raise FieldError("body", 'expected a JSON object {"effective_from", "rows"}')
-    _unknown_keys_check(body, ("effective_from", "rows"))
-    if "effective_from" not in body:
-        raise FieldError("effective_from", "missing (null for the undated version)")
-    raw_from = body["effective_from"]
-    if raw_from is not None and not isinstance(raw_from, str):
-        raise FieldError("effective_from", "not a JSON string or null")
-    effective_text = effective_from_parse(raw_from)
-    effective_from = dt.date.fromisoformat(effective_text) if effective_text else None
-    if "rows" not in body:
-        raise FieldError("rows", "missing (a list of rows; an empty list removes the version)")
-    rows, errors = weekly_items_read(body["rows"])
-    if errors:
-        raise RowsInvalid(errors)
+    effective_from, rows = _version_body_read(body)
     with transaction.atomic():
         staging.loads_serialize()
         store = ownership.store_for_write(caller, store_id)
@@ -326,6 +324,40 @@ def business_hours_version_replace(*, caller: Caller, store_id: str, body: Any) 
         hours_changed_on_commit([store.pk])
     stored.sort(key=lambda h: (h.day_of_week, h.start_time_local, h.end_time_local))
     return VersionReplaceResult(store.store_id, effective_from, deleted, len(stored), stored, store.brand_id)
+
+
+def _version_body_read(body: Any) -> tuple[dt.date | None, list[WeeklyRow]]:
+    """The version (`effective_from`) and rows of a PUT hours body. Raises FieldError when it is no
+    JSON object, FieldsInvalid naming every bad field at once (with the bad rows, if any), or
+    RowsInvalid when only rows are bad."""
+    if not isinstance(body, dict):
+        raise FieldError("body", 'expected a JSON object {"effective_from", "rows"}')
+    problems = unknown_fields(body, ("effective_from", "rows"))
+    effective_from = None
+    if "effective_from" not in body:
+        problems["effective_from"] = "missing (null for the undated version)"
+    elif body["effective_from"] is not None and not isinstance(body["effective_from"], str):
+        problems["effective_from"] = "not a JSON string or null"
+    else:
+        try:
+            effective_text = effective_from_parse(body["effective_from"])
+            effective_from = dt.date.fromisoformat(effective_text) if effective_text else None
+        except FieldError as exc:
+            problems["effective_from"] = exc.reason
+    rows: list[WeeklyRow] = []
+    errors: list[RowError] = []
+    if "rows" not in body:
+        problems["rows"] = "missing (a list of rows; an empty list removes the version)"
+    else:
+        try:
+            rows, errors = weekly_items_read(body["rows"])
+        except FieldError as exc:
+            problems["rows"] = exc.reason
+    if problems:
+        raise FieldsInvalid(problems, errors)
+    if errors:
+        raise RowsInvalid(errors)
+    return effective_from, rows
 
 
 def special_days_replace(*, caller: Caller, store_id: str, date: str, body: Any) -> SpecialDay:

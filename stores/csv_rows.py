@@ -221,8 +221,8 @@ def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
     day, hh, mm, ss, fraction, zone = match.groups()
     try:
         moment = _fromisoformat(f"{day} {hh}:{mm}:{ss or '00'}.{(fraction or '').ljust(6, '0')}")
-    except ValueError as exc:
-        raise ValueError(f"not a valid date or time ({exc})") from None
+    except ValueError:
+        raise ValueError(_no_such_instant(day, f"{hh}:{mm}:{ss or '00'}")) from None
     offset = _offset(zone)
     if offset:
         try:
@@ -232,6 +232,15 @@ def instant_parse(text: str, *, iso_only: bool = False) -> datetime:
     if moment < _EARLIEST_NAIVE:
         raise ValueError(_BEFORE_EARLIEST)
     return moment.replace(tzinfo=UTC)
+
+
+def _no_such_instant(day: str, clock: str) -> str:
+    """Why a date and time of the right shape name no instant, in the words a person uses."""
+    try:
+        _fromisoformat(day)
+    except ValueError:
+        return f"{day} is not a date"
+    return f"{clock} is not a time of day (00:00:00 to 23:59:59)"
 
 
 def timestamp_utc_clean(raw: str) -> str:
@@ -577,15 +586,24 @@ def _poll_row(record: list[str], columns: Columns, file: str, line: int, on_erro
     """The row, or None for a blank line or a bad row (reported with `line`, the one it starts on)."""
     if not any(cell.strip() for cell in record):
         return None
+    short = min((columns[column] for column, _ in _POLL_CLEANERS if columns[column][0] >= len(record)), default=None)
+    if short is not None:  # the first column the row does not reach, in the file's order
+        on_error(RowError(file, line, short[1], missing_cell(record)))
+        return None
     values: list[Any] = []
     for column, clean in _POLL_CLEANERS:
         index, name = columns[column]
         try:
-            values.append(clean(record[index] if index < len(record) else ""))
+            values.append(clean(record[index]))
         except ValueError as exc:
             on_error(RowError(file, line, name, str(exc)))
             return None
     return tuple(values)
+
+
+def missing_cell(record: list[str]) -> str:
+    """The reason of a row that ends before one of its columns: the column is missing, not empty."""
+    return f"missing: the row ends after {len(record)} column(s)"
 
 
 def _hours_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
@@ -603,7 +621,9 @@ def _hours_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_ro
         values[1:4] = calendar_rows.weekly_row_parse(values[1], values[2], values[3])
         return values
 
-    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=False, row_clean=weekly)
+    yield from _generic_chunks(
+        source, columns, fields, on_error, chunk_rows, with_line=False, row_clean=weekly, optional=("effective_from",)
+    )
 
 
 def _timezone_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_rows: int) -> Iterator[list[Row]]:
@@ -622,7 +642,7 @@ def _store_chunks(source: _Reader, columns: Columns, on_error: OnError, chunk_ro
         # Optional: without the column, names are not the file's business (None).
         (name, store_name_clean if name is not None else _absent),
     ]
-    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=True)
+    yield from _generic_chunks(source, columns, fields, on_error, chunk_rows, with_line=True, optional=("name",))
 
 
 def _absent(_raw: str) -> None:
@@ -671,16 +691,26 @@ def _generic_chunks(
     *,
     with_line: bool,
     row_clean: RowClean | None = None,
+    optional: tuple[str, ...] = (),
 ) -> Iterator[list[Row]]:
     """Rows of one cleaned value per field, in order; a field without a column (None: an optional
     column the header lacks) is cleaned from "". `row_clean`, if given, then makes the row from
-    those values (the line, `with_line`, is not among them)."""
+    those values (the line, `with_line`, is not among them). A row that ends before a column is a
+    bad row naming it missing, unless the column is `optional` (its cell then reads as empty)."""
     file = source.file
     width = max(column[0] for column, _ in fields if column is not None) + 1
+    optional_indexes = {columns[c][0] for c in optional if c in columns}
     chunk: list[Row] = []
     for line, record in source.records():
         if len(record) < width:
             if not any(cell.strip() for cell in record):
+                continue
+            short = min(
+                (c for c, _ in fields if c is not None and c[0] >= len(record) and c[0] not in optional_indexes),
+                default=None,
+            )
+            if short is not None:
+                on_error(RowError(file, line, short[1], missing_cell(record)))
                 continue
             record = record + [""] * (width - len(record))
         values: list[Any] = [line] if with_line else []
@@ -710,6 +740,40 @@ def _generic_chunks(
                 chunk = []
     if chunk:
         yield chunk
+
+
+# --- Rejected rows, as CSV ------------------------------------------------------------------
+
+REJECTS_COLUMNS = ("line", "reason")
+
+
+def rejects_write(path: str | os.PathLike[str], reasons: dict[int, list[str]], out: TextIO) -> int:
+    """Write the rows of the CSV file at `path` that start on a line of `reasons` to `out`, as CSV:
+    its header as written plus `line` and `reason` (the row's line in `path`, its reasons joined by
+    "; "), then each row's cells as written, in file order. Fixed, the file loads again as the
+    original does (a reader takes its columns by name, so `line` and `reason` are ignored).
+    Returns the rows written. Raises BadFile if `path` no longer reads as a CSV."""
+    # csv's default line end, "\r\n" (RFC 4180): a cell is quoted when it holds a character of it,
+    # so a stray carriage return inside a rejected cell is kept, not taken for a line end.
+    writer = csv.writer(out)
+    written = 0
+    with csv_open(path) as stream:
+        source = _Reader(stream, str(path))
+        with _unreadable_as_bad_file(source):
+            records = source.records()
+            header = next((record for _, record in records if any(cell.strip() for cell in record)), None)
+            if header is None:
+                return 0
+            width = len(header)
+            writer.writerow([*header, *REJECTS_COLUMNS])
+            for line, record in records:
+                if line in reasons:
+                    # Padded to the header, so that line and reason stay in their columns; cells
+                    # past the header (a row too long) are kept after them.
+                    cells = record[:width] + [""] * (width - len(record))
+                    writer.writerow([*cells, line, "; ".join(reasons[line]), *record[width:]])
+                    written += 1
+    return written
 
 
 # --- A pushed JSON batch ----------------------------------------------------------------

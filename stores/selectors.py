@@ -123,3 +123,9 @@ def special_day(*, caller: Caller, store_id: str, date: dt.date) -> tuple[Store,
 def store_get(*, caller: Caller, store_id: str) -> Store:
     """One store by its external id, if `caller` may see it. Raises Store.DoesNotExist otherwise."""
     return store_visible_by_id(caller, store_id).get()
+
+
+def stores_held() -> int:
+    """How many stores the database holds, of every brand: 0 means it is empty (nothing was ever
+    loaded or pushed, since every poll, row of hours and timezone belongs to a store)."""
+    return Store.objects.count()

@@ -76,6 +76,9 @@ Source = str | os.PathLike[str] | TextIO
 OnReject = Callable[[RowError], None]
 # progress(file, bytes_done, bytes_total): called after each chunk of a file.
 Progress = Callable[[str, int, int], None]
+# merging(file, statements_done): called as a file's rows, all read, are merged into the tables:
+# with 0 when the merge starts, then after each of its SQL statements (their number varies).
+Merging = Callable[[str, int], None]
 
 
 @dataclass
@@ -224,6 +227,7 @@ def data_load(
     strict: bool = False,
     on_reject: OnReject | None = None,
     progress: Progress | None = None,
+    merging: Merging | None = None,
 ) -> DataLoadResult:
     """Load up to five files in ONE transaction: all of them are stored, or nothing.
 
@@ -235,7 +239,8 @@ def data_load(
     `replace`: the given files are the whole truth for their kinds (module
     docstring). `strict`: any bad row aborts the load. `on_reject(RowError)` is
     called for every bad row (the results keep the first 20 per file);
-    `progress(file, bytes_done, bytes_total)` after each chunk of rows.
+    `progress(file, bytes_done, bytes_total)` after each chunk of rows, and `merging(file,
+    statements_done)` through the database phase that follows each file's reading.
 
     Every file's header is checked before anything is written, so a wrong file
     fails in milliseconds, not after the polls. Raises BadFile, or RowsRejected
@@ -256,7 +261,16 @@ def data_load(
         staging.loads_serialize()
         for kind, src in sources:
             results.append(
-                _file_load(kind, src, name=None, replace=replace, halt=halt, on_reject=on_reject, progress=progress)
+                _file_load(
+                    kind,
+                    src,
+                    name=None,
+                    replace=replace,
+                    halt=halt,
+                    on_reject=on_reject,
+                    progress=progress,
+                    merging=merging,
+                )
             )
         if halt.halted:
             raise RowsRejected(results)
@@ -376,6 +390,7 @@ def _file_load(
     halt: _Halt,
     on_reject: OnReject | None,
     progress: Progress | None,
+    merging: Merging | None = None,
 ) -> FileLoadResult:
     started = time.perf_counter()
     file = name or _source_name(source)
@@ -412,7 +427,10 @@ def _file_load(
             chunks = csv_rows.rows_read(stream, kind, file=file, on_error=rejected)
         if progress is not None:
             chunks = _reporting(chunks, stream, file, progress)
-        _rows_store(kind, chunks, result, replace=replace, halt=halt, cap=cap)
+        on_statement = None
+        if merging is not None:
+            on_statement = _statements_counted(file, merging)
+        _rows_store(kind, chunks, result, replace=replace, halt=halt, cap=cap, on_statement=on_statement)
     result.rows_read += result.rejected
     result.seconds = time.perf_counter() - started
     return result
@@ -572,6 +590,18 @@ def _opened(source: Source) -> Iterator[TextIO]:
         yield stream
 
 
+def _statements_counted(file: str, merging: Merging) -> Callable[[], None]:
+    """A callback that reports `merging(file, n)`: 0 at its first call, then one more each call."""
+    calls = 0
+
+    def counted() -> None:
+        nonlocal calls
+        merging(file, calls)
+        calls += 1
+
+    return counted
+
+
 def _reporting(chunks: Iterable[Chunk], stream: TextIO, name: str, progress: Progress) -> Iterator[Chunk]:
     raw: Any = getattr(stream, "buffer", None)
     try:
@@ -593,9 +623,11 @@ def _rows_store(
     replace: bool,
     halt: _Halt,
     cap: _HoursCap | None = None,
+    on_statement: Callable[[], None] | None = None,
 ) -> None:
     """Stage the valid rows, then merge them (unless strict mode has halted the load); `cap` names
-    stores whose staged rows are deleted first."""
+    stores whose staged rows are deleted first; `on_statement` is called as the merge begins and
+    after each of its statements."""
     stage = staging.STAGES[kind]
     with connection.cursor() as cursor:
         backend = staging.backend_create(cursor)
@@ -610,7 +642,11 @@ def _rows_store(
             valid -= cap.drop_staged(backend, stage.table, result)
         result.rows_read = valid
         if not halt.halted:
+            if on_statement is not None:
+                on_statement()
+                backend.on_statement = on_statement
             merged = merges.MERGES[kind](backend, replace=replace)
+            backend.on_statement = None
             result.inserted, result.updated, result.deleted = merged.inserted, merged.updated, merged.deleted
             result.stores_touched, result.stores_created = merged.stores_touched, merged.stores_created
             result.stores_by_brand = merged.stores_by_brand

@@ -237,10 +237,14 @@ class Backend(abc.ABC):
 
     def __init__(self, cursor: CursorWrapper):
         self.cursor = cursor
+        # Called after each statement: a load's progress through its merge (stores.services).
+        self.on_statement: Callable[[], None] | None = None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> CursorWrapper:
         """Run `sql`, with `{t}` replaced by the schema prefix of temporary tables."""
         self.cursor.execute(sql.format(t=self.temp), params or None)
+        if self.on_statement is not None:
+            self.on_statement()
         return self.cursor
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:

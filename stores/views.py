@@ -429,19 +429,29 @@ DATE_PARAMETER = OpenApiParameter(
 _ROWS_SHOWN = 5  # bad rows named in `detail`; `errors` has them all
 
 
+def _rows_refused(errors: list, unit: str = "item") -> dict:
+    """`detail` naming the first bad rows and `errors` listing them (bounded like every error answer:
+    the first ERRORS_LISTED rows; `detail` counts them all)."""
+    named = "; ".join(f"{unit} {e.line}: {e.field}: {e.reason}" for e in errors[:_ROWS_SHOWN])
+    more = f" (and {len(errors) - _ROWS_SHOWN} more)" if len(errors) > _ROWS_SHOWN else ""
+    return {
+        "detail": f"{len(errors)} bad row(s); nothing was stored: {named}{more}",
+        "errors": RowErrorSerializer(errors[:ERRORS_LISTED], many=True).data,
+    }
+
+
 def _refused(exc: Exception) -> Response:
-    """The 400 answer for bad calendar input: `detail` names the field, or the bad rows."""
+    """The 400 answer for bad calendar input: `detail` names the field, or the bad rows; a body with
+    several bad fields names them all, each also under its own key (as every validation error)."""
+    if isinstance(exc, calendar_services.FieldsInvalid):
+        body: dict = {"detail": str(exc), **{key: [reason] for key, reason in exc.fields.items()}}
+        if exc.rows:
+            rows = _rows_refused(exc.rows)
+            body["detail"] += f"; {rows['detail']}"
+            body["errors"] = rows["errors"]
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, calendar_services.RowsInvalid):
-        named = "; ".join(f"{exc.unit} {e.line}: {e.field}: {e.reason}" for e in exc.errors[:_ROWS_SHOWN])
-        more = f" (and {len(exc.errors) - _ROWS_SHOWN} more)" if len(exc.errors) > _ROWS_SHOWN else ""
-        return Response(
-            {
-                "detail": f"{len(exc.errors)} bad row(s); nothing was stored: {named}{more}",
-                # Bounded like every error answer: the first ERRORS_LISTED rows, `detail` counts them all.
-                "errors": RowErrorSerializer(exc.errors[:ERRORS_LISTED], many=True).data,
-            },
-            status=status.HTTP_400_BAD_REQUEST,
-        )
+        return Response(_rows_refused(exc.errors, exc.unit), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, BadFile):
         return Response({"detail": exc.reason}, status=status.HTTP_400_BAD_REQUEST)
     return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
@@ -452,7 +462,7 @@ def _no_store(store_id: str) -> NotFound:
     return NotFound(f"No store with store_id {store_id!r}.")
 
 
-_CALENDAR_REFUSALS = (FieldError, calendar_services.RowsInvalid, BadFile)
+_CALENDAR_REFUSALS = (FieldError, calendar_services.FieldsInvalid, calendar_services.RowsInvalid, BadFile)
 _STORE_SCOPE_DOC = (
     " A brand's key or member changes its brands' stores as an operator or admin; another brand's store, "
     "or one of no brand, is 404 exactly like an unknown store, and a viewer of the store's brand gets 403. "

@@ -43,8 +43,8 @@ def test_without_a_valid_key_every_endpoint_is_401_json(method, url, authorizati
     assert response["WWW-Authenticate"] == "Token"
 
 
-@pytest.mark.parametrize("url", ["/healthz", "/api/schema/", "/api/docs/"])
-def test_health_and_docs_are_open(url):
+@pytest.mark.parametrize("url", ["/healthz", "/healthz/web", "/api/schema/", "/api/docs/"])
+def test_health_and_docs_are_open(url, worker_alive):
     assert APIClient().get(url).status_code == 200
 
 

@@ -153,7 +153,8 @@ class Process:
 
 
 def _start_gunicorn(tmp: Path, argv: list[str], port: int, name: str, **env: str) -> Process:
-    """gunicorn with `argv` on 127.0.0.1:`port`, once /healthz answers 200 over plain HTTP."""
+    """gunicorn with `argv` on 127.0.0.1:`port`, once /healthz/web answers 200 over plain HTTP (no worker
+    runs here, so /healthz itself would say 503)."""
     # XDG_RUNTIME_DIR: where gunicorn >= 25.1 puts its control socket unless told not to (deploy/gunicorn.conf.py).
     env = {**_production_env(), "XDG_RUNTIME_DIR": str(tmp), **env}
     process = Process(name, argv + ["--bind", f"127.0.0.1:{port}"], tmp / f"{name}.log", env)
@@ -163,7 +164,7 @@ def _start_gunicorn(tmp: Path, argv: list[str], port: int, name: str, **env: str
             raise AssertionError(f"{name} exited ({process.proc.returncode})\n{process.tail()}")
         answer = "no answer"
         try:
-            status, _, body = _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "/healthz")
+            status, _, body = _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "/healthz/web")
             if status == 200:
                 return process
             answer = f"{status} {body!r}"
@@ -171,7 +172,9 @@ def _start_gunicorn(tmp: Path, argv: list[str], port: int, name: str, **env: str
             answer = str(exc)
         if time.monotonic() > deadline:
             process.stop()
-            raise AssertionError(f"{name} did not answer /healthz with 200 within 60 s ({answer})\n{process.tail()}")
+            raise AssertionError(
+                f"{name} did not answer /healthz/web with 200 within 60 s ({answer})\n{process.tail()}"
+            )
         time.sleep(0.2)
 
 
@@ -275,13 +278,13 @@ def proxied(django_db_setup, tmp_path_factory) -> Iterator[Proxied]:
                 raise AssertionError(f"nginx exited ({proxy.proc.returncode})\n{running.logs()}")
             try:
                 conn = running.https(timeout=5)
-                conn.request("GET", "/healthz")
+                conn.request("GET", "/healthz/web")
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError(f"nginx did not proxy /healthz within 30 s\n{running.logs()}")
+                raise AssertionError(f"nginx did not proxy /healthz/web within 30 s\n{running.logs()}")
             time.sleep(0.2)
         yield running
     finally:
@@ -387,7 +390,7 @@ def _healthz_seconds(connect, budget: float) -> float | None:
     start = time.monotonic()
     try:
         conn = connect(budget)
-        conn.request("GET", "/healthz")
+        conn.request("GET", "/healthz/web")
         response = conn.getresponse()
         response.read()
         conn.close()
@@ -465,7 +468,7 @@ def test_https_serves_the_page_with_production_security_headers(proxied):
     assert "max-age=" in headers["strict-transport-security"]  # Django saw the request as HTTPS
     assert "secure" in headers["set-cookie"].lower()
 
-    status, headers, body = _get(proxied.https(), "/healthz")
+    status, headers, body = _get(proxied.https(), "/healthz/web")
     assert (status, json.loads(body)["status"]) == (200, "ok")
 
 

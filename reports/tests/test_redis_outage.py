@@ -127,8 +127,8 @@ def test_trigger_with_the_shared_redis_down_is_503_with_the_reason_and_nothing_p
     assert health.json()["broker"].startswith("error") and health.json()["cache"].startswith("error")
 
 
-def test_healthz_says_ok_for_a_live_shared_redis(api, shared_redis):
+def test_healthz_says_ok_for_a_live_shared_redis(api, shared_redis, worker_alive):
     response = api.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok", "worker": "ok"}

@@ -179,11 +179,11 @@ def test_report_list_is_paginated_with_download_links(api, example_fleet, eager_
     assert complete["download_url"] == f"http://testserver/get_report/{complete_id}"
 
 
-def test_healthz_reports_database_and_broker(api):
+def test_healthz_reports_database_broker_cache_and_worker(api, worker_alive):
     response = api.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok", "worker": "ok"}
 
 
 @pytest.fixture

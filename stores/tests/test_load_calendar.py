@@ -5,6 +5,7 @@ the special dates (store, date) it names, and nothing else; reloading changes no
 bad row is `file:line: field: reason` and is never half applied.
 """
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
@@ -122,8 +123,8 @@ def test_a_folder_with_special_hours_and_versions_is_loaded_and_summarized(calen
     ]
     assert special_of(B) == [("2023-01-21", None, None)]
     special_row = next(row.split() for row in out.splitlines() if "special_hours.csv" in row)
-    # file, rows read, inserted, updated, deleted, duplicates, rejected, stores
-    assert special_row[1:8] == ["4", "4", "0", "0", "0", "0", "2"]
+    # file, rows read, inserted, updated, deleted, duplicates, rejected, warnings, stores
+    assert special_row[1:9] == ["4", "4", "0", "0", "0", "0", "0", "2"]
     assert Poll.objects.count() == 1
 
 
@@ -253,14 +254,20 @@ def test_each_bad_row_kind_is_named_file_line_field_and_the_rest_is_loaded(
     # given: a good row, the bad one on line 3, another good row
     name = "special_hours.csv" if header == SPECIAL_HEADER else "menu_hours.csv"
     path = write_csv(name, header, good, row, good.replace(B, C))
-    rejects = tmp_path / "rejects.txt"
+    rejects = tmp_path / "rejects.csv"
     # when
     status, _, err = load_data("--dir", tmp_path, "--rejects", rejects)
     # then: named, skipped whole (its store is not even created), the good rows loaded
     assert status == 0
-    [written] = rejects.read_text().splitlines()
-    assert written.startswith(f"{path}:3: {field}: {reason}")
-    assert f"bad row: {written}" in err
+    assert f"bad row: {path}:3: {field}: {reason}" in err
+    # and the row itself is in the rejects file, as written, with its line and reason
+    columns = header.split(",")
+    with rejects.open(newline="") as text:
+        [written_header, written] = list(csv.reader(text))
+    cells = next(csv.reader([row]))
+    assert written_header == [*columns, "line", "reason"]
+    assert written[: len(columns)] == cells + [""] * (len(columns) - len(cells))
+    assert written[len(columns)] == "3" and written[len(columns) + 1].startswith(f"{field}: {reason}")
     assert sorted(Store.objects.values_list("store_id", flat=True)) == sorted([B, C])
     stored = SpecialHours.objects.count() if name == "special_hours.csv" else BusinessHours.objects.count()
     assert stored == 2

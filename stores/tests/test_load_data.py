@@ -1,5 +1,6 @@
 """manage.py load_data: file discovery, summary, bad-row reporting and exit statuses."""
 
+import csv
 import io
 
 import pytest
@@ -32,8 +33,8 @@ def test_a_folder_is_loaded_and_summarized(load_data, input_dir):
         "timezones.csv",
     }
     polls_row = next(row.split() for row in rows if "store_status.csv" in row)
-    # file, rows read, inserted, updated, deleted, duplicates, rejected, stores, seconds, rows/s
-    assert polls_row[1:8] == ["3", "3", "0", "0", "0", "0", "2"]
+    # file, rows read, inserted, updated, deleted, duplicates, rejected, warnings, stores, seconds, rows/s
+    assert polls_row[1:9] == ["3", "3", "0", "0", "0", "0", "0", "2"]
 
 
 @pytest.mark.django_db
@@ -80,7 +81,7 @@ def test_bad_rows_are_skipped_counted_and_the_first_20_printed(load_data, write_
         f",active,2023-01-22 12:{i:02d}:00 UTC" for i in range(30)
     ]
     path = write_csv("p.csv", *lines)
-    rejects = tmp_path / "rejects.txt"
+    rejects = tmp_path / "rejects.csv"
     # when
     status, out, err = load_data("--polls", path, "--rejects", rejects)
     # then
@@ -90,8 +91,12 @@ def test_bad_rows_are_skipped_counted_and_the_first_20_printed(load_data, write_
     assert printed[0] == f"bad row: {path}:3: store_id: empty"
     assert len(printed) == 20
     assert f"30 bad row(s) skipped, all written to {rejects}" in err
-    written = rejects.read_text().splitlines()
-    assert written == [f"{path}:{n}: store_id: empty" for n in range(3, 33)]
+    # the rejected rows themselves, with their line and reason
+    header, *written = list(csv.reader(rejects.read_text().splitlines()))
+    assert header == ["store_id", "status", "timestamp_utc", "line", "reason"]
+    assert written == [
+        ["", "active", f"2023-01-22 12:{n - 3:02d}:00 UTC", str(n), "store_id: empty"] for n in range(3, 33)
+    ]
     polls_row = next(row.split() for row in out.splitlines() if "p.csv" in row)
     assert polls_row[1:3] == ["31", "1"] and polls_row[6] == "30"
 

@@ -53,8 +53,8 @@ def test_a_folders_stores_csv_gives_each_store_its_brand_and_name(load_data, inp
     assert brands() == [("demo", "demo"), ("other", "other")]  # made by slug, named by it
     assert len(polls_of(A)) == 2  # the other files loaded as ever
     row = next(line.split() for line in out.splitlines() if "stores.csv" in line)
-    # file, rows read, inserted, updated, deleted, duplicates, rejected, stores
-    assert row[1:8] == ["3", "3", "0", "0", "0", "0", "3"]
+    # file, rows read, inserted, updated, deleted, duplicates, rejected, warnings, stores
+    assert row[1:9] == ["3", "3", "0", "0", "0", "0", "0", "3"]
 
 
 def test_stores_csv_alone_moves_stores_and_names_them_and_a_second_load_changes_nothing(load_data, write_csv):

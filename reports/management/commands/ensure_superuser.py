@@ -18,10 +18,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.core.validators import URLValidator
 
 from brands.models import ApiKey, Membership, Role
 from brands.services import apikey_create, brand_get_or_create
+from loopmonitor.commands import BAD_INPUT, ProjectCommand
 
 DEMO_BRAND = "demo"
 # The sample's brands (data/stores.csv): each gets an owner and an operator key.
@@ -44,7 +47,26 @@ def _working_key(path: Path) -> str | None:
     return None if api_key.has_expired else key
 
 
-class Command(BaseCommand):
+def _username_check(username: str) -> None:
+    """A username the user model takes (its validators and length), else bad input."""
+    field = get_user_model()._meta.get_field("username")
+    try:
+        field.clean(username, None)
+    except ValidationError as exc:
+        raise CommandError(f"--username {username!r}: {' '.join(exc.messages)}", returncode=BAD_INPUT) from None
+
+
+def _base_url_check(url: str) -> None:
+    """The service's address, printed in the curl lines: an http(s) URL, else bad input."""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise CommandError(
+            f"--base-url {url!r}: not an http(s) URL, e.g. http://127.0.0.1:8000", returncode=BAD_INPUT
+        ) from None
+
+
+class Command(ProjectCommand):
     help = "Create a local superuser (once), the demo brand and a staff API key, and print the credentials."
 
     def add_arguments(self, parser):
@@ -52,6 +74,8 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
     def handle(self, *args, username, **options):
+        _username_check(username)
+        _base_url_check(options["base_url"])
         password_file = settings.VAR_DIR / "admin-password.txt"
         key_file = settings.VAR_DIR / "admin-api-key.txt"
         User = get_user_model()

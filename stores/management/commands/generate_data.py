@@ -14,12 +14,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from loopmonitor.commands import BAD_INPUT, ProjectCommand
 from stores.generator import DEFAULT_START, generate
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Write synthetic store_status.csv, menu_hours.csv and timezones.csv into --out."
     requires_system_checks = []  # no database, no models: runs anywhere the settings import
 
@@ -70,6 +71,8 @@ class Command(BaseCommand):
                 brands=brands,
             )
         except ValueError as error:
-            raise CommandError(str(error)) from error
+            raise CommandError(str(error), returncode=BAD_INPUT) from None
+        except OSError as error:
+            raise CommandError(f"--out {out}: cannot write: {error.strerror or error}", returncode=BAD_INPUT) from None
         seconds = time.perf_counter() - began
         self.stdout.write(f"{summary.line()} in {out}/ ({seconds:.1f} s)")

@@ -1,23 +1,31 @@
 """manage.py load_data --dir DIR | --polls FILE --hours FILE --timezones FILE --special-hours FILE
---stores FILE [--replace] [--strict] [--rejects FILE]
+--stores FILE [--replace] [--strict] [--rejects FILE] [--if-empty]
 
 Loads the input CSVs in one transaction (stores.services.data_load) and records
 the load in the audit log (`data.loaded`, one event per brand touched). Exit
-status: 0 loaded (bad rows, if any, skipped and counted); 1 --strict met bad
-rows, nothing stored; 2 a file is missing, empty or not a CSV of its kind,
-nothing stored. A load that stored nothing is not recorded.
+status: 0 loaded (bad rows, if any, skipped and counted), or nothing to do
+(--if-empty and the database holds stores); 1 --strict met bad rows, nothing
+stored; 2 bad input: an option, or a file missing, empty or not a CSV of its
+kind, nothing stored. A load that stored nothing is not recorded.
+
+--rejects FILE writes the bad rows themselves as CSV (each file's header plus
+`line` and `reason`), to be fixed and loaded again: FILE for a load of one
+file; for several, one file per input beside it, named after its kind
+(rejects.csv -> rejects-polls.csv, rejects-hours.csv, ...).
 """
 
 import getpass
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from brands.audit import Action, audit_record
-from stores import services
+from loopmonitor.commands import ProjectCommand
+from stores import csv_rows, selectors, services
 from stores.csv_rows import BadFile, RowError, RowWarning
 
 # In --dir mode: the names each kind goes by in the wild (docs/numbers.md, inputs).
@@ -39,7 +47,7 @@ OPTIONS = {
 REJECTS_PRINTED = 20
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Load store_status / menu_hours / timezones / special_hours / stores CSV files "
         "(one transaction; idempotent; recorded in the audit log)."
@@ -83,11 +91,26 @@ class Command(BaseCommand):
             "not in them (and, with a stores file, the brand and name of stores not in it)",
         )
         parser.add_argument("--strict", action="store_true", help="any bad row aborts the load; nothing is stored")
-        parser.add_argument("--rejects", type=Path, metavar="FILE", help="write every bad row to this file")
+        parser.add_argument(
+            "--rejects",
+            type=Path,
+            metavar="FILE",
+            help="write the bad rows themselves to this CSV (their file's columns plus line and reason), "
+            "to fix and load again; with several input files, one CSV per file: FILE's name plus its kind",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="load only into an empty database (no store yet): make run seeds the sample this way, "
+            "so a second run keeps what was loaded or pushed since",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         files = _files(opts)
-        rejects_out = _open_rejects(opts["rejects"])
+        if opts["if_empty"] and (held := selectors.stores_held()):
+            self.stdout.write(f"load_data --if-empty: the database holds {held:,} store(s) already; nothing was loaded")
+            return
+        rejects = _Rejects(opts["rejects"], files) if opts["rejects"] is not None else None
         # The bars write straight to the stream: OutputWrapper would end each
         # "\r" redraw with a newline.
         terminal = getattr(self.stderr, "_out", sys.stderr)
@@ -96,8 +119,8 @@ class Command(BaseCommand):
 
         def on_reject(error: RowError) -> None:
             nonlocal shown
-            if rejects_out is not None:
-                rejects_out.write(f"{error}\n")
+            if rejects is not None:
+                rejects.add(error)
             if shown < REJECTS_PRINTED:
                 label = "warning" if isinstance(error, RowWarning) else "bad row"
                 if bars:
@@ -113,29 +136,42 @@ class Command(BaseCommand):
                 strict=opts["strict"],
                 on_reject=on_reject,
                 progress=bars.update if bars else None,
+                merging=bars.merging if bars else None,
             )
         except BadFile as exc:
             raise CommandError(f"{exc}; nothing was loaded", returncode=2) from None
         except services.RowsRejected as exc:
             self._summary(exc.results)
+            bad, warned = _counts(exc.results)
+            refused = f"{bad} bad row(s)" + (f" and {warned} warning(s)" if warned else "")
             raise CommandError(
-                f"--strict: {exc.rejected} bad row(s){_more(exc.rejected, opts['rejects'])}; nothing was loaded",
+                f"--strict: {refused}{self._rejects_written(rejects) or _more(bad)}; nothing was loaded",
                 returncode=1,
             ) from None
         finally:
             if bars:
                 bars.close()
-            if rejects_out is not None:
-                rejects_out.close()
         _audit(result, replace=opts["replace"])
         self._summary(result.files)
-        if result.rejected:
-            self.stderr.write(f"{result.rejected} bad row(s) skipped{_more(result.rejected, opts['rejects'])}")
-        warnings = sum(f.warnings for f in result.files)
-        if warnings:
+        written = self._rejects_written(rejects)
+        bad, warned = _counts(result.files)
+        if bad:
+            self.stderr.write(f"{bad} bad row(s) skipped{written or _more(bad)}")
+        if warned:
             self.stderr.write(
-                f"{warnings} row(s) stored with a warning (unknown timezone names: reports use America/Chicago)"
+                f"{warned} row(s) stored with a warning (unknown timezone names: reports use America/Chicago)"
+                + ("" if bad else written)
             )
+
+    def _rejects_written(self, rejects: "_Rejects | None") -> str:
+        """Writes the rejects CSVs (if asked for) and says where, for the final message."""
+        if rejects is None:
+            return ""
+        try:
+            paths = rejects.write()
+        except (OSError, BadFile) as exc:
+            raise CommandError(f"--rejects: cannot write the bad rows: {exc}", returncode=2) from None
+        return ", all written to " + ", ".join(str(path) for path in paths) if paths else ""
 
     def _summary(self, results: list[services.FileLoadResult]) -> None:
         head = (
@@ -146,6 +182,7 @@ class Command(BaseCommand):
             "deleted",
             "duplicates",
             "rejected",
+            "warnings",
             "stores",
             "seconds",
             "rows/s",
@@ -159,6 +196,7 @@ class Command(BaseCommand):
                 f"{r.deleted:,}",
                 f"{r.duplicates:,}",
                 f"{r.rejected:,}",
+                f"{r.warnings:,}",
                 f"{r.stores_touched:,}",
                 f"{r.seconds:.2f}",
                 f"{r.rows_per_second:,.0f}",
@@ -250,43 +288,94 @@ def _os_user() -> str:
         return f"uid {os.getuid()}"
 
 
-def _open_rejects(path: Path | None) -> TextIO | None:
-    if path is None:
-        return None
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        raise CommandError(f"--rejects {path}: {exc.strerror or exc}", returncode=2) from None
+def _counts(results: list[services.FileLoadResult]) -> tuple[int, int]:
+    """(bad rows, rows stored with a warning) of a load: the sums of the summary's two columns, so
+    that the final message and the table always agree."""
+    return sum(r.rejected for r in results), sum(r.warnings for r in results)
 
 
-def _more(count: int, rejects_path: Path | None) -> str:
-    if rejects_path is not None:
-        return f", all written to {rejects_path}"
+def _more(count: int) -> str:
     if count > REJECTS_PRINTED:
         return f", the first {REJECTS_PRINTED} shown (--rejects FILE writes them all)"
     return ""
 
 
+class _Rejects:
+    """The bad rows of a load, by input file and line, written as CSV once the load is done
+    (`csv_rows.rejects_write`: the file is read again for the rows themselves, so only lines and
+    reasons are held meanwhile). Every target is opened for writing before the load starts, so a
+    folder that is not there fails in milliseconds, not after the polls."""
+
+    def __init__(self, path: Path, files: dict[str, Path]):
+        self.targets = {str(source): _rejects_path(path, kind, len(files)) for kind, source in files.items()}
+        self.reasons: dict[str, dict[int, list[str]]] = {source: {} for source in self.targets}
+        for target in self.targets.values():
+            try:
+                target.open("w", encoding="utf-8").close()
+            except OSError as exc:
+                raise CommandError(f"--rejects {target}: {exc.strerror or exc}", returncode=2) from None
+
+    def add(self, error: RowError) -> None:
+        lines = self.reasons.setdefault(error.file, {})
+        lines.setdefault(error.line, []).append(f"{error.field}: {error.reason}")
+
+    def write(self) -> list[Path]:
+        """Writes one CSV per input file (its header alone when it had no bad row, so that no file of
+        an earlier load is left to mislead); returns the paths of those that hold rows."""
+        written = []
+        for source, target in self.targets.items():
+            with target.open("w", encoding="utf-8", newline="") as out:
+                if csv_rows.rejects_write(source, self.reasons.get(source, {}), out):
+                    written.append(target)
+        return written
+
+
+def _rejects_path(path: Path, kind: str, inputs: int) -> Path:
+    """Where the bad rows of the input of `kind` go: `path` itself when the load reads one file."""
+    return path if inputs == 1 else path.with_name(f"{path.stem}-{kind}{path.suffix or '.csv'}")
+
+
 class _Bars:
-    """A tqdm bar per file in turn, in bytes read, on stderr (only when it is a terminal)."""
+    """A tqdm bar per file and phase in turn, on stderr (only when it is a terminal): the file read,
+    in bytes, then its merge into the tables, in SQL statements, its clock kept running while one
+    statement takes long (a merge of two million polls is a few statements of seconds each)."""
+
+    TICK_SECONDS = 0.5
 
     def __init__(self, stream: TextIO):
         self.stream = stream
-        self.bar: Any = None  # the tqdm bar of the file being read
-        self.name: str | None = None
+        self.bar: Any = None  # the tqdm bar of the phase under way
+        self.phase: tuple[str, str] | None = None  # (file, "read" or "database")
+        self.ticker: threading.Event | None = None
 
-    def update(self, name: str, done: int, total: int) -> None:
+    def _open(self, name: str, phase: str, **bar: Any) -> None:
         from tqdm import tqdm
 
-        if name != self.name:
+        if self.phase != (name, phase):
             self.close()
-            self.name = name
-            self.bar = tqdm(
-                total=total or None, desc=Path(name).name, unit="B", unit_scale=True, file=self.stream, leave=False
-            )
+            self.phase = (name, phase)
+            self.bar = tqdm(file=self.stream, leave=False, **bar)
+
+    def update(self, name: str, done: int, total: int) -> None:
+        self._open(name, "read", total=total or None, desc=Path(name).name, unit="B", unit_scale=True)
         self.bar.update(done - self.bar.n)
-        if total and done >= total:
-            self.bar.set_postfix_str("read; writing to the database")
+
+    def merging(self, name: str, statements: int) -> None:
+        self._open(name, "database", desc=f"{Path(name).name}: writing to the database", unit=" statements")
+        if self.ticker is None:
+            self.ticker = self._tick(self.bar)
+        self.bar.update(statements - self.bar.n)
+
+    def _tick(self, bar: Any) -> threading.Event:
+        """Redraws `bar` every TICK_SECONDS (its elapsed time) until the returned event is set."""
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(self.TICK_SECONDS):
+                bar.refresh()
+
+        threading.Thread(target=run, name="load_data-bar", daemon=True).start()
+        return stop
 
     def write(self, line: str) -> None:
         from tqdm import tqdm
@@ -294,6 +383,10 @@ class _Bars:
         tqdm.write(line, file=self.stream)  # above the bar, which is then redrawn
 
     def close(self) -> None:
+        if self.ticker is not None:
+            self.ticker.set()
+            self.ticker = None
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+            self.phase = None
