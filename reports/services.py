@@ -46,6 +46,7 @@ from django.utils import timezone
 from brands.access import Caller
 from brands.models import Brand, Role
 from brands.selectors import brand_visible_by_slug
+from loopmonitor.observability import metrics
 from reports import engine, selectors
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
@@ -501,6 +502,9 @@ def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, 
 def report_fail(*, report_id, reason: str) -> None:
     """Mark a report Failed with a readable reason (never for a finished report)."""
     log.warning("report %s failed: %s", report_id, reason)
-    Report.objects.filter(pk=report_id).exclude(status=Report.Status.COMPLETE).update(
-        status=Report.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
-    )
+    if (
+        Report.objects.filter(pk=report_id)
+        .exclude(status=Report.Status.COMPLETE)
+        .update(status=Report.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+    ):
+        metrics.report_failed()

@@ -64,6 +64,7 @@ from typing import Any, TextIO, cast
 from django.conf import settings
 from django.db import connection, transaction
 
+from loopmonitor.observability import metrics
 from stores import csv_rows, merges, ownership, staging
 from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES, RowError
 from stores.ownership import EVERY_STORE, PushScope
@@ -305,6 +306,7 @@ def polls_push(
     result.stores_by_brand = dict(Counter(claimed.brands.values()))
     result.rows_by_brand = dict(Counter(claimed.brands[row[0]] for row in rows))
     result.seconds = time.perf_counter() - started
+    metrics.polls_stored(source="push", count=result.inserted)
     return result
 
 
@@ -415,6 +417,8 @@ def _file_load(
         _rows_store(kind, chunks, result, replace=replace, halt=halt, cap=cap)
     result.rows_read += result.rejected
     result.seconds = time.perf_counter() - started
+    if kind == POLLS:
+        metrics.polls_stored(source="file", count=result.inserted)  # counted if the load commits
     return result
 
 
