@@ -69,7 +69,8 @@ if JSON_LOGS:
         "root": {"level": "INFO", "handlers": ["error_console"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            # Quiet: the request line (logger loopmonitor.request) is the access log, with more in it.
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },
         "handlers": {
             "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}

@@ -502,9 +502,9 @@ def reports_reap_stale(*, stall_seconds: float, max_attempts: int) -> dict[str, 
 def report_fail(*, report_id, reason: str) -> None:
     """Mark a report Failed with a readable reason (never for a finished report)."""
     log.warning("report %s failed: %s", report_id, reason)
-    if (
-        Report.objects.filter(pk=report_id)
-        .exclude(status=Report.Status.COMPLETE)
-        .update(status=Report.Status.FAILED, error=reason[:2000], finished_at=timezone.now())
-    ):
+    failed = {"status": Report.Status.FAILED, "error": reason[:2000], "finished_at": timezone.now()}
+    # In flight first, so that a report failed twice (both its shards failed) is counted once.
+    if Report.objects.filter(pk=report_id, status__in=Report.IN_FLIGHT).update(**failed):
         metrics.report_failed()
+    else:
+        Report.objects.filter(pk=report_id, status=Report.Status.FAILED).update(**failed)

@@ -132,17 +132,23 @@ def test_a_report_is_counted_when_it_completes_with_its_duration_queue_time_and_
     assert after[shard_task] == before[shard_task] + 2
 
 
-def test_a_failed_report_is_counted_once_it_is_marked(scrape, example_fleet, django_capture_on_commit_callbacks):
-    report = Report.objects.create(as_of=example_fleet)
+def test_a_failed_report_is_counted_once(scrape, example_fleet, django_capture_on_commit_callbacks):
+    failing = Report.objects.create(as_of=example_fleet)
+    complete = Report.objects.create(as_of=example_fleet, status=Report.Status.COMPLETE, store_ids=["99"])
     before = scrape()
 
+    # when both of a report's shards fail, and a complete report is "failed" too late
     with django_capture_on_commit_callbacks(execute=True):
-        services.report_fail(report_id=report.pk, reason="a test")
-        Report.objects.filter(pk=report.pk).update(status=Report.Status.COMPLETE)
-        services.report_fail(report_id=report.pk, reason="never: the report is complete")
+        services.report_fail(report_id=failing.pk, reason="Shard 0 failed")
+        services.report_fail(report_id=failing.pk, reason="Shard 1 failed")
+        services.report_fail(report_id=complete.pk, reason="never: the report is complete")
 
+    # then one failure is counted, the report says the last reason as before, the complete one is left alone
     failed = ("loopmonitor_reports_total", {"status": "failed"})
     assert scrape()[failed] == before[failed] + 1
+    failing.refresh_from_db()
+    assert (failing.status, failing.error) == (Report.Status.FAILED, "Shard 1 failed")
+    assert Report.objects.get(pk=complete.pk).status == Report.Status.COMPLETE
 
 
 def test_reports_in_flight_are_read_from_the_database_at_scrape_time(scrape, example_fleet):
