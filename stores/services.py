@@ -265,6 +265,7 @@ def data_load(
         if replace:
             brand_ids |= merges.brands_of_stores()
         _announce(results, replace=replace)
+    metrics.polls_stored(source="file", count=sum(r.inserted for r in results if r.kind == POLLS))
     return DataLoadResult(files=results, seconds=time.perf_counter() - started, brand_ids=brand_ids)
 
 
@@ -359,6 +360,8 @@ def _single_load(
         if halt.halted:
             raise RowsRejected([result])
         _announce([result], replace=replace)
+    if kind == POLLS:
+        metrics.polls_stored(source="file", count=result.inserted)
     return result
 
 
@@ -417,8 +420,6 @@ def _file_load(
         _rows_store(kind, chunks, result, replace=replace, halt=halt, cap=cap)
     result.rows_read += result.rejected
     result.seconds = time.perf_counter() - started
-    if kind == POLLS:
-        metrics.polls_stored(source="file", count=result.inserted)  # counted if the load commits
     return result
 
 

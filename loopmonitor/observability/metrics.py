@@ -111,7 +111,7 @@ def _metrics() -> _Metrics:
         ),
         webhook_deliveries=Counter(
             "loopmonitor_webhook_deliveries",
-            "Webhook deliveries, by outcome.",
+            "Webhook delivery attempts, by what each left the delivery: succeeded, failed (tried again), gave_up.",
             ["outcome"],
             registry=None,
         ),
@@ -161,13 +161,13 @@ def shard_observed(*, outcome: str) -> None:
 
 
 def polls_stored(*, source: str, count: int) -> None:
-    """`count` new polls were stored from `source` ("file" or "push"); counted once the
-    transaction that stores them commits (a refused load counts nothing)."""
+    """`count` new polls were stored from `source` ("file" or "push"): called once the load's
+    transaction committed (a refused load never gets here)."""
     if count:
-        transaction.on_commit(lambda: _metrics().polls_stored.labels(source).inc(count))
+        _metrics().polls_stored.labels(source).inc(count)
 
 
 def webhook_delivery_observed(outcome: str) -> None:
-    """One webhook delivery ended with `outcome` (the notifications app's words, e.g. "delivered",
-    "failed", "gave_up": a small fixed set, each a time series)."""
+    """One webhook delivery attempt left its delivery `outcome` (the notifications app's statuses:
+    "succeeded", "failed", "gave_up"; a small fixed set, each a time series)."""
     _metrics().webhook_deliveries.labels(outcome).inc()

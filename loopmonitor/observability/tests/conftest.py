@@ -6,6 +6,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 # The apps' fixtures these tests use too (a conftest's fixtures reach only its own folder).
+from notifications.tests.conftest import INCIDENT as INCIDENT
+from notifications.tests.conftest import acme as acme
+from notifications.tests.conftest import private_allowed as private_allowed
+from notifications.tests.conftest import receiver as receiver
 from reports.conftest import eager_tasks as eager_tasks
 from reports.conftest import example_fleet as example_fleet
 from reports.conftest import start_worker as start_worker

@@ -8,7 +8,9 @@ import pytest
 
 from loopmonitor.observability import metrics
 from loopmonitor.observability.collectors import QueueCollector
-from loopmonitor.observability.tests.conftest import TOKEN, parse
+from loopmonitor.observability.tests.conftest import INCIDENT, TOKEN, parse
+from notifications import services as notify_services
+from notifications.models import WebhookDelivery
 from reports import services
 from reports.models import Report
 from stores.conftest import POLLS_HEADER
@@ -189,24 +191,61 @@ def test_polls_are_counted_by_source_once_stored(api, scrape, load_data, write_c
         assert after[key] == before[key] + stored, source
 
 
-def test_webhook_deliveries_are_counted_by_outcome(scrape):
+def test_webhook_delivery_attempts_are_counted_by_what_they_left_the_delivery(
+    scrape, settings, receiver, private_allowed, acme, django_capture_on_commit_callbacks
+):
+    # given two receivers, one that takes the event and one that refuses it, and no retry at all
+    settings.WEBHOOK_RETRY_DELAYS_SECONDS = []
+    receiver(codes=[200]).subscribe(acme, path="/ok")
+    receiver(codes=[500]).subscribe(acme, path="/no")
+    notify_services.notify(brand_id=acme.pk, event="incident.opened", data=INCIDENT, idempotency_key="metrics")
+    deliveries = list(WebhookDelivery.objects.order_by("pk"))
     before = scrape()
 
-    metrics.webhook_delivery_observed("delivered")
-    metrics.webhook_delivery_observed("delivered")
+    # when each is attempted
+    with django_capture_on_commit_callbacks(execute=True):
+        done = [notify_services.webhook_attempt(delivery_id=d.pk) for d in deliveries]
+
+    # then
+    assert sorted(d.status for d in done if d is not None) == ["gave_up", "succeeded"]
+    after = scrape()
+    for outcome in ("succeeded", "gave_up"):
+        key = ("loopmonitor_webhook_deliveries_total", {"outcome": outcome})
+        assert after[key] == before[key] + 1, outcome
+
+
+def test_the_webhook_function_other_apps_call_counts_any_outcome(scrape):
+    before = scrape()
+
+    metrics.webhook_delivery_observed("failed")
     metrics.webhook_delivery_observed("failed")
 
-    after = scrape()
-    for outcome, more in (("delivered", 2), ("failed", 1)):
-        key = ("loopmonitor_webhook_deliveries_total", {"outcome": outcome})
-        assert after[key] == before[key] + more
+    key = ("loopmonitor_webhook_deliveries_total", {"outcome": "failed"})
+    assert scrape()[key] == before[key] + 2
 
 
-def test_without_the_alerts_app_there_is_no_incidents_gauge_and_the_scrape_works(scrape):
-    from django.apps import apps
+def test_open_incidents_are_read_from_the_database_at_scrape_time(scrape, example_fleet):
+    from alerts.models import Incident
+    from stores.models import Store
 
-    assert not any(config.label == "alerts" for config in apps.get_app_configs())  # until it is merged
-    assert "loopmonitor_incidents_open" not in scrape().names
+    store = Store.objects.get(store_id="99")
+    before = scrape()["loopmonitor_incidents_open"]
+
+    def incident(first_hour: int, ended: bool) -> Incident:
+        first = example_fleet.replace(hour=first_hour)
+        return Incident.objects.create(
+            store=store,
+            first_observed_at=first,
+            last_observed_at=first,
+            ended_at=first.replace(minute=30) if ended else None,
+            open_minutes=30,
+            open_minutes_until=first.replace(minute=30),
+        )
+
+    incident(10, ended=True)
+    incident(12, ended=False)
+
+    assert scrape()["loopmonitor_incidents_open"] == before + 1
 
 
 def test_the_queue_length_is_read_from_the_broker_and_a_broker_down_is_a_zero_up_gauge():
