@@ -18,7 +18,7 @@ RUN pip install -r requirements.txt && pip check
 COPY . .
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && useradd --system --home /app loopmonitor \
-    && mkdir -p /var/lib/loopmonitor/media \
+    && mkdir -p /var/lib/loopmonitor/media /var/lib/loopmonitor/metrics \
     && chown -R loopmonitor /var/lib/loopmonitor
 USER loopmonitor
 

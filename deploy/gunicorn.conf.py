@@ -57,8 +57,33 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # servers on a machine would fight over; nothing here uses it. (Older versions ignore the name.)
 control_socket_disable = True
 
-accesslog = "-"
+# LOG_FORMAT=json: the middleware's line per request replaces the access log, and gunicorn's own
+# lines are JSON too (loopmonitor/observability/logs.py). The .env file's value is not read here.
+JSON_LOGS = os.environ.get("LOG_FORMAT", "text") == "json"
+accesslog = None if JSON_LOGS else "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+if JSON_LOGS:
+    # gunicorn merges this into its defaults one key deep: every key it names is whole here.
+    logconfig_dict = {
+        "root": {"level": "INFO", "handlers": ["error_console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            # Quiet: the request line (logger loopmonitor.request) is the access log, with more in it.
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        },
+        "formatters": {"json": {"()": "loopmonitor.observability.logs.JsonFormatter"}},
+    }
 # The workers' heartbeat files on tmpfs: on a container's overlay filesystem a write can stall.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended (replaced after max_requests, or killed): its metric files go into the archive,
+    so that its counts stay and its files do not pile up (loopmonitor/observability/multiproc.py)."""
+    from loopmonitor.observability import multiproc
+
+    multiproc.retire(multiproc.identifier(worker.pid))

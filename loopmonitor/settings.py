@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import lazy
 
 from loopmonitor.version import git_describe
@@ -41,7 +42,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"] if DEBUG else [])
 if not DEBUG:
     # Production (DJANGO_DEBUG=0): HTTPS only, secure cookies (`manage.py check --deploy` is clean).
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?$"]  # probes speak plain HTTP inside the network
+    # Probes and Prometheus speak plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TLS ends at the proxy
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -71,9 +73,12 @@ INSTALLED_APPS = [
     "reports",
     "alerts",
     "notifications",
+    "loopmonitor.observability",
 ]
 
 MIDDLEWARE = [
+    # First: a request's time, metrics and id cover every other middleware's work too.
+    "loopmonitor.observability.middleware.RequestObserverMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "loopmonitor.api.BodySizeLimitMiddleware",  # 413 JSON before anything reads a body too large
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -371,17 +376,47 @@ REPORT_EMAIL_ATTACH_MAX_BYTES = env.int("REPORT_EMAIL_ATTACH_MAX_BYTES", default
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
 WORKER_HEARTBEAT_STALE_SECONDS = env.float("WORKER_HEARTBEAT_STALE_SECONDS", default=30)
 
+# --- Metrics and logs (loopmonitor/observability, README "Metrics" and "Logs") ---
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The folder every process (web workers, Celery's pool) writes its metric files to, shared by the
+# web server and the workers (docker-compose: a volume). Made at a process's first metric.
+PROMETHEUS_MULTIPROC_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics")))
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+# json: one JSON object per line, with a line per request and per task (their loggers are quiet in
+# text, where the web server's access log and Celery's own lines say as much).
+_event_level = "INFO" if LOG_FORMAT == "json" else "WARNING"
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "loopmonitor.observability.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "loopmonitor.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # axes.apps says which lockout it applies at every start of every command: once is in the settings.
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # axes.apps says which lockout it applies at every start of every command: once is in the settings.
         "axes.apps": {"level": "WARNING"},
         # httpx logs every webhook request; the delivery log has each attempt, with its outcome.
         "httpx": {"level": "WARNING"},
+        "loopmonitor.request": {"level": _event_level},
+        "loopmonitor.task": {"level": _event_level},
     },
 }
+if LOG_FORMAT == "json":
+    # Django's own handlers (its DEFAULT_LOGGING: text to the console when DEBUG) give way to the
+    # JSON one; runserver's access lines only from WARNING on: the request line says more.
+    LOGGING["loggers"]["django"] = {"handlers": [], "level": "INFO", "propagate": True}
+    LOGGING["loggers"]["django.server"] = {"handlers": [], "level": "WARNING", "propagate": True}

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from brands.audit import Action, audit_record
 from brands.models import Brand, Membership, Role
+from loopmonitor.observability import metrics
 from notifications import addresses, emails, webhooks
 from notifications.models import (
     EVENTS,
@@ -285,6 +286,7 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         locked.last_duration_ms = outcome.duration_ms
         wait = _record(locked, ok=outcome.ok, error=outcome.error, now=attempted_at)
         locked.save()
+        transaction.on_commit(partial(metrics.webhook_delivery_observed, locked.status))
         if not is_ping:  # a ping tests the receiver; it never counts towards disabling it
             _subscription_health(locked.subscription_id, ok=outcome.ok, error=outcome.error, at=attempted_at)
         _requeue("webhook", locked.pk, wait)

@@ -46,6 +46,7 @@ from django.utils import timezone
 from brands.access import Caller
 from brands.models import Brand, Role
 from brands.selectors import brand_visible_by_slug
+from loopmonitor.observability import metrics
 from reports import engine, fleet, selectors, signals
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
@@ -557,6 +558,7 @@ def report_fail(*, report_id, reason: str) -> None:
         # report Failed already, so only one of them sends the signal.
         newly = Report.objects.filter(pk=report_id).filter(status__in=Report.IN_FLIGHT).update(**fields)
         if newly:
+            metrics.report_failed()
             transaction.on_commit(lambda: report_finished_send(report_id=report_id))
         else:
             Report.objects.filter(pk=report_id, status=Report.Status.FAILED).update(**fields)

@@ -64,6 +64,7 @@ from typing import Any, TextIO, cast
 from django.conf import settings
 from django.db import connection, transaction
 
+from loopmonitor.observability import metrics
 from stores import csv_rows, merges, ownership, staging
 from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES, RowError
 from stores.ownership import EVERY_STORE, PushScope
@@ -278,6 +279,7 @@ def data_load(
         if replace:
             brand_ids |= merges.brands_of_stores()
         _announce(results, replace=replace)
+    metrics.polls_stored(source="file", count=sum(r.inserted for r in results if r.kind == POLLS))
     return DataLoadResult(files=results, seconds=time.perf_counter() - started, brand_ids=brand_ids)
 
 
@@ -319,6 +321,7 @@ def polls_push(
     result.stores_by_brand = dict(Counter(claimed.brands.values()))
     result.rows_by_brand = dict(Counter(claimed.brands[row[0]] for row in rows))
     result.seconds = time.perf_counter() - started
+    metrics.polls_stored(source="push", count=result.inserted)
     return result
 
 
@@ -371,6 +374,8 @@ def _single_load(
         if halt.halted:
             raise RowsRejected([result])
         _announce([result], replace=replace)
+    if kind == POLLS:
+        metrics.polls_stored(source="file", count=result.inserted)
     return result
 
 

@@ -158,7 +158,8 @@ class Endpoint:
     kind: "open" (no key needed), "read" (viewer of the object's brand), "write" (operator),
     "admin" (admin of the brand), "staff" (platform staff only), "list" (any role: the answer
     holds only the caller's objects), "admin-list" (the same for admins: 403 to a caller who is
-    admin nowhere), "page" (a logged-in session; keys are not sessions).
+    admin nowhere), "page" (a logged-in session; keys are not sessions), "token" (its own bearer
+    token, METRICS_TOKEN, which no key or role is: 401 for every caller).
     `foreign`: the answer when the object is another brand's (as when it does not exist).
     """
 
@@ -258,6 +259,7 @@ def _incidents(world: World) -> None:
 MATRIX: dict[tuple[str, str], Endpoint] = {
     ("healthz", "GET"): Endpoint("open"),  # tasks run inline here (`eager`): no worker is needed
     ("healthz-web", "GET"): Endpoint("open"),
+    ("metrics", "GET"): Endpoint("token"),
     ("schema", "GET"): Endpoint("open"),
     ("api-docs", "GET"): Endpoint("open"),
     ("index", "GET"): Endpoint("page"),
@@ -347,6 +349,8 @@ def expected(endpoint: Endpoint, actor: Actor, brand: str) -> int:
         return endpoint.ok
     if endpoint.kind == "page":
         return 302  # a key is not a session: the page sends everyone to its login
+    if endpoint.kind == "token":
+        return 401  # staff's key included (off without METRICS_TOKEN: 404, loopmonitor/observability/tests)
     if actor.name == "anonymous":
         return 401
     if endpoint.kind == "staff":
@@ -443,7 +447,8 @@ def eager() -> Iterator[None]:
 
 
 @pytest.mark.parametrize(("name", "method", "actor", "brand"), CASES)
-def test_access(name, method, actor, brand, eager):
+def test_access(name, method, actor, brand, eager, settings):
+    settings.METRICS_TOKEN = "the-metrics-token"  # on: else /metrics is off, a 404 for everyone
     world = world_build()
     endpoint = MATRIX[(name, method)]
     endpoint.prepare(world)
