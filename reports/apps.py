@@ -7,4 +7,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the workers' heartbeat to Celery's worker signals (they fire in workers only).
-        from reports import heartbeat  # noqa: F401
+        from reports import heartbeat, notify_hooks  # noqa: F401
+
+        notify_hooks.connect()

@@ -87,12 +87,12 @@ def test_other_methods_with_the_token_are_not_allowed(client, metrics_on):
 def test_a_request_is_counted_by_view_method_and_status_with_its_duration(client, scrape):
     before = scrape()
 
-    client.get("/healthz")
+    client.get("/healthz/web")  # the web server's own probe: 200 without a worker
     client.get("/no-such-url")
-    client.generic("BREW", "/healthz")
+    client.generic("BREW", "/healthz/web")
 
     after = scrape()
-    healthz = {"view": "healthz", "method": "GET"}
+    healthz = {"view": "healthz-web", "method": "GET"}
     assert after["loopmonitor_http_requests_total", {**healthz, "status": "200"}] == (
         before["loopmonitor_http_requests_total", {**healthz, "status": "200"}] + 1
     )
@@ -102,7 +102,7 @@ def test_a_request_is_counted_by_view_method_and_status_with_its_duration(client
     unrouted = {"view": "none", "method": "GET", "status": "404"}
     assert after["loopmonitor_http_requests_total", unrouted] == before["loopmonitor_http_requests_total", unrouted] + 1
     # A method no one knows is one series ("other"), not one per name a client makes up.
-    other = {"view": "healthz", "method": "other", "status": "405"}
+    other = {"view": "healthz-web", "method": "other", "status": "405"}
     assert after["loopmonitor_http_requests_total", other] == before["loopmonitor_http_requests_total", other] + 1
 
 
