@@ -1,6 +1,8 @@
 """The reports API. Each view adapts HTTP to one service or selector call."""
 
+import io
 import uuid
+from types import SimpleNamespace
 
 import redis
 from django.core.cache import cache
@@ -10,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -20,7 +23,7 @@ from brands.audit import Action, audit_request
 from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
-from reports import selectors, services
+from reports import downloads, selectors, services
 from reports.models import Report
 from reports.serializers import (
     HealthSerializer,
@@ -41,7 +44,9 @@ _GET_REPORT_SCHEMA = extend_schema(
         'While the report is Pending or Running: `{"status": "Running", "progress": 0..1}`. '
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
         "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from, "
-        "`X-Report-Data-Cutoff` the instant up to which it read the polls received). "
+        "`X-Report-Data-Cutoff` the instant up to which it read the polls received), or with `format=xlsx` the "
+        "same rows as a spreadsheet (one sheet, the CSV's header as its frozen first row, store ids as text, the "
+        "six values as numbers; the same headers). A `format` other than csv or xlsx is 400 naming `format`. "
         'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404, '
         "and so is a report of a brand the caller has no role in (the same answer)."
     ),
@@ -52,7 +57,15 @@ _GET_REPORT_SCHEMA = extend_schema(
             OpenApiParameter.QUERY,
             required=False,
             description="the id POST /trigger_report returned (or put it in the path)",
-        )
+        ),
+        OpenApiParameter(
+            "format",
+            OpenApiTypes.STR,
+            OpenApiParameter.QUERY,
+            required=False,
+            enum=list(downloads.FORMATS),
+            description="the file of a complete report: csv (the default) or xlsx",
+        ),
     ],
     responses={
         (200, "application/json"): ReportStatusSerializer,
@@ -61,10 +74,19 @@ _GET_REPORT_SCHEMA = extend_schema(
             description="the report",
             examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE, media_type="text/csv")],
         ),
+        (200, downloads.XLSX_CONTENT_TYPE): OpenApiResponse(
+            OpenApiTypes.BINARY, description="the report as an XLSX workbook (format=xlsx)"
+        ),
         400: ErrorSerializer,
         404: ErrorSerializer,
     },
     examples=[
+        OpenApiExample(
+            "Unknown format",
+            value={"detail": "format: 'pdf' is not a format of a report; one of csv, xlsx (default csv)"},
+            response_only=True,
+            status_codes=["400"],
+        ),
         OpenApiExample(
             "Running",
             value={
@@ -75,7 +97,7 @@ _GET_REPORT_SCHEMA = extend_schema(
             },
             response_only=True,
             status_codes=["200"],
-        )
+        ),
     ],
 )
 
@@ -196,18 +218,30 @@ def _trigger_detail(report: Report) -> dict:
     }
 
 
+class FileFormatNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation without its `?format=` override: on /get_report `format` names the
+    report's file (csv, xlsx), not one of DRF's renderers (which would answer 404)."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
 class GetReportView(APIView):
-    """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV once complete.
+    """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV (or XLSX) once complete.
 
     The one way to a report's file: MEDIA_ROOT is served by no URL, so a CSV is read only by a
     caller that may read its report.
     """
 
     permission_classes = [BrandRole]
+    content_negotiation_class = FileFormatNegotiation
 
     @_GET_REPORT_SCHEMA
     def get(self, request, report_id: str | None = None):
         raw = report_id or request.query_params.get("report_id")
+        try:
+            file_format = downloads.download_format(request.query_params.get("format"))
+        except downloads.UnknownFormat as exc:
+            return Response({"detail": f"format: {exc}", "format": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         if not raw:
             return Response({"detail": "report_id is required."}, status=status.HTTP_400_BAD_REQUEST)
         try:
@@ -220,9 +254,7 @@ class GetReportView(APIView):
             return Response({"detail": f"No report with id {key}."}, status=status.HTTP_404_NOT_FOUND)
 
         if report.status == Report.Status.COMPLETE:
-            response = FileResponse(
-                report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
-            )
+            response = _report_file_response(report, file_format)
             response["X-Report-Status"] = report.status
             response["X-Report-As-Of"] = report.as_of.isoformat()
             response["X-Report-Scope"] = report.scope
@@ -239,6 +271,20 @@ class GetReportView(APIView):
         if report.progress is not None:
             body["progress"] = round(report.progress, 4)
         return Response(body)
+
+
+def _report_file_response(report: Report, file_format: str) -> FileResponse:
+    """A complete report's file as an attachment: the CSV as stored, or its XLSX made now."""
+    if file_format == "xlsx":
+        out = io.BytesIO()
+        downloads.report_xlsx(report, out)
+        out.seek(0)
+        return FileResponse(
+            out, content_type=downloads.XLSX_CONTENT_TYPE, as_attachment=True, filename=f"report-{report.id}.xlsx"
+        )
+    return FileResponse(
+        report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
+    )
 
 
 class GetReportByPathView(GetReportView):
