@@ -212,6 +212,7 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("schema", "GET"): Endpoint("open"),
     ("api-docs", "GET"): Endpoint("open"),
     ("index", "GET"): Endpoint("page"),
+    ("report-page", "GET"): Endpoint("page", kwargs=_report),
     # Reports
     ("trigger-report", "POST"): Endpoint("write", ok=202, body=_trigger_body, foreign=400),
     ("get-report", "GET"): Endpoint("read", query=_report),
