@@ -754,7 +754,7 @@
               },
               h("code", { class: "search-item__id" }, store.store_id),
               h("span", { class: "search-item__tz muted" },
-                (store.timezone || "no timezone") + (store.timezone_defaulted ? " (default)" : "")),
+                [store.name, (store.timezone || "no timezone") + (store.timezone_defaulted ? " (default)" : "")].filter(Boolean).join(" · ")),
               h("span", { class: "search-item__poll" }, pollStatusBadge(store.last_poll_status),
                 store.last_poll_at ? h("span", { class: "muted" }, " ", timeEl(store.last_poll_at)) : null)
             )
