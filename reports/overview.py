@@ -109,6 +109,7 @@ class ReportTable:
     """Every row of a complete report as columns, in the CSV's order (by store_id): filtering and
     sorting 14,000 stores are array operations, and only a page's rows become `OverviewRow`s."""
 
+    week_start_us: int  # T - 7 days
     store_ids: list[str]
     values: FloatArray  # (n, 6), the CSV's numbers
     status: npt.NDArray[np.int8]  # _STATUS_CODES
@@ -176,7 +177,17 @@ def report_table(report: Report, *, caller: Caller) -> ReportTable:
         status[at] = np.where(active == 1, _CODE["up"], np.where(active == 0, _CODE["down"], _CODE["none"]))
         last_us[at], since_us[at] = kept.last_us[ok], kept.since_us[ok]
     table = ReportTable(
-        store_ids, values, status, last_us, since_us, [""] * n, [None] * n, [None] * n, [None] * n, np.zeros(n, bool)
+        to_us(report.as_of) - WEEK_US,
+        store_ids,
+        values,
+        status,
+        last_us,
+        since_us,
+        [""] * n,
+        [None] * n,
+        [None] * n,
+        [None] * n,
+        np.zeros(n, bool),
     )
     _describe(table, report, caller=caller)
     return table
@@ -367,7 +378,9 @@ def rows_sorted(table: ReportTable, rows: Int64Array, query: OverviewQuery) -> I
         return np.array(sorted(rows.tolist(), key=text.__getitem__, reverse=descending), np.int64)
     sign = -1.0 if descending else 1.0
     if sort == "status":
-        since = np.where(table.since_us == NO_OBSERVATION, -np.inf, table.since_us.astype(np.float64))
+        # A status that began before the week held all week: one value, -inf, whatever observations read it.
+        all_week = (table.since_us == NO_OBSERVATION) | (table.since_us <= table.week_start_us)
+        since = np.where(all_week, -np.inf, table.since_us.astype(np.float64))
         keys: tuple[FloatArray, ...] = (sign * since[rows], sign * table.status[rows].astype(np.float64))
     elif sort == "worst":
         # Larger is worse: sort the negated badness ascending (worst first), NaN (no open time) last.
