@@ -261,6 +261,11 @@ class OverviewQuery:
     page: int = 1
 
     @property
+    def downtime_over_text(self) -> str:
+        """The percentage as the URL writes it: "10", "2.5", "" for none."""
+        return "" if self.downtime_over is None else f"{self.downtime_over:g}"
+
+    @property
     def sort_param(self) -> str:
         return ("-" if self.descending else "") + self.sort
 
@@ -272,7 +277,7 @@ class OverviewQuery:
             "brand": query.brand,
             "timezone": query.timezone,
             "status": query.status,
-            "downtime_over": "" if query.downtime_over is None else f"{query.downtime_over:g}",
+            "downtime_over": query.downtime_over_text,
             "window": query.window if query.window != "week" else "",
             "q": query.q,
             "page": str(query.page) if query.page != 1 else "",

@@ -9,6 +9,7 @@ list reports, look a store up.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -181,6 +182,7 @@ def _overview_context(request, page: OverviewPage, *, staff: bool) -> dict:
         "windows": overview.WINDOWS,
         "no_brand": overview.NO_BRAND,
         "as_of_param": overview.instant_param(page.report.as_of),
+        "as_of_text": page.report.as_of.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
 
 
