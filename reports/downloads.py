@@ -14,6 +14,7 @@ from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
 from reports.fleet import CSV_COLUMNS
@@ -61,7 +62,7 @@ def report_xlsx(report: Report, out: IO[bytes]) -> None:
     book.save(out)
 
 
-def _text_cell(sheet, value: str, *, font: Font | None = None) -> WriteOnlyCell:
+def _text_cell(sheet, value: str, *, font: Font | None = None) -> Cell:
     """A cell holding `value` as text, never a formula (openpyxl reads a leading "=" as one)."""
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"

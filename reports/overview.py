@@ -454,7 +454,7 @@ def page_timelines(report: Report, store_ids: list[str]) -> dict[str, StoreTimel
     if not pks:
         return {}
     fleet = selectors.fleet_input(
-        as_of=report.as_of, pk_first=min(pks), pk_last=max(pks), pks=pks, received_before=report.data_cutoff
+        as_of=report.as_of, pk_first=min(pks), pk_last=max(pks), only_pks=pks, received_before=report.data_cutoff
     )
     prepared = PreparedFleet(fleet, as_of_us=to_us(report.as_of))
     return {store_id: timeline_of(prepared.explain(i)) for i, store_id in enumerate(fleet.store_ids)}

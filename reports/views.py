@@ -2,7 +2,6 @@
 
 import io
 import uuid
-from types import SimpleNamespace
 
 import redis
 from django.core.cache import cache
@@ -15,6 +14,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import DEFAULTS, APISettings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -222,7 +222,7 @@ class FileFormatNegotiation(DefaultContentNegotiation):
     """DRF's negotiation without its `?format=` override: on /get_report `format` names the
     report's file (csv, xlsx), not one of DRF's renderers (which would answer 404)."""
 
-    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+    settings = APISettings({"URL_FORMAT_OVERRIDE": None}, DEFAULTS)  # type: ignore[assignment, arg-type]
 
 
 class GetReportView(APIView):

@@ -102,3 +102,11 @@ def test_the_status_is_computed_only_when_asked_for():
     fleet, as_of = random_fleet(1, size=3)
 
     assert compute_fleet(fleet, as_of_us=to_us(as_of)).status is None
+
+
+def test_a_store_id_with_a_comma_or_a_quote_reads_back_whole():
+    fleet, as_of = random_fleet(4, size=4)
+    odd = ["a,b", 'say "hi"', "plain", "two\nlines"]
+    status = PreparedFleet(fleet, as_of_us=to_us(as_of)).status()
+
+    assert status_rows_read([status_rows_text(odd, status)]).store_ids == odd

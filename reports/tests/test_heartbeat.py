@@ -69,7 +69,7 @@ def test_a_week_of_flapping_is_drawn_in_columns_each_in_its_worst_state():
     start, minute = T - WEEK_US, 60 * US
     states = [ACTIVE if (i // 7) % 2 else CLOSED for i in range(WEEK_US // minute)]
     states[5 * 30 + 3] = INACTIVE
-    segments = []
+    segments: list[Segment] = []
     for i, state in enumerate(states):
         if segments and segments[-1].state == state:
             segments[-1] = Segment(segments[-1].start_us, start + (i + 1) * minute, state)
@@ -99,4 +99,5 @@ def test_the_sprite_is_one_svg_of_symbols_and_valid_xml():
     root = ElementTree.fromstring(sprite)
     symbols = root.findall("{http://www.w3.org/2000/svg}symbol")
     assert [s.get("id") for s in symbols] == ["hb-0", "hb-1", "hb-2"]
-    assert root.find(".//{http://www.w3.org/2000/svg}pattern").get("id") == "hb-no-heartbeat"
+    pattern = root.find(".//{http://www.w3.org/2000/svg}pattern")
+    assert pattern is not None and pattern.get("id") == "hb-no-heartbeat"

@@ -79,7 +79,7 @@ def fleet(tmp_path, eager_tasks, admin_client) -> Fleet:
     report.refresh_from_db()
     demo.refresh_from_db()
     assert report.status == demo.status == Report.Status.COMPLETE
-    stores = {
+    stores: dict[str, tuple[str, str | None, str | None]] = {
         s: (n, b, z) for s, n, b, z in Store.objects.values_list("store_id", "name", "brand__slug", "timezone_str")
     }
     return Fleet(report, demo, _csv_rows(admin_client, report), stores)
@@ -233,9 +233,9 @@ def statuses_of(fleet: Fleet) -> None:
     input for the whole fleet, not the report's kept statuses); a status that began before the week
     held all week (since None)."""
     report = fleet.report
-    stores = Store.objects.order_by("pk").values_list("pk", flat=True)
+    pks = list(Store.objects.values_list("pk", flat=True))
     engine_input = selectors.fleet_input(
-        as_of=report.as_of, pk_first=stores.first(), pk_last=stores.last(), received_before=report.data_cutoff
+        as_of=report.as_of, pk_first=min(pks), pk_last=max(pks), received_before=report.data_cutoff
     )
     prepared = PreparedFleet(engine_input, as_of_us=to_us(report.as_of))
     week_start = to_us(report.as_of) - WEEK_US
