@@ -43,7 +43,7 @@ from django.db.models import QuerySet
 from brands.access import Caller
 from reports import selectors
 from reports.engine import PreparedFleet
-from reports.fleet import CSV_COLUMNS, DAY_US, NO_OBSERVATION, US, WEEK_US, BoolArray, FloatArray, Int64Array, to_us
+from reports.fleet import CSV_COLUMNS, NO_OBSERVATION, WEEK_US, BoolArray, FloatArray, Int64Array, from_us, to_us
 from reports.models import Report, ReportShard
 from reports.status_rows import status_rows_read
 from reports.timeline import StoreTimeline, timeline_of
@@ -499,8 +499,7 @@ def store_page_url(store_id: str, as_of: dt.datetime) -> str:
 
 def local_text(us: int, zone: str) -> str:
     """An instant in the store's local time: "Mon 23 Jan 11:15 EST"."""
-    local = dt.datetime.fromtimestamp(us / US, tz=ZoneInfo(zone))
-    return local.strftime("%a %d %b %H:%M %Z")
+    return from_us(us).astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M %Z")
 
 
 def since_text(row: OverviewRow, as_of: dt.datetime) -> str:
@@ -508,13 +507,3 @@ def since_text(row: OverviewRow, as_of: dt.datetime) -> str:
     if row.since_us is None or row.since_us <= to_us(as_of) - WEEK_US:
         return "all week"
     return f"since {local_text(row.since_us, row.timezone or DEFAULT_TIMEZONE)}"
-
-
-def duration_text(us: int) -> str:
-    """A length of time, roughly: "3 d 4 h", "5 h 12 min", "8 min"."""
-    minutes = us // (60 * US)
-    if us >= 2 * DAY_US:
-        return f"{minutes // 1440} d {minutes % 1440 // 60} h"
-    if minutes >= 60:
-        return f"{minutes // 60} h {minutes % 60} min"
-    return f"{minutes} min"
