@@ -206,8 +206,12 @@ class IndexView(LoginRequiredMixin, TemplateView):
         query, errors = overview.overview_query(request.GET)
         context: dict = {"report": report, "chosen": chosen, "errors": errors, "staff": caller.is_staff}
         if report is not None and report.status == Report.Status.COMPLETE:
-            page = overview.overview_page(report, query, caller=caller)
-            context.update(_overview_context(request, page, staff=caller.is_staff))
+            try:
+                page = overview.overview_page(report, query, caller=caller)
+            except (OSError, ValueError) as exc:  # its file gone or not a report's: say so, never a 500
+                context["file_error"] = str(exc)
+            else:
+                context.update(_overview_context(request, page, staff=caller.is_staff))
         return self.render_to_response(context, status=400 if errors else 200)
 
 

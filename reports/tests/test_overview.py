@@ -461,3 +461,12 @@ def test_the_reports_list_script_links_each_report_to_its_overview_and_xlsx():
     script = open(found, encoding="utf-8").read()
     assert "`/reports/${encodeURIComponent(report.id)}`" in script
     assert "?format=xlsx" in script
+
+
+def test_a_report_whose_file_is_gone_says_so_rather_than_failing(fleet, admin_client):
+    fleet.report.file.delete(save=False)
+
+    answer = admin_client.get(f"/reports/{fleet.report.id}")
+
+    assert answer.status_code == 200
+    assert 'id="overview-file-error"' in answer.content.decode()

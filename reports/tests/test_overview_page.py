@@ -26,7 +26,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from brands.models import Brand, Membership, Role
 from reports import services
 from reports.models import Report
-from reports.tests.test_page import _script_errors, browser  # noqa: F401 - `browser` is a fixture
+from reports.tests.test_page import browser  # noqa: F401 - a fixture: the one the page's browser tests use
 from stores.generator import generate
 
 PASSWORD = "pw-demo-viewer-1"
@@ -44,6 +44,15 @@ def demo_report(tmp_path, eager_tasks) -> Report:
     person = get_user_model().objects.create_user("demo-viewer", password=PASSWORD)
     Membership.objects.create(user=person, brand=Brand.objects.get(slug="demo"), role=Role.VIEWER)
     return report
+
+
+def _script_errors(driver) -> list[str]:
+    """Errors the page's JavaScript logged (a failed HTTP request is the page's to report, not an error)."""
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]
+    ]
 
 
 def _view(driver, size: tuple[int, int], scheme: str) -> None:
