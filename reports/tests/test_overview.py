@@ -470,3 +470,34 @@ def test_a_report_whose_file_is_gone_says_so_rather_than_failing(fleet, admin_cl
 
     assert answer.status_code == 200
     assert 'id="overview-file-error"' in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["1481966498820158979", "0c4f6b02-8a2e-4d0b-9f4e-0d4a3f0c9e11", "99"],
+        ["a,b", 'say "hi"', "plain"],  # quoted in the CSV: the csv module's path
+        [],
+    ],
+)
+def test_a_reports_csv_parses_to_its_ids_and_numbers_either_way(ids):
+    from reports.fleet import CSV_COLUMNS
+    from reports.overview import csv_rows_parse
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    rows = [[store_id, *(round(0.37 * i * k, 2) for k in range(6))] for i, store_id in enumerate(ids)]
+    writer.writerows(rows)
+
+    got_ids, values = csv_rows_parse(out.getvalue())
+
+    assert got_ids == ids
+    assert values.tolist() == [row[1:] for row in rows]
+
+
+def test_a_file_that_is_no_report_is_refused():
+    from reports.overview import csv_rows_parse
+
+    with pytest.raises(ValueError, match="header"):
+        csv_rows_parse("store_id,uptime\n1,2\n")
