@@ -221,6 +221,16 @@ def page_timings(ds: DataSet, runs: int, as_of: dt.datetime, stores: int) -> dic
         if status != 200:
             raise BenchError(f"GET / answered {status} to the staff session")
         out: dict = {"report_id": report.report_id, "first_request": first, "first_bytes": size, "cases": []}
+        # The first view of a report just complete: its rows read from its file, not yet kept.
+        fresh = []
+        for _ in range(max(1, runs // 3)):
+            new = measure.report_http(service, as_of, None)
+            seconds, status, size = timed_get(service.port, f"/reports/{new.report_id}", who["staff"])
+            if status != 200:
+                raise BenchError(f"GET /reports/{new.report_id} answered {status}")
+            fresh.append(seconds)
+        out["fresh"] = {"stats": measure.stats(fresh), "bytes": size}
+        log(f"  {out['fresh']['stats']['median'] * 1000:7.1f} ms  the first view of a report just complete")
         for label, path, caller in page_cases(report.report_id, -(-stores // 50)):
             timed_get(service.port, path, who[caller])  # untimed: each gunicorn worker's first of its kind
             timed_get(service.port, path, who[caller])
@@ -300,11 +310,19 @@ def render(r: dict) -> str:
         if i == 0:
             target = f"≤ {TARGET_FIRST_PAGE_S * 1000:.0f} ms {'PASS' if first <= TARGET_FIRST_PAGE_S else 'FAIL'}"
         lines.append(f"| {case['label']} | {_ms(case['stats'])} | {case['bytes']:,} | {target} |")
+        if i == 0:
+            fresh = p["fresh"]
+            lines.append(
+                "| `/reports/<id>` of a report just complete, its first view (its rows read from its file, "
+                f"a new report each run) | {_ms(fresh['stats'])} | {fresh['bytes']:,} |  |"
+            )
     lines += [
         "",
-        "The table comes from the report's stored numbers (its CSV file) and the statuses its shards kept, "
-        "joined to the stores' names, brands and zones in one query, sorted and filtered as arrays; only the "
-        "page's 50 stores are computed again (their week, for the heartbeat bars, in one engine run).",
+        "The table comes from the report's stored numbers (its CSV file) and the statuses its shards kept, read "
+        "once per web process and kept (a complete report never changes), sorted and filtered as arrays; the "
+        "stores' names, brands and zones are read for every row only when a filter, the search or the order "
+        "needs them (else for the page's rows); only the page's 50 stores are computed again (their week, for "
+        "the heartbeat bars, in one engine run).",
         END,
     ]
     return "\n".join(lines) + "\n"
