@@ -18,7 +18,7 @@ PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(VENV)/bin/pip-compil
 	--allow-unsafe --no-emit-index-url --no-emit-find-links
 
 .PHONY: help install run migrate seed test test-fast lint format typecheck pre-commit browser-deps proxy-deps \
-	requirements upgrade bench bench-compare golden compose-check clean
+	requirements upgrade bench bench-compare bench-overview golden compose-check clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -115,6 +115,9 @@ bench: install ## run the benchmarks and rewrite BENCHMARKS.md
 	$(PY) -m bench
 bench-compare: install ## before/after this session and calendars: the compare section of BENCHMARKS.md
 	$(PY) -m bench --only compare
+
+bench-overview: install ## the fleet overview: report generation before/after this branch, the page at 14,000 stores
+	$(PY) -m bench.overview
 
 # The golden report of the data/ sample (reports/tests/test_golden.py). Only
 # docs/numbers.md changes may change it.

@@ -113,7 +113,11 @@ def write_markdown(results: dict, quick: bool) -> None:
 
 
 # Sections other programs keep in BENCHMARKS.md between such markers (bench/loadtest.py): carried over as they are.
-KEPT_SECTIONS = [(markdown.COMPARE_BEGIN, markdown.COMPARE_END), ("<!-- loadtest:start -->", "<!-- loadtest:end -->")]
+KEPT_SECTIONS = [
+    (markdown.COMPARE_BEGIN, markdown.COMPARE_END),
+    ("<!-- loadtest:start -->", "<!-- loadtest:end -->"),
+    ("<!-- overview:start -->", "<!-- overview:end -->"),  # bench/overview.py
+]
 
 
 def _kept_sections(path) -> str:

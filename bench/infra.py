@@ -382,12 +382,13 @@ class Children:
     def __init__(self):
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, name: str, argv: list[str], env: dict, log_path: Path) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str], env: dict, log_path: Path, cwd: Path = ROOT) -> subprocess.Popen:
+        """Start `argv` in `cwd` (another checkout's, to run its code: gunicorn and celery import from there)."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         out = open(log_path, "w")
         try:
             proc = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         finally:
             out.close()
@@ -489,10 +490,12 @@ class Supervised:
 
 
 class Service(Supervised):
-    """The web server (gunicorn, 2 workers) and a Celery worker (concurrency 2) on one data set's database."""
+    """The web server (gunicorn, 2 workers) and a Celery worker (concurrency 2) on one data set's database,
+    running the code of `tree` (this checkout, or another one's: bench/overview.py's before and after)."""
 
-    def __init__(self, ds: DataSet):
+    def __init__(self, ds: DataSet, tree: Path = ROOT):
         self.ds = ds
+        self.tree = tree
         self.children = Children()
         self.port = 0
         self.worker: subprocess.Popen | None = None
@@ -504,6 +507,8 @@ class Service(Supervised):
 
     def _start(self):
         env = service_env(self.ds)
+        if self.tree != ROOT:
+            env["PYTHONPATH"] = str(self.tree)  # the tree's own packages first
         media = self.ds.var_dir / "media"
         if media.exists():
             shutil.rmtree(media)  # old reports' CSVs
@@ -528,12 +533,14 @@ class Service(Supervised):
             ],
             env,
             logs / f"gunicorn-{self.ds.name}.log",
+            cwd=self.tree,
         )
         self.worker = self.children.start(
             "celery worker",
             celery_worker_command(f"bench-{self.ds.name}-{os.getpid()}"),
             env,
             logs / f"worker-{self.ds.name}.log",
+            cwd=self.tree,
         )
         deadline = time.monotonic() + 60
         while True:

@@ -78,7 +78,7 @@ import datetime as dt
 import functools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -89,6 +89,7 @@ from reports.fleet import (
     COLUMN_UNITS_US,
     CSV_COLUMNS,
     DAY_US,
+    NO_OBSERVATION,
     NO_POLL,
     SPECIAL,
     US,
@@ -100,6 +101,7 @@ from reports.fleet import (
     DaySchedule,
     FleetInput,
     FleetResult,
+    FleetStatus,
     FloatArray,
     History,
     Int64Array,
@@ -196,6 +198,26 @@ class PreparedFleet:
             )
         return self._result
 
+    def status(self) -> FleetStatus:
+        """Every store's status at T (rule 7): its latest observation and since when it holds."""
+        obs, n = self._obs, self.n
+        last_us = np.full(n, NO_OBSERVATION, np.int64)
+        last_active = np.zeros(n, bool)
+        since_us = np.full(n, NO_OBSERVATION, np.int64)
+        if len(obs):
+            same_store = obs.store[1:] == obs.store[:-1]
+            # Sorted by (store, instant): the last row of each store is its latest observation.
+            last = np.flatnonzero(np.r_[~same_store, True])
+            last_us[obs.store[last]] = obs.ts_us[last]
+            last_active[obs.store[last]] = obs.active[last]
+            # The latest switch of each store starts its last run of one status.
+            switch = np.flatnonzero(same_store & (obs.active[1:] != obs.active[:-1])) + 1
+            if len(switch):
+                latest = switch[np.r_[obs.store[switch][1:] != obs.store[switch][:-1], True]]
+                before, after = obs.ts_us[latest - 1], obs.ts_us[latest]
+                since_us[obs.store[latest]] = before + (after - before) // 2  # as `midpoints`
+        return FleetStatus(last_us, last_active, since_us)
+
     def explain(self, index: int) -> StoreExplanation:
         """The spans, observations and status switches behind the row of the store at `index` (rules 5-8)."""
         spans, obs = self._spans, self._obs
@@ -287,9 +309,14 @@ def to_local_day(instant_us: int, zone_name: str) -> int:
     return local_day(from_us(instant_us).astimezone(ZoneInfo(zone_name)).date())
 
 
-def compute_fleet(fleet: FleetInput, *, as_of_us: int) -> FleetResult:
-    """The six values for every store of `fleet`, as of T = `as_of_us` (`PreparedFleet.values`)."""
-    return PreparedFleet(fleet, as_of_us=as_of_us).values()
+def compute_fleet(fleet: FleetInput, *, as_of_us: int, status: bool = False) -> FleetResult:
+    """The six values for every store of `fleet`, as of T = `as_of_us` (`PreparedFleet.values`),
+    with every store's status at T (`PreparedFleet.status`) when `status` is true."""
+    prepared = PreparedFleet(fleet, as_of_us=as_of_us)
+    result = prepared.values()
+    if status:
+        result = replace(result, status=prepared.status())
+    return result
 
 
 def store_values(schedule: Schedule, polls: Iterable[tuple[dt.datetime, bool]], *, as_of: dt.datetime) -> StoreValues:

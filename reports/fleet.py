@@ -208,19 +208,42 @@ class FleetInput:
 # --- Outputs ------------------------------------------------------------------
 
 
+# `FleetStatus` for a store without any observation, and for a status held since -inf.
+NO_OBSERVATION = int(np.iinfo(np.int64).min)
+
+
+@dataclass
+class FleetStatus:
+    """Per store (input order), its status at T by rule 7: that of its latest observation.
+
+    `last_us`: the instant of the store's latest observation at or before T (us UTC),
+    NO_OBSERVATION for a store without any (inactive throughout, rule 7: no heartbeat);
+    `last_active`: its status (False without one); `since_us`: where that status began,
+    the switch (the engine's midpoint, rule 7) from the latest observation of the other
+    status, NO_OBSERVATION when every observation read has this status (the first holds
+    from -inf, so the status held all week).
+    """
+
+    last_us: Int64Array
+    last_active: BoolArray
+    since_us: Int64Array
+
+
 @dataclass
 class FleetResult:
     """Per store (input order), the six values in CSV column order, unrounded.
 
     `values` is an (n, 6) float array: uptime hour (minutes), day (hours), week
     (hours), then downtime in the same units (rule 8). `observations` counts the
-    observations used (rule 6), `polls_read` the polls of the input.
+    observations used (rule 6), `polls_read` the polls of the input. `status`: each
+    store's status at T, when asked for (`engine.compute_fleet(status=True)`).
     """
 
     store_ids: Sequence[str]
     values: FloatArray
     observations: int = 0
     polls_read: int = 0
+    status: FleetStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,11 @@ class ReportShard(models.Model):
     done = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     rows_csv = models.TextField(blank=True)
+    # Each store's status at T (reports/status_rows.py), kept after the merge: the fleet
+    # overview's status column, read with the report's own data cutoff and engine run. ""
+    # for shards computed before statuses were kept (the overview then shows none). The database's
+    # default too, so that code older than the column (a worker not yet restarted) still inserts shards.
+    status_rows = models.TextField(blank=True, default="", db_default="")
     row_count = models.PositiveIntegerField(default=0)
     polls_read = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

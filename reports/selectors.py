@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
@@ -57,11 +58,13 @@ COPY (
               WHERE store_id = s.id AND observed_at_utc BETWEEN %(lo)s AND %(hi)s{received}
               ORDER BY observed_at_utc)
     FROM stores_store s
-    WHERE s.id BETWEEN %(first)s AND %(last)s
+    WHERE {stores}
     ORDER BY s.id
 ) TO STDOUT (FORMAT binary)
 """
 _PG_RECEIVED_BEFORE = " AND received_at <= %(received_before)s"
+_PG_STORE_RANGE = "s.id BETWEEN %(first)s AND %(last)s"
+_PG_STORE_LIST = "s.id = ANY(%(pks)s)"
 # The straightforward form, one COPY row per poll, lives on as the benchmark's
 # "before" (bench/readers.py).
 
@@ -173,23 +176,24 @@ def fleet_input(
     polls_reader: PollsReader | None = None,
     received_before: dt.datetime | None = None,
     brand_id: int | None = None,
+    only_pks: Sequence[int] | None = None,
 ) -> fleet.FleetInput:
     """The engine's input for the report's stores (`report_stores`: of brand `brand_id` when
-    given) with primary keys in [pk_first, pk_last].
+    given) with primary keys in [pk_first, pk_last]; with `only_pks`, only those of them (a few
+    stores spread over the fleet, such as a page of the overview, read without the others).
 
     The polls in `fleet.poll_range(as_of)` are read by `polls_reader` (default `polls_read`,
     what every report uses); any reader returning the same arrays gives the same report.
     Every poll read, history included, was received at or before `received_before` (the
     report's data cutoff; None: every stored poll).
     """
-    stores = list(
-        report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before, brand_id=brand_id)
-        .filter(pk__gte=pk_first, pk__lte=pk_last)
-        .values_list("pk", "store_id", "timezone_str")
-    )
+    among = report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before, brand_id=brand_id)
+    if only_pks is not None:
+        among = among.filter(pk__in=only_pks)
+    stores = list(among.filter(pk__gte=pk_first, pk__lte=pk_last).values_list("pk", "store_id", "timezone_str"))
     pks = np.array([s[0] for s in stores], dtype=np.int64)
     hours: dict[int, list[fleet.WeeklyRow]] = {}
-    for store_pk, day, start_s, end_s, effective_from in _hours_rows(pk_first, pk_last):
+    for store_pk, day, start_s, end_s, effective_from in _hours_rows(pk_first, pk_last, only_pks=only_pks):
         # An undated row stays a 3-tuple: the engine's plain path for the version since always.
         hours.setdefault(store_pk, []).append(
             (day, start_s, end_s) if effective_from is None else (day, start_s, end_s, effective_from)
@@ -198,14 +202,17 @@ def fleet_input(
     specials_from = lo_us // fleet.DAY_US - SPECIALS_MARGIN_DAYS
     special: dict[int, list[fleet.SpecialRow]] = {}
     for store_pk, date, special_start_s, special_end_s in _special_rows(
-        pk_first, pk_last, from_day=specials_from, as_of=as_of
+        pk_first, pk_last, from_day=specials_from, as_of=as_of, only_pks=only_pks
     ):
         special.setdefault(store_pk, []).append((date, special_start_s, special_end_s))
     schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ())), tuple(special.get(pk, ()))) for pk, _, tz in stores]
 
-    poll_pk, ts_us, active = (polls_reader or polls_read)(
-        pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us, received_before=received_before
-    )
+    if only_pks is None:
+        poll_pk, ts_us, active = (polls_reader or polls_read)(
+            pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us, received_before=received_before
+        )
+    else:
+        poll_pk, ts_us, active = polls_read_of(pks=only_pks, lo_us=lo_us, hi_us=hi_us, received_before=received_before)
     # Polls of stores outside the report (filtered by scope) are dropped here.
     index = np.searchsorted(pks, poll_pk)
     known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == poll_pk) if len(pks) else index < 0
@@ -219,22 +226,28 @@ def fleet_input(
     )
 
 
-def _hours_rows(pk_first: int, pk_last: int) -> list[tuple[int, int, int, int, int | None]]:
+def _hours_rows(
+    pk_first: int, pk_last: int, *, only_pks: Sequence[int] | None = None
+) -> list[tuple[int, int, int, int, int | None]]:
     """(store pk, day, start s, end s, effective_from as days since 1970-01-01 or None) of the
-    weekly business hours of stores in [pk_first, pk_last] (rules 5, 10)."""
+    weekly business hours of stores in [pk_first, pk_last] (among `only_pks`, when given) (rules 5, 10)."""
     if connection.vendor == "postgresql":
         # Seconds and day numbers computed by the server: no time or date objects built per row.
+        only, params = "", list[Any]([pk_first, pk_last])
+        if only_pks is not None:
+            only, params = " AND store_id = ANY(%s)", [pk_first, pk_last, list(only_pks)]
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT store_id, day_of_week, EXTRACT(EPOCH FROM start_time_local)::int,"
                 " EXTRACT(EPOCH FROM end_time_local)::int, effective_from - DATE '1970-01-01'"
-                " FROM stores_businesshours WHERE store_id BETWEEN %s AND %s",
-                [pk_first, pk_last],
+                " FROM stores_businesshours WHERE store_id BETWEEN %s AND %s" + only,
+                params,
             )
             return cursor.fetchall()
-    rows = BusinessHours.objects.filter(store_id__gte=pk_first, store_id__lte=pk_last).values_list(
-        "store_id", "day_of_week", "start_time_local", "end_time_local", "effective_from"
-    )
+    hours = BusinessHours.objects.filter(store_id__gte=pk_first, store_id__lte=pk_last)
+    if only_pks is not None:
+        hours = hours.filter(store_id__in=only_pks)
+    rows = hours.values_list("store_id", "day_of_week", "start_time_local", "end_time_local", "effective_from")
     return [
         (pk, day, _seconds(start), _seconds(end), None if since is None else fleet.local_day(since))
         for pk, day, start, end, since in rows.iterator(chunk_size=20_000)
@@ -242,16 +255,21 @@ def _hours_rows(pk_first: int, pk_last: int) -> list[tuple[int, int, int, int, i
 
 
 def _special_rows(
-    pk_first: int, pk_last: int, *, from_day: int, as_of: dt.datetime
+    pk_first: int, pk_last: int, *, from_day: int, as_of: dt.datetime, only_pks: Sequence[int] | None = None
 ) -> list[tuple[int, int, int | None, int | None]]:
     """(store pk, local date as days since 1970-01-01, start s, end s; both None = closed) of the
-    special hours (rule 11) of stores in [pk_first, pk_last] dated from `from_day` to T's UTC
-    date + 1 (no later local date starts a period before T)."""
+    special hours (rule 11) of stores in [pk_first, pk_last] (among `only_pks`, when given) dated
+    from `from_day` to T's UTC date + 1 (no later local date starts a period before T)."""
     first, last = fleet.day_date(from_day), as_of.astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    where = Q(store_id__gte=pk_first, store_id__lte=pk_last, date__gte=first, date__lte=last)
+    if only_pks is None:
+        return _special_rows_where(
+            "store_id BETWEEN %s AND %s AND date BETWEEN %s AND %s", [pk_first, pk_last, first, last], where
+        )
     return _special_rows_where(
-        "store_id BETWEEN %s AND %s AND date BETWEEN %s AND %s",
-        [pk_first, pk_last, first, last],
-        Q(store_id__gte=pk_first, store_id__lte=pk_last, date__gte=first, date__lte=last),
+        "store_id BETWEEN %s AND %s AND store_id = ANY(%s) AND date BETWEEN %s AND %s",
+        [pk_first, pk_last, list(only_pks), first, last],
+        where & Q(store_id__in=only_pks),
     )
 
 
@@ -307,9 +325,32 @@ def polls_copy_statement(
     store with primary key in [pk_first, pk_last], its polls in [lo_us, hi_us] received at or
     before `received_before` (None: any) as two arrays."""
     params = {"first": pk_first, "last": pk_last, "lo": fleet.from_us(lo_us), "hi": fleet.from_us(hi_us)}
+    return _polls_copy(_PG_STORE_RANGE, params, received_before)
+
+
+def _polls_copy(stores: str, params: dict, received_before: dt.datetime | None) -> tuple[str, dict]:
+    """The by-store COPY of the stores `stores` (SQL on `s`) selects, with the cutoff when given."""
     if received_before is None:
-        return _PG_POLLS_BY_STORE.format(received=""), params
-    return _PG_POLLS_BY_STORE.format(received=_PG_RECEIVED_BEFORE), {**params, "received_before": received_before}
+        return _PG_POLLS_BY_STORE.format(stores=stores, received=""), params
+    return (
+        _PG_POLLS_BY_STORE.format(stores=stores, received=_PG_RECEIVED_BEFORE),
+        {**params, "received_before": received_before},
+    )
+
+
+def polls_read_of(
+    *, pks: Sequence[int], lo_us: int, hi_us: int, received_before: dt.datetime | None = None
+) -> PollArrays:
+    """`polls_read` of the stores with these primary keys only (a page of the overview: a few stores
+    spread over the fleet), with the same COPY by store on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        params = {"pks": list(pks), "lo": fleet.from_us(lo_us), "hi": fleet.from_us(hi_us)}
+        return polls_copy_parse(pg_copy_read(*_polls_copy(_PG_STORE_LIST, params, received_before)))
+    rows = Poll.objects.filter(
+        store_id__in=pks, observed_at_utc__gte=fleet.from_us(lo_us), observed_at_utc__lte=fleet.from_us(hi_us)
+    )
+    rows = polls_received_by(rows, received_before).order_by("store_id", "observed_at_utc")
+    return _rows_to_arrays(rows.values_list("store_id", "observed_at_utc", "active"))
 
 
 def pg_copy_read(query: str, params: tuple | dict) -> bytearray:

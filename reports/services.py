@@ -50,6 +50,7 @@ from loopmonitor.observability import metrics
 from reports import engine, fleet, selectors, signals
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
+from reports.status_rows import status_rows_text
 from stores import staging
 
 log = logging.getLogger(__name__)
@@ -296,17 +297,18 @@ def report_shard_run(*, shard: ReportShard) -> None:
         return
     if not shard.done:
         ReportShard.objects.filter(pk=shard.pk).update(attempts=F("attempts") + 1)
-        text, rows, polls = shard_csv_compute(
+        text, rows, polls, status = shard_csv_compute(
             as_of=report.as_of,
             pk_first=shard.store_pk_first,
             pk_last=shard.store_pk_last,
             store_ids=report.store_ids,
             received_before=report.data_cutoff,
             brand_id=report.brand_id,
+            status=True,
         )
         with transaction.atomic():
             flipped = ReportShard.objects.filter(pk=shard.pk, done=False).update(
-                done=True, rows_csv=text, row_count=rows, polls_read=polls
+                done=True, rows_csv=text, row_count=rows, polls_read=polls, status_rows=status
             )
             if flipped:
                 Report.objects.filter(pk=report.pk).update(shards_done=F("shards_done") + 1)
@@ -322,10 +324,12 @@ def shard_csv_compute(
     store_ids: list[str] | None,
     received_before: dt.datetime | None = None,
     brand_id: int | None = None,
-) -> tuple[str, int, int]:
+    status: bool = False,
+) -> tuple[str, int, int, str]:
     """The CSV rows (no header, sorted by store_id: rule 1) of one slice of stores (of brand
     `brand_id` only, when given), with row and poll counts, from the polls received at or before
-    `received_before` (None: every stored poll)."""
+    `received_before` (None: every stored poll); with `status`, also each store's status at T
+    (`reports.status_rows`, what the fleet overview shows), else "" in its place."""
     fleet = selectors.fleet_input(
         as_of=as_of,
         pk_first=pk_first,
@@ -334,10 +338,11 @@ def shard_csv_compute(
         received_before=received_before,
         brand_id=brand_id,
     )
-    result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
+    result = engine.compute_fleet(fleet, as_of_us=to_us(as_of), status=status)
     out = io.StringIO()
     rows = engine.write_csv(result, out, header=False)
-    return out.getvalue(), rows, result.polls_read
+    status_text = "" if result.status is None else status_rows_text(result.store_ids, result.status)
+    return out.getvalue(), rows, result.polls_read, status_text
 
 
 def shard_rows_merge(parts: Iterable[str]) -> Iterator[str]:
@@ -389,7 +394,7 @@ def report_write_csv(
     )
     parts, rows, polls = [], 0, 0
     for s in shards:
-        text, n, p = shard_csv_compute(
+        text, n, p, _ = shard_csv_compute(
             as_of=as_of,
             pk_first=s.pk_first,
             pk_last=s.pk_last,
@@ -480,6 +485,7 @@ def report_finalize(*, report_id) -> None:
             report.status = Report.Status.COMPLETE
             report.finished_at = timezone.now()
             report.save(update_fields=["file", "row_count", "polls_read", "warnings", "status", "finished_at"])
+            # The rows are in the file now; the statuses stay, for the overview (reports/overview.py).
             report.shards.update(rows_csv="")
             transaction.on_commit(lambda: report_finished_send(report_id=report_id))
     except BaseException:

@@ -1,5 +1,6 @@
 """The reports API. Each view adapts HTTP to one service or selector call."""
 
+import io
 import uuid
 from collections.abc import Mapping
 
@@ -11,9 +12,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
+from rest_framework.settings import DEFAULTS, APISettings, api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -22,7 +24,7 @@ from brands.audit import Action, audit_request
 from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer
 from loopmonitor.celery import app as celery_app
-from reports import heartbeat, links, selectors, services
+from reports import downloads, heartbeat, links, selectors, services
 from reports.models import Report
 from reports.serializers import (
     HealthSerializer,
@@ -45,7 +47,10 @@ _GET_REPORT_SCHEMA = extend_schema(
         "When Complete: the CSV itself (`text/csv`, `Content-Disposition: attachment`, "
         "`X-Report-Status: Complete` and `X-Report-*` headers saying what it was computed from, "
         "`X-Report-Data-Cutoff` the instant up to which it read the polls received, and `X-Report-Warnings` "
-        "when it read no polls, saying why: its as_of before every poll, or its stores without any). "
+        "when it read no polls, saying why: its as_of before every poll, or its stores without any), or with "
+        "`format=xlsx` the same rows as a spreadsheet (one sheet, the CSV's header as its frozen first row, store "
+        "ids as text, the six values as numbers; the same headers). A `format` other than csv or xlsx is 400 "
+        "naming `format`. "
         'When Failed: `{"status": "Failed", "error": "..."}`. A malformed id is 400, an unknown one 404, '
         "and so is a report of a brand the caller has no role in (the same answer)."
     ),
@@ -56,7 +61,15 @@ _GET_REPORT_SCHEMA = extend_schema(
             OpenApiParameter.QUERY,
             required=False,
             description="the id POST /trigger_report returned (or put it in the path)",
-        )
+        ),
+        OpenApiParameter(
+            "format",
+            OpenApiTypes.STR,
+            OpenApiParameter.QUERY,
+            required=False,
+            enum=list(downloads.FORMATS),
+            description="the file of a complete report: csv (the default) or xlsx",
+        ),
     ],
     responses={
         (200, "application/json"): ReportStatusSerializer,
@@ -65,10 +78,19 @@ _GET_REPORT_SCHEMA = extend_schema(
             description="the report",
             examples=[OpenApiExample("CSV", value=_CSV_EXAMPLE, media_type="text/csv")],
         ),
+        (200, downloads.XLSX_CONTENT_TYPE): OpenApiResponse(
+            OpenApiTypes.BINARY, description="the report as an XLSX workbook (format=xlsx)"
+        ),
         400: ErrorSerializer,
         404: ErrorSerializer,
     },
     examples=[
+        OpenApiExample(
+            "Unknown format",
+            value={"detail": "format: 'pdf' is not a format of a report; one of csv, xlsx (default csv)"},
+            response_only=True,
+            status_codes=["400"],
+        ),
         OpenApiExample(
             "Running",
             value={
@@ -79,7 +101,7 @@ _GET_REPORT_SCHEMA = extend_schema(
             },
             response_only=True,
             status_codes=["200"],
-        )
+        ),
     ],
 )
 
@@ -232,18 +254,30 @@ def _trigger_detail(report: Report) -> dict:
     }
 
 
+class FileFormatNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation without its `?format=` override: on /get_report `format` names the
+    report's file (csv, xlsx), not one of DRF's renderers (which would answer 404)."""
+
+    settings = APISettings({"URL_FORMAT_OVERRIDE": None}, DEFAULTS)  # type: ignore[assignment, arg-type]
+
+
 class GetReportView(APIView):
-    """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV once complete.
+    """GET /get_report?report_id=<id> or /get_report/<id>: the status, or the CSV (or XLSX) once complete.
 
     The one way to a report's file: MEDIA_ROOT is served by no URL, so a CSV is read only by a
     caller that may read its report.
     """
 
     permission_classes = [BrandRole]
+    content_negotiation_class = FileFormatNegotiation
 
     @_GET_REPORT_SCHEMA
     def get(self, request, report_id: str | None = None):
         raw = report_id or request.query_params.get("report_id")
+        try:
+            file_format = downloads.download_format(request.query_params.get("format"))
+        except downloads.UnknownFormat as exc:
+            return Response({"detail": f"format: {exc}", "format": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         if not raw:
             return Response({"detail": "report_id is required."}, status=status.HTTP_400_BAD_REQUEST)
         try:
@@ -256,7 +290,7 @@ class GetReportView(APIView):
             return Response({"detail": f"No report with id {key}."}, status=status.HTTP_404_NOT_FOUND)
 
         if report.status == Report.Status.COMPLETE:
-            return _csv_response(report)
+            return _report_file_response(report, file_format)
         if report.status == Report.Status.FAILED:
             return Response({"status": report.status, "error": report.error, "report_id": str(report.id)})
         body = {"status": Report.Status.RUNNING.value, "report_id": str(report.id), "as_of": report.as_of}
@@ -265,11 +299,20 @@ class GetReportView(APIView):
         return Response(body)
 
 
-def _csv_response(report: Report) -> FileResponse:
-    """The complete report's CSV as a download, with the `X-Report-*` headers of its provenance."""
-    response = FileResponse(
-        report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
-    )
+def _report_file_response(report: Report, file_format: str = "csv") -> FileResponse:
+    """A complete report's file as an attachment, the CSV as stored or its XLSX made now, with the
+    `X-Report-*` headers of its provenance."""
+    if file_format == "xlsx":
+        out = io.BytesIO()
+        downloads.report_xlsx(report, out)
+        out.seek(0)
+        response = FileResponse(
+            out, content_type=downloads.XLSX_CONTENT_TYPE, as_attachment=True, filename=f"report-{report.id}.xlsx"
+        )
+    else:
+        response = FileResponse(
+            report.file.open("rb"), content_type="text/csv", as_attachment=True, filename=f"report-{report.id}.csv"
+        )
     response["X-Report-Status"] = report.status
     response["X-Report-As-Of"] = report.as_of.isoformat()
     response["X-Report-Scope"] = report.scope
@@ -322,7 +365,7 @@ class SignedDownloadView(APIView):
         report = Report.objects.filter(pk=key, status=Report.Status.COMPLETE).first()
         if report is None:
             return Response({"detail": f"Report {key} is not complete."}, status=status.HTTP_404_NOT_FOUND)
-        return _csv_response(report)
+        return _report_file_response(report)
 
 
 class GetReportByPathView(GetReportView):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from brands.access import Caller, scoped
 from brands.models import Role
 from stores.models import BusinessHours, Poll, SpecialHours, Store
+from stores.schedule import DEFAULT_TIMEZONE
 
 
 def stores_by_id(store_id: str) -> QuerySet[Store]:
@@ -41,11 +42,16 @@ def store_visible_by_id(caller: Caller, store_id: str) -> QuerySet[Store]:
 
 
 def store_list(*, caller: Caller, search: str | None = None) -> QuerySet[Store]:
-    """The stores `caller` may see, ordered by store_id (as a string), those whose store_id contains
-    `search` if given (case-insensitive substring). Plain rows: summarise a page with `store_summaries`."""
+    """The stores `caller` may see, ordered by store_id (as a string); with `search`, those whose
+    store_id, name or timezone contains it (case-insensitive). The timezone is the one given, or for
+    a store given none (missing or empty) America/Chicago, the one its hours are read in (rule 4).
+    Plain rows: summarise a page with `store_summaries`."""
     stores = stores_visible(caller).order_by("store_id")
-    if search:
-        stores = stores.filter(store_id__icontains=search.strip())
+    if search and (text := search.strip()):
+        found = Q(store_id__icontains=text) | Q(name__icontains=text) | Q(timezone_str__icontains=text)
+        if text.casefold() in DEFAULT_TIMEZONE.casefold():
+            found |= Q(timezone_str__isnull=True) | Q(timezone_str="")
+        stores = stores.filter(found)
     return stores
 
 

@@ -253,8 +253,8 @@ _HOURS_MERGED_DOC = (
 
 
 class StoreListView(generics.ListAPIView):
-    """GET /api/stores/?search=: the caller's brands' stores by store_id, 50 a page, each with a summary
-    of its polls."""
+    """GET /api/stores/?search=: the caller's brands' stores by store_id, 50 a page (found by id, name or
+    timezone), each with a summary of its polls."""
 
     permission_classes = [BrandRole]
     serializer_class = StoreSerializer
@@ -265,7 +265,9 @@ class StoreListView(generics.ListAPIView):
             "The stores of the caller's brands (platform staff: every store, those of no brand included), "
             "ordered by store_id (as text), 50 a page (`page=2`, ...), each with its `brand` (slug) and `name`. "
             "`search` keeps the stores whose "
-            "store_id contains it (case-insensitive). Each store has its timezone as stored and as used (missing, "
+            "store_id, name or timezone contains it (case-insensitive; the timezone as given, or America/Chicago for "
+            "a store given none), a count and one page of queries whatever the fleet. Each store has its timezone as "
+            "stored and as used (missing, "
             "empty or invalid means America/Chicago, docs/numbers.md rule 4), whether it has business hours (none "
             "means open 24x7), its number of polls and its latest poll."
         ),
@@ -275,7 +277,7 @@ class StoreListView(generics.ListAPIView):
                 OpenApiTypes.STR,
                 OpenApiParameter.QUERY,
                 required=False,
-                description="a substring of the store_id (at most 64 characters)",
+                description="a substring of the store_id, the name or the timezone (at most 64 characters)",
             )
         ],
         responses={200: StoreSerializer(many=True), 400: ErrorSerializer, 404: ErrorSerializer},

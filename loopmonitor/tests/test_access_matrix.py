@@ -264,6 +264,7 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
     ("api-docs", "GET"): Endpoint("open"),
     ("index", "GET"): Endpoint("page"),
     ("store-page", "GET"): Endpoint("page", kwargs=_store),
+    ("report-page", "GET"): Endpoint("page", kwargs=_report),
     # Reports
     ("trigger-report", "POST"): Endpoint("write", ok=202, body=_trigger_body, foreign=400),
     ("get-report", "GET"): Endpoint("read", query=_report),

@@ -137,7 +137,7 @@ def test_platform_staff_see_every_brands_store(admin_client, two_brands):
 @pytest.mark.parametrize(
     ("as_of", "reason"),
     [
-        ("yesterday", "as_of: Datetime has wrong format"),
+        ("yesterday", "as_of: &#x27;yesterday&#x27; is not an ISO 8601 instant"),
         ("2999-01-01T00:00:00Z", "as_of: must not be in the future"),
         ("1960-01-01T00:00:00Z", "as_of: before 1971-01-01 UTC"),
     ],

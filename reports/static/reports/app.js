@@ -250,6 +250,7 @@
         },
         "Download CSV"
       ),
+      h("a", { class: "button", id: "current-report-overview", href: `/reports/${encodeURIComponent(watch.id)}` }, "Open its overview"),
       h(
         "span",
         { class: "muted" },
@@ -341,15 +342,23 @@
     }
   }
 
+  /** The overview's report (`/reports/<id>` or the latest), if the page shows one. */
+  const shownReport = () => ($("overview") && $("overview").dataset.reportId) || "";
+
   function reportRow(report) {
     const progress = report.status === "Running" && typeof report.progress === "number" ? `${Math.round(report.progress * 100)}%` : "";
     let outcome;
     if (report.download_url) {
-      outcome = h(
-        "a",
-        { href: report.download_url, class: "download", download: `report-${report.id}.csv`, "aria-label": `Download report ${shortId(report.id)} as CSV` },
-        "Download CSV"
-      );
+      const name = shortId(report.id);
+      outcome = [
+        h("a", { href: report.download_url, class: "download", download: `report-${report.id}.csv`, "aria-label": `Download report ${name} as CSV` }, "Download CSV"),
+        " · ",
+        h("a", { href: `${report.download_url}?format=xlsx`, class: "download-xlsx", download: `report-${report.id}.xlsx`, "aria-label": `Download report ${name} as XLSX` }, "XLSX"),
+        " · ",
+        report.id === shownReport()
+          ? h("span", { class: "muted overview-link", "aria-current": "page" }, "shown above")
+          : h("a", { href: `/reports/${encodeURIComponent(report.id)}`, class: "overview-link", "aria-label": `Overview of report ${name}` }, "Overview"),
+      ];
     } else if (report.status === "Failed") {
       outcome = h("span", { class: "error-text", title: report.error || "" }, report.error || "Failed");
     } else {
@@ -358,13 +367,13 @@
     return h(
       "tr",
       { "data-report-id": report.id, "data-status": report.status },
-      h("td", {}, badge(report.status, progress)),
-      h("td", {}, timeEl(report.as_of)),
-      h("td", { "data-brand": report.brand || "" }, report.scope || "—"),
-      h("td", {}, timeEl(report.created_at)),
-      h("td", { class: "num" }, formatDuration(report.duration_seconds)),
-      h("td", { class: "num" }, formatNumber(report.row_count)),
-      h("td", {}, h("code", { class: "report-id", title: report.id }, shortId(report.id)), " ", outcome)
+      h("td", { "data-label": "Status" }, badge(report.status, progress)),
+      h("td", { "data-label": "As of" }, timeEl(report.as_of)),
+      h("td", { "data-label": "Scope", "data-brand": report.brand || "" }, report.scope || "—"),
+      h("td", { "data-label": "Created" }, timeEl(report.created_at)),
+      h("td", { "data-label": "Duration", class: "num" }, formatDuration(report.duration_seconds)),
+      h("td", { "data-label": "Rows", class: "num" }, formatNumber(report.row_count)),
+      h("td", { "data-label": "Report", class: "report-actions" }, h("code", { class: "report-id", title: report.id }, shortId(report.id)), " ", outcome)
     );
   }
 
@@ -745,7 +754,7 @@
               },
               h("code", { class: "search-item__id" }, store.store_id),
               h("span", { class: "search-item__tz muted" },
-                (store.timezone || "no timezone") + (store.timezone_defaulted ? " (default)" : "")),
+                [store.name, (store.timezone || "no timezone") + (store.timezone_defaulted ? " (default)" : "")].filter(Boolean).join(" · ")),
               h("span", { class: "search-item__poll" }, pollStatusBadge(store.last_poll_status),
                 store.last_poll_at ? h("span", { class: "muted" }, " ", timeEl(store.last_poll_at)) : null)
             )
@@ -753,6 +762,28 @@
         )
       )
     );
+  }
+
+  // --- the overview of a report still on its way -------------------------------------
+
+  /** `/reports/<id>` of a Pending or Running report: reload once it is complete (or failed). */
+  async function watchShownReport() {
+    const section = $("overview");
+    const status = section && section.dataset.reportStatus;
+    if (status !== "Pending" && status !== "Running") return;
+    try {
+      const response = await fetch(`/get_report/${encodeURIComponent(section.dataset.reportId)}`, { cache: "no-store", credentials: "same-origin" });
+      const done = response.headers.get("X-Report-Status") === "Complete";
+      if (done && response.body) response.body.cancel().catch(() => {});
+      const answer = done ? null : await readJson(response);
+      if (done || (answer && answer.status === "Failed")) {
+        window.location.reload();
+        return;
+      }
+    } catch (_) {
+      // the server is away for a moment: ask again
+    }
+    setTimeout(watchShownReport, LIST_REFRESH_MS);
   }
 
   // --- wiring -------------------------------------------------------------------
@@ -775,5 +806,6 @@
     });
     refreshReports();
     loadBrands();
+    watchShownReport();
   });
 })();
