@@ -151,6 +151,7 @@ class TriggerReportView(APIView):
             400: ErrorSerializer,
             403: ErrorSerializer,
             413: ErrorSerializer,
+            415: ErrorSerializer,
             503: ErrorSerializer,
         },
         examples=[
