@@ -43,8 +43,8 @@ def datasets(quick: bool, calendar_options: tuple[str, ...] = CALENDAR_OPTIONS) 
     stores = 1_000 if quick else 14_000
     suffix = "_quick" if quick else ""
     return {
-        "plain": DataSet("cmp-plain", stores, 7.75, 1, f"lm_bench_cmp_plain{suffix}"),
-        "calendar": DataSet("cmp-calendar", stores, 7.75, 1, f"lm_bench_cmp_cal{suffix}", calendar_options),
+        "plain": DataSet("cmp-plain", stores, 7.75, 1, f"{infra.DB_PREFIX}_cmp_plain{suffix}"),
+        "calendar": DataSet("cmp-calendar", stores, 7.75, 1, f"{infra.DB_PREFIX}_cmp_cal{suffix}", calendar_options),
     }
 
 

@@ -35,6 +35,9 @@ PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5432"))
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# Every data set's database name starts with this, so that two benchmark runs on one server
+# (two checkouts, say) can keep their data sets apart.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "lm_bench")
 
 # Settings the benchmark sets itself; any such variable in the caller's
 # environment is dropped so that the service runs on its defaults.
@@ -207,14 +210,14 @@ class DataSet:
 def datasets(quick: bool) -> dict[str, DataSet]:
     if quick:
         return {
-            "1x": DataSet("1x", 1_000, 7.75, 1, "lm_bench_quick_1x"),
-            "3x": DataSet("3x", 3_000, 7.75, 1, "lm_bench_quick_3x"),
+            "1x": DataSet("1x", 1_000, 7.75, 1, f"{DB_PREFIX}_quick_1x"),
+            "3x": DataSet("3x", 3_000, 7.75, 1, f"{DB_PREFIX}_quick_3x"),
         }
     return {
-        "1x": DataSet("1x", 14_000, 7.75, 1, "lm_bench_1x"),
-        "3x": DataSet("3x", 42_000, 7.75, 1, "lm_bench_3x"),
-        "10x": DataSet("10x", 140_000, 7.75, 1, "lm_bench_10x"),
-        "8w": DataSet("8w", 14_000, 56, 1, "lm_bench_8w"),
+        "1x": DataSet("1x", 14_000, 7.75, 1, f"{DB_PREFIX}_1x"),
+        "3x": DataSet("3x", 42_000, 7.75, 1, f"{DB_PREFIX}_3x"),
+        "10x": DataSet("10x", 140_000, 7.75, 1, f"{DB_PREFIX}_10x"),
+        "8w": DataSet("8w", 14_000, 56, 1, f"{DB_PREFIX}_8w"),
     }
 
 

@@ -69,8 +69,8 @@ print("SESSIONS", settings.SESSION_COOKIE_NAME, session(staff), session(viewer))
 
 def dataset(quick: bool) -> DataSet:
     if quick:
-        return DataSet("overview-quick", 1_000, 7.75, 1, "lm_bench_overview_quick", ("--brands", "2"))
-    return DataSet("overview", 14_000, 7.75, 1, "lm_bench_overview", ("--brands", "2"))
+        return DataSet("overview-quick", 1_000, 7.75, 1, f"{infra.DB_PREFIX}_overview_quick", ("--brands", "2"))
+    return DataSet("overview", 14_000, 7.75, 1, f"{infra.DB_PREFIX}_overview", ("--brands", "2"))
 
 
 def merge_base() -> str:
