@@ -384,18 +384,34 @@ class PostgresBackend(Backend):
             """
         ).fetchall()
         quote = connection.ops.quote_name
+        # Dropping the foreign key alters stores_store too, and neither table may have
+        # checks pending in this transaction then (the load itself has just created
+        # stores, queueing their brand key's checks): every deferred foreign key into
+        # or out of either table checks its rows now, and is deferred again after.
+        pending = [
+            quote(name)
+            for (name,) in self.execute(
+                """
+                SELECT conname FROM pg_constraint
+                WHERE contype = 'f' AND condeferred
+                  AND (conrelid IN ('stores_poll'::regclass, 'stores_store'::regclass)
+                       OR confrelid IN ('stores_poll'::regclass, 'stores_store'::regclass))
+                ORDER BY conname
+                """
+            ).fetchall()
+        ]
         try:
             with transaction.atomic():  # a savepoint, so a refusal leaves the load going
-                for _what, name, definition in dropped:
-                    if definition.startswith("FOREIGN KEY"):
-                        # Checks still pending in this transaction run now: a
-                        # table with pending trigger events cannot be altered.
-                        self.execute(f"SET CONSTRAINTS {quote(name)} IMMEDIATE")
+                if pending:
+                    self.execute(f"SET CONSTRAINTS {', '.join(pending)} IMMEDIATE")
                 for what, name, _ in dropped:
                     if what == "index":
                         self.execute(f"DROP INDEX {name}")  # regclass text: qualified and quoted as needed
                     else:
                         self.execute(f"ALTER TABLE stores_poll DROP CONSTRAINT {quote(name)}")
+                kept = [name for name in pending if name not in {quote(n) for w, n, _ in dropped if w != "index"}]
+                if kept:
+                    self.execute(f"SET CONSTRAINTS {', '.join(kept)} DEFERRED")
         except DatabaseError:
             return []
         return dropped
