@@ -238,7 +238,7 @@ _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _PG_EPOCH_UNIX_US = 946_684_800_000_000
 _BINARY_ROW = 43  # 2 + (4 + 8) + (4 + 8) + (4 + 1) + (4 + 8)
-BLOCK_ROWS = 1 << 20
+BLOCK_ROWS = 1 << 16  # 2.8 MB of binary COPY a block
 
 
 def _pg_microseconds(moment: dt.datetime) -> int:
