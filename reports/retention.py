@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from loopmonitor.observability import metrics
 from reports.models import Report, ReportShard
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ def reports_retention(*, days: int, now: dt.datetime | None = None, dry_run: boo
         while _delete_batch(result, root):
             pass
     _orphans_delete(result, root)
+    if not dry_run:
+        metrics.reports_deleted(reports=result.reports, orphan_files=result.orphan_files)
     log.info(
         "reports retention: %s",
         result.summary(),

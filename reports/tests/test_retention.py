@@ -268,3 +268,26 @@ def test_beat_runs_retention_hourly():
     entry = settings.CELERY_BEAT_SCHEDULE["reports-retention"]
 
     assert entry == {"task": "reports.tasks.reports_retention_task", "schedule": 3600.0}
+
+
+def test_what_a_run_deleted_is_counted_in_metrics(
+    finished_report, client, settings, django_capture_on_commit_callbacks
+):
+    from loopmonitor.observability.tests.conftest import parse
+
+    settings.METRICS_TOKEN = "retention-token"
+
+    def scrape():
+        return parse(client.get("/metrics", HTTP_AUTHORIZATION="Bearer retention-token").content.decode())
+
+    finished_report(days_ago=31)
+    media_file(f"reports/2021/03/04/{uuid.uuid4()}.csv", days=60)
+    before = scrape()
+
+    run(django_capture_on_commit_callbacks, dry_run=True)  # counts nothing
+    run(django_capture_on_commit_callbacks)
+
+    after = scrape()
+    for what in ("report", "orphan_file"):
+        key = ("loopmonitor_reports_deleted_total", {"what": what})
+        assert after[key] == before[key] + 1, what
