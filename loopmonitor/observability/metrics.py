@@ -44,6 +44,7 @@ class _Metrics:
     task_duration: Histogram
     polls_stored: Counter
     webhook_deliveries: Counter
+    reports_deleted: Counter
 
 
 @functools.cache
@@ -115,6 +116,12 @@ def _metrics() -> _Metrics:
             ["outcome"],
             registry=None,
         ),
+        reports_deleted=Counter(
+            "loopmonitor_reports_deleted",
+            "What the report retention deleted: report (a report with its shards and file), orphan_file.",
+            ["what"],
+            registry=None,
+        ),
     )
 
 
@@ -171,3 +178,12 @@ def webhook_delivery_observed(outcome: str) -> None:
     """One webhook delivery attempt left its delivery `outcome` (the notifications app's statuses:
     "succeeded", "failed", "gave_up"; a small fixed set, each a time series)."""
     _metrics().webhook_deliveries.labels(outcome).inc()
+
+
+def reports_deleted(*, reports: int, orphan_files: int) -> None:
+    """One retention run deleted `reports` reports (with their files) and `orphan_files` files no report named."""
+    m = _metrics()
+    if reports:
+        m.reports_deleted.labels("report").inc(reports)
+    if orphan_files:
+        m.reports_deleted.labels("orphan_file").inc(orphan_files)
