@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench import infra, markdown, measure
 from bench.infra import BenchError, log
@@ -60,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure nothing: rewrite the Markdown from the saved results (bench/out/results*.json)",
     )
+    parser.add_argument(
+        "--load-before",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="load: also time, alternately with this tree's, the 1x load of an older checkout of the project "
+        "in DIR (e.g. a `git worktree add --detach DIR COMMIT`), and a bare psql \\copy of the polls file",
+    )
     parser.add_argument("--runs", type=int, default=None, help="compare: runs of each side (default 7; quick 2)")
     parser.add_argument(
         "--http-runs", type=int, default=None, help="compare: HTTP rounds of each fleet (default 5; quick 1; 0: none)"
@@ -91,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
 
-    bench = Bench(quick=args.quick, only=only, profile=args.profile)
+    bench = Bench(quick=args.quick, only=only, profile=args.profile, load_before=args.load_before)
     try:
         bench.run()
     except BenchError as exc:
@@ -200,8 +209,9 @@ def _interrupt(*_):
 
 
 class Bench:
-    def __init__(self, *, quick: bool, only: list[str], profile: bool):
+    def __init__(self, *, quick: bool, only: list[str], profile: bool, load_before: Path | None = None):
         self.quick = quick
+        self.load_before = load_before
         self.only = only
         self.profile = profile
         self.sets = infra.datasets(quick)
@@ -292,7 +302,21 @@ class Bench:
                 continue
             ds = self.sets[name]
             fresh, dups = [], []
+            before: list[infra.ProcessRun] = []
+            floor: list[float] = []
             for i in range(runs):
+                if name == "1x" and self.load_before is not None:
+                    # The older tree's load and the bare \copy, in the same rounds as this tree's.
+                    infra.db_recreate(ds.db)
+                    run = infra.load_before(ds, self.load_before, f"load-{name}-before-{i}")
+                    before.append(run)
+                    log(
+                        f"  {name} load into an empty database by {self.load_before}, run {i + 1}/{runs}: "
+                        f"{run.seconds:.2f} s, peak RSS {mb(run.peak_rss)}"
+                    )
+                    infra.db_recreate(ds.db)
+                    floor.append(infra.load_floor(ds))
+                    log(f"  {name} bare psql \\copy of the polls file, run {i + 1}/{runs}: {floor[-1]:.2f} s")
                 infra.db_recreate(ds.db)
                 infra.migrate(ds)
                 run = infra.load(ds, f"load-{name}-fresh-{i}")
@@ -319,6 +343,14 @@ class Bench:
                 "fresh_peak_rss": max(r.peak_rss for r in fresh),
                 "fresh_summary": _load_summary(fresh[-1].output),
             }
+            if before:
+                out[name].update(
+                    before=measure.stats([r.seconds for r in before]),
+                    before_tree=str(self.load_before),
+                    before_commit=_tree_commit(self.load_before),
+                    before_peak_rss=max(r.peak_rss for r in before),
+                    floor_copy=measure.stats(floor),
+                )
             if dups:
                 out[name].update(
                     dup=measure.stats([r.seconds for r in dups]),
@@ -542,6 +574,12 @@ def _opt(seconds: float | None) -> str:
 def _opt_stats(values: list) -> dict | None:
     values = [v for v in values if v is not None]
     return measure.stats(values) if values else None
+
+
+def _tree_commit(tree: Path | None) -> str:
+    """The short commit a checkout is at ("?" when git cannot tell)."""
+    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() or "?"
 
 
 def _load_summary(output: str) -> list[str]:

@@ -353,6 +353,62 @@ def load(ds: DataSet, log_name: str) -> ProcessRun:
     return run
 
 
+def load_before(ds: DataSet, checkout: Path, log_name: str) -> ProcessRun:
+    """`load_data --dir` of the data set by an older checkout of the project (its own manage.py,
+    this interpreter), into the data set's database migrated by that checkout: the "before"."""
+    env = service_env(ds)
+    done = subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput"], cwd=checkout, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise BenchError(f"migrate in {checkout} failed:\n{done.stdout[-1000:]}{done.stderr[-2000:]}")
+    logs = OUT / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"{log_name}.log", "w") as out:
+        began = time.perf_counter()
+        proc = subprocess.Popen(
+            [PYTHON, "manage.py", "load_data", "--dir", str(ds.dir)],
+            cwd=checkout,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - began
+    code = os.waitstatus_to_exitcode(status)
+    text = (logs / f"{log_name}.log").read_text()
+    if code != 0:
+        raise BenchError(f"load_data in {checkout} failed ({code}):\n{text[-2000:]}")
+    return ProcessRun(seconds, usage.ru_maxrss * 1024, code, text)
+
+
+def load_floor(ds: DataSet) -> float:
+    """Seconds for a bare `psql \\copy` of the polls file into a table of its three columns, the
+    instant cast to timestamptz (no validation, no stores, no indexes), process start to exit."""
+    with psycopg.connect(conninfo(ds.db), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor_polls")
+        conn.execute("CREATE TABLE bench_floor_polls (store_id text, status text, timestamp_utc timestamptz)")
+    path = ds.dir / "store_status.csv"
+    argv = [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        conninfo(ds.db),
+        "-c",
+        f"\\copy bench_floor_polls FROM '{path}' WITH (FORMAT csv, HEADER true)",
+    ]
+    began = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise BenchError(f"psql \\copy floor failed: {done.stderr.strip()}")
+    with psycopg.connect(conninfo(ds.db), autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_floor_polls")
+    return seconds
+
+
 def ensure_loaded(ds: DataSet) -> None:
     """Make sure the data set's database holds exactly that data set (load it, untimed, if not)."""
     generate(ds)

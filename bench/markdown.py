@@ -450,6 +450,36 @@ def render(results: dict, *, quick: bool, targets: dict, current: dict) -> tuple
             _table(["Set", "Polls stored", "Into an empty database", "Again (all duplicates)", "Polls/s (empty)"], rows)
         )
         last = load.get("1x", {})
+        if last.get("before"):
+            out.append("")
+            out.append(
+                f"1x into an empty database, before and after, measured in alternating rounds of one run "
+                f"(`--load-before`): the older tree at `{last['before_commit']}`, this one, and the floor the "
+                "issue quotes, a bare `psql \\copy` of the polls file into a table of its three columns with the "
+                "instant cast to `timestamptz` (no validation, no stores, no rule 7, no indexes):"
+            )
+            out.append("")
+            out.append(
+                _table(
+                    ["Load, 1x into an empty database", "Wall time", "Peak RSS", "/ floor"],
+                    [
+                        [
+                            f"before (`{last['before_commit']}`)",
+                            _s(last["before"]),
+                            _mb(last["before_peak_rss"]),
+                            f"{last['before']['median'] / last['floor_copy']['median']:.2f}×",
+                        ],
+                        [
+                            f"after (`{current.get('commit', '?')}`)",
+                            _s(last["fresh"]),
+                            _mb(last["fresh_peak_rss"]),
+                            f"{last['fresh']['median'] / last['floor_copy']['median']:.2f}×",
+                        ],
+                        ["bare `psql \\copy` of store_status.csv", _s(last["floor_copy"]), "", "1.00×"],
+                    ],
+                    "lrrr",
+                )
+            )
         if last.get("fresh_summary"):
             out.append("")
             out.append("`load_data`'s own summary, 1x into an empty database (last run):")

@@ -316,6 +316,16 @@ REPORT_LINK_TTL_SECONDS = env.int("REPORT_LINK_TTL_SECONDS", default=7 * 24 * 36
 # and is marked Failed once a shard was tried REPORT_SHARD_MAX_ATTEMPTS times.
 REPORT_STALL_SECONDS = env.float("REPORT_STALL_SECONDS", default=120)
 REPORT_SHARD_MAX_ATTEMPTS = env.int("REPORT_SHARD_MAX_ATTEMPTS", default=3)
+# A finished report (Complete or Failed), its shards and its CSV file are deleted together once it
+# finished more than REPORTS_RETENTION_DAYS ago, by the wall clock (reports.retention, run by beat
+# every REPORTS_RETENTION_EVERY_SECONDS and by `manage.py reports_retention`). A report in flight
+# is never deleted.
+REPORTS_RETENTION_DAYS = env.int("REPORTS_RETENTION_DAYS", default=30)
+if REPORTS_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"REPORTS_RETENTION_DAYS must be a whole number of days, 1 or more, not {REPORTS_RETENTION_DAYS}"
+    )
+REPORTS_RETENTION_EVERY_SECONDS = env.float("REPORTS_RETENTION_EVERY_SECONDS", default=3600)
 
 # --- Incidents (docs/numbers.md rule 12, alerts app) ---
 # A refresh recomputes a store's incidents back to the latest active observation before
@@ -344,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
     "repair-incidents": {
         "task": "alerts.tasks.incidents_repair_task",
         "schedule": INCIDENTS_REPAIR_EVERY_SECONDS,
+    },
+    "reports-retention": {
+        "task": "reports.tasks.reports_retention_task",
+        "schedule": REPORTS_RETENTION_EVERY_SECONDS,
     },
     "send-due-notifications": {
         "task": "notifications.tasks.deliveries_due_task",

@@ -6,7 +6,7 @@ import json
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -173,9 +173,12 @@ class ReportShard(models.Model):
 
 @receiver(post_delete, sender=Report)
 def _report_file_delete(sender, instance: Report, **kwargs) -> None:
-    """A deleted report takes its CSV file with it (reports are kept until deleted)."""
+    """A deleted report takes its CSV file with it, once the delete committed: a delete rolled
+    back keeps its file (a row is never left without one; reports.retention sweeps the files whose
+    deletion did not happen after a commit)."""
     if instance.file:
-        instance.file.delete(save=False)
+        file = instance.file
+        transaction.on_commit(lambda: file.delete(save=False), using=kwargs.get("using"))
 
 
 def cron_validate(value: str) -> None:

@@ -58,7 +58,12 @@ log = logging.getLogger(__name__)
 
 class BrokerUnavailable(Exception):
     """The task queue could not take the work: a new report was marked Failed (nothing left
-    Pending), a planned report's shards were left to `reports_reap_stale`."""
+    Pending), a planned report's shards were left to `reports_reap_stale`. `report_id`: the
+    report it concerns."""
+
+    def __init__(self, message: str, *, report_id=None):
+        super().__init__(message)
+        self.report_id = report_id
 
 
 class UnknownStores(ValueError):
@@ -191,7 +196,7 @@ def report_create(
         report_generate_task.apply_async(args=(str(report.id),), retry=False)
     except Exception as exc:  # kombu raises many kinds: all mean "not queued"
         report_fail(report_id=report.id, reason=f"The task queue is unreachable: {exc}")
-        raise BrokerUnavailable(str(exc)) from exc
+        raise BrokerUnavailable(str(exc), report_id=report.id) from exc
     return report
 
 

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from reports import schedule_services, services
+from reports import retention, schedule_services, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -57,6 +57,12 @@ def reports_reap_stale_task() -> None:
     services.reports_reap_stale(
         stall_seconds=settings.REPORT_STALL_SECONDS, max_attempts=settings.REPORT_SHARD_MAX_ATTEMPTS
     )
+
+
+@shared_task(ignore_result=True)
+def reports_retention_task() -> None:
+    """Run by Celery beat (CELERY_BEAT_SCHEDULE): delete the reports past REPORTS_RETENTION_DAYS."""
+    retention.reports_retention(days=settings.REPORTS_RETENTION_DAYS)
 
 
 @shared_task(acks_late=True, ignore_result=True, bind=True)

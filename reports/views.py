@@ -210,6 +210,19 @@ class TriggerReportView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         except services.BrokerUnavailable as exc:
+            # The report was made (and is listed, Failed, with the reason): its trigger is on record
+            # like any other, so that every report a brand's admins see has its who and whence.
+            # A trigger refused before a report exists (a bad body, the throttle cache down) writes
+            # nothing and is not recorded; its request line (status 503) is in the logs.
+            if exc.report_id is not None:
+                failed = services.report_get(report_id=exc.report_id)
+                audit_request(
+                    request,
+                    action=Action.REPORT_TRIGGERED,
+                    brand_ids=[failed.brand_id],
+                    target=f"report {failed.id}",
+                    detail={**_trigger_detail(failed), "queued": False},
+                )
             return Response(
                 {"detail": f"The task queue is unreachable ({exc}); try again shortly. The report is marked Failed."},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -84,6 +84,12 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     (rule 7: one instant with both statuses is one inactive poll); a poll already
     stored as the file has it is not written at all, so a reload writes nothing.
     With `replace`, stored polls not in the file are deleted."""
+    if backend.polls_held is not None:
+        # Into an empty table (`staging.PostgresBackend.writer`): nothing to update or
+        # delete, and the rows are deduplicated as they are written.
+        counts = stores_create(backend, "lm_held_stores")
+        counts.inserted = backend.polls_held_insert(backend.received_stamp())
+        return counts
     counts = stores_create(backend, "lm_stage_polls")
     backend.polls_lock()
     # Every row written below, new or turned inactive, carries this one stamp (read under

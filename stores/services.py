@@ -4,7 +4,8 @@ Every load streams its rows, validated by `stores.csv_rows`, into a temporary
 staging table (PostgreSQL: `COPY`; SQLite: batched `executemany`) and then
 merges the staging table into the real tables with a few set-based
 statements, so the cost per row is parsing plus one pass of SQL, and memory
-stays bounded by one chunk whatever the file size.
+stays bounded by one chunk whatever the file size (except for polls loaded
+into an empty poll table, held as arrays of 13 bytes a poll: `stores.staging`).
 
 What a load means (idempotent, so it can be repeated freely):
 

@@ -46,6 +46,7 @@ class _Metrics:
     webhook_deliveries: Counter
     shard_reads: Counter
     replica_wait: Histogram
+    reports_deleted: Counter
 
 
 @functools.cache
@@ -132,6 +133,12 @@ def _metrics() -> _Metrics:
             buckets=QUEUE_BUCKETS,
             registry=None,
         ),
+        reports_deleted=Counter(
+            "loopmonitor_reports_deleted",
+            "What the report retention deleted: report (a report with its shards and file), orphan_file.",
+            ["what"],
+            registry=None,
+        ),
     )
 
 
@@ -195,3 +202,12 @@ def report_shard_read(*, database: str, reason: str, wait_seconds: float) -> Non
     m = _metrics()
     m.shard_reads.labels(database, reason).inc()
     m.replica_wait.observe(max(wait_seconds, 0.0))
+
+
+def reports_deleted(*, reports: int, orphan_files: int) -> None:
+    """One retention run deleted `reports` reports (with their files) and `orphan_files` files no report named."""
+    m = _metrics()
+    if reports:
+        m.reports_deleted.labels("report").inc(reports)
+    if orphan_files:
+        m.reports_deleted.labels("orphan_file").inc(orphan_files)

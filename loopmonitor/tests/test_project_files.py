@@ -33,6 +33,15 @@ def test_every_variable_of_the_readme_table_is_read_by_settings():
     assert {name for name in _readme_variables() if f'"{name}"' not in source} == set()
 
 
+def test_every_variable_settings_reads_is_in_the_readme_table():
+    # env.str("NAME", ...), env.int, env.db, env.email_url, ...: every variable settings.py reads.
+    source = ROOT.joinpath("loopmonitor", "settings.py").read_text()
+    read = set(re.findall(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+
+    assert len(read) > 40  # the pattern still finds them
+    assert read - _readme_variables() == set(), "a row in README's Operating table (and .env.example) for each"
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_help_lists_every_target_with_one_line():
     makefile = ROOT.joinpath("Makefile").read_text()

@@ -82,18 +82,22 @@ def test_run_again_keeps_a_brands_report_the_brands(admin_client, two_brands, br
     assert "acme: all stores" in changelist.content.decode()
 
 
-def test_deleting_reports_deletes_their_files(admin_client_with_data, api):
+def test_deleting_reports_deletes_their_files(admin_client_with_data, api, django_capture_on_commit_callbacks):
     # The admin's bulk delete is QuerySet.delete(); Django sends post_delete for each row since
-    # Report has a receiver (reports.models), and that receiver deletes the file. No admin override.
+    # Report has a receiver (reports.models), and that receiver deletes the file once the delete
+    # commits (the test's transaction never does: its callbacks are run here). No admin override.
     api.post("/trigger_report", {"as_of": "2023-01-23T16:00:00Z"}, format="json")
     reports = list(Report.objects.all())
     paths = [report.file.path for report in reports]
     assert len(paths) == 2 and all(os.path.exists(path) for path in paths)
 
-    admin_client_with_data.post(
-        reverse("admin:reports_report_changelist"),
-        {"action": "delete_selected", "_selected_action": [report.pk for report in reports], "post": "yes"},
-    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        admin_client_with_data.post(
+            reverse("admin:reports_report_changelist"),
+            {"action": "delete_selected", "_selected_action": [report.pk for report in reports], "post": "yes"},
+        )
+        assert all(os.path.exists(path) for path in paths)  # not before the commit
+    assert len(callbacks) >= 2
 
     assert not Report.objects.exists()
     assert not any(os.path.exists(path) for path in paths)

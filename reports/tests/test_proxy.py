@@ -185,6 +185,30 @@ class Proxied:
     tls: ssl.SSLContext  # trusts the throwaway certificate
     gunicorn: Process
     nginx: Process
+    access_log: Path  # nginx's JSON access lines
+
+    def access_lines(self, request_id: str, *, count: int = 1, timeout: float = 5) -> list[dict]:
+        """nginx's access lines of `request_id`, once there are `count` (nginx writes a line after
+        the answer is sent)."""
+        return self._json_lines(self.access_log, request_id, count=count, timeout=timeout)
+
+    def web_lines(self, request_id: str, *, timeout: float = 5) -> list[dict]:
+        """The web server's request lines (logger loopmonitor.request) of `request_id`."""
+        lines = self._json_lines(self.gunicorn.log, request_id, count=1, timeout=timeout)
+        return [line for line in lines if line.get("logger") == "loopmonitor.request"]
+
+    @staticmethod
+    def _json_lines(path: Path, request_id: str, *, count: int, timeout: float) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [
+                json.loads(line)
+                for line in path.read_text(errors="replace").splitlines()
+                if request_id in line and line.startswith("{")
+            ]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
 
     def https(self, timeout: float = 10) -> http.client.HTTPSConnection:
         return http.client.HTTPSConnection("127.0.0.1", self.https_port, context=self.tls, timeout=timeout)
@@ -247,6 +271,7 @@ def proxied(django_db_setup, tmp_path_factory) -> Iterator[Proxied]:
                 "LOOPMONITOR_TLS_CERT": str(cert),
                 "LOOPMONITOR_TLS_KEY": str(key),
                 "LOOPMONITOR_MAX_BODY_BYTES": str(settings.POLLS_PUSH_MAX_BYTES),
+                "LOOPMONITOR_ACCESS_LOG": str(tmp / "access.json"),
             },
         )
     )
@@ -262,6 +287,8 @@ def proxied(django_db_setup, tmp_path_factory) -> Iterator[Proxied]:
         # request on before its body is complete, the slow clients would take every slot.
         WEB_CONCURRENCY="1",
         GUNICORN_THREADS="2",
+        # As docker-compose.yml runs it: a JSON line per request, with the request id nginx passed on.
+        LOG_FORMAT="json",
     )
     try:
         proxy = Process(
@@ -270,7 +297,9 @@ def proxied(django_db_setup, tmp_path_factory) -> Iterator[Proxied]:
     except BaseException:
         gunicorn.stop()
         raise
-    running = Proxied(http_port, https_port, ssl.create_default_context(cafile=str(cert)), gunicorn, proxy)
+    running = Proxied(
+        http_port, https_port, ssl.create_default_context(cafile=str(cert)), gunicorn, proxy, tmp / "access.json"
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -470,6 +499,52 @@ def test_https_serves_the_page_with_production_security_headers(proxied):
 
     status, headers, body = _get(proxied.https(), "/healthz/web")
     assert (status, json.loads(body)["status"]) == (200, "ok")
+
+
+def test_a_sane_request_id_is_passed_on_and_logged_by_nginx_and_the_web_server(proxied):
+    conn = proxied.https()
+    conn.request("GET", "/healthz/web", headers={"X-Request-ID": "from-the-client.42"})
+    response = conn.getresponse()
+    response.read()
+
+    assert response.status == 200
+    assert response.getheader("X-Request-ID") == "from-the-client.42"
+    [access] = proxied.access_lines("from-the-client.42")
+    assert (access["method"], access["path"], access["status"], access["upstream_status"]) == (
+        "GET",
+        "/healthz/web",
+        200,
+        "200",
+    )
+    [web] = proxied.web_lines("from-the-client.42")
+    assert (web["request_id"], web["view"], web["status"]) == ("from-the-client.42", "healthz-web", 200)
+
+
+@pytest.mark.parametrize("given", [None, "has a space", "-dash-first", "x" * 129])
+def test_without_a_sane_request_id_nginx_makes_one_and_the_web_server_keeps_it(proxied, given):
+    conn = proxied.https()
+    conn.request("GET", "/healthz/web", headers={} if given is None else {"X-Request-ID": given})
+    response = conn.getresponse()
+    response.read()
+
+    # nginx's own id ($request_id, 32 hex digits): its access line and the web server's line name it
+    request_id = response.getheader("X-Request-ID")
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), request_id
+    [access] = proxied.access_lines(request_id)
+    assert access["path"] == "/healthz/web"
+    [web] = proxied.web_lines(request_id)
+    assert web["request_id"] == request_id
+
+
+def test_nginx_own_answers_carry_and_log_a_request_id(proxied):
+    for conn in (http.client.HTTPConnection("127.0.0.1", proxied.http_port, timeout=10), proxied.https()):
+        conn.request("GET", "/media/x.csv", headers={"X-Request-ID": "nginx-itself-1"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status in (308, 404)
+        assert response.getheader("X-Request-ID") == "nginx-itself-1"
+    assert sorted(line["status"] for line in proxied.access_lines("nginx-itself-1", count=2)) == [308, 404]
+    assert proxied.web_lines("nginx-itself-1", timeout=0) == []  # never reached the web server
 
 
 def test_media_is_not_served(proxied):

@@ -290,3 +290,22 @@ def test_a_csv_that_cannot_be_written_fails_the_report_without_a_file(
     assert "Not a directory" in report.error
     assert not report.file
     assert api.get(f"/get_report/{report_id}").json()["status"] == "Failed"
+
+
+def test_a_trigger_refused_by_an_unreachable_broker_is_on_record_with_its_failed_report(
+    api, example_fleet, unreachable_broker
+):
+    from brands.models import AuditEvent
+
+    response = api.post("/trigger_report", REMOTE_ADDR="192.0.2.7")
+
+    # the report exists (Failed, listed with its reason), so the trigger that made it is on record
+    assert response.status_code == 503
+    report = Report.objects.get()
+    [event] = AuditEvent.objects.all()
+    assert (event.action, event.target, event.ip) == (
+        AuditEvent.Action.REPORT_TRIGGERED,
+        f"report {report.pk}",
+        "192.0.2.7",
+    )
+    assert event.detail["queued"] is False and event.detail["scope"] == "all stores"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from stores import services, staging
 from stores.conftest import HOURS_HEADER, POLLS_HEADER, TIMEZONES_HEADER, hours_of, polls_of, tables_dump, timezone_of
@@ -399,25 +399,55 @@ def test_a_big_load_on_postgresql_rebuilds_the_indexes_and_foreign_key_as_they_w
     monkeypatch.setattr(staging, "BULK_MAX_GROWTH", 10**9)
     services.polls_load(write_csv("old.csv", POLLS_HEADER, f"{A},active,2023-01-22 11:00:00 UTC"))
     catalog = polls_catalog()
-    dropped = []
+    dropped, rebuilt = [], []
     real_execute = staging.PostgresBackend.execute
 
     def spying_execute(self, sql, params=()):
+        done = real_execute(self, sql, params)  # only statements that succeeded are counted
         if sql.startswith(("DROP INDEX", "ALTER TABLE stores_poll DROP")):
             dropped.append(sql)
-        return real_execute(self, sql, params)
+        if sql.startswith(("CREATE INDEX", "ALTER TABLE stores_poll ADD")):
+            rebuilt.append(sql)
+        return done
 
     monkeypatch.setattr(staging.PostgresBackend, "execute", spying_execute)
+    # B is a new store: the load creates it, queueing its brand key's deferred check, which
+    # must not keep the load from altering the tables
     lines = [f"{s},{'active' if h % 3 else 'inactive'},2023-01-22 {h:02d}:00:00 UTC" for s in (A, B) for h in range(24)]
     # when
     result = services.polls_load(write_csv("new.csv", POLLS_HEADER, *lines))
     # then
     assert len(dropped) == 3  # the time index, the unique constraint, the foreign key
+    assert len(rebuilt) == 3
     assert polls_catalog() == catalog
     assert (result.inserted, result.updated, result.duplicates) == (47, 0, 1)
     assert len(polls_of(A)) == len(polls_of(B)) == 24
     with connection.cursor() as cursor:  # the rebuilt foreign key checks again
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.django_db
+def test_a_big_load_on_postgresql_leaves_the_other_foreign_keys_deferred(write_csv, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    # given: a bulk load, which checks the pending rows of the foreign keys around stores_poll early
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 2)
+    monkeypatch.setattr(staging, "BULK_MAX_GROWTH", 10**9)
+    services.polls_load(
+        write_csv("new.csv", POLLS_HEADER, *[f"{B},active,2023-01-22 {h:02d}:00:00 UTC" for h in range(3)])
+    )
+    # when: later in the same transaction, a row breaks one of them
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT broken")
+        cursor.execute(
+            "INSERT INTO stores_businesshours (store_id, day_of_week, start_time_local, end_time_local)"
+            " VALUES (%s, 0, '09:00', '17:00')",
+            [10**12],
+        )
+        # then: the check still waits for the end of the transaction, as the key declares
+        with pytest.raises(IntegrityError):
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ROLLBACK TO SAVEPOINT broken")
 
 
 @pytest.mark.django_db

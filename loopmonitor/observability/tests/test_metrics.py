@@ -259,3 +259,68 @@ def test_the_queue_length_is_read_from_the_broker_and_a_broker_down_is_a_zero_up
         {"queue": "celery"}
     ]
     assert [(f.name, [s.value for s in f.samples]) for f in down] == [("loopmonitor_broker_up", [0])]
+
+
+# Real commits: the task closes the connection it thinks was lost (close_old_connections), which
+# would end a test's own transaction.
+@pytest.mark.django_db(transaction=True)
+def test_a_shard_retried_after_a_lost_database_connection_is_counted_as_a_retry_then_a_success(
+    api, scrape, example_fleet, eager_tasks, monkeypatch, caplog
+):
+    # given shard 0's first attempt loses its database connection (the one fault injected: a real
+    # outage through a real worker is reports/tests/test_db_outage.py's)
+    from django.db import OperationalError
+
+    from loopmonitor.celery import app as celery_app
+    from reports import tasks
+
+    monkeypatch.setattr(tasks, "DB_RETRY_COUNTDOWN_SECONDS", 0)
+    # Inline tasks retry inline (Celery's apply) when their errors are not raised to the caller
+    # (eager_tasks puts it back to False after the test).
+    celery_app.conf.task_eager_propagates = False
+    run = services.report_shard_run
+    failed_once: list[int] = []
+
+    def lose_the_connection_once(*, shard):
+        if shard.number == 0 and not failed_once:
+            failed_once.append(shard.number)
+            raise OperationalError("server closed the connection unexpectedly")
+        return run(shard=shard)
+
+    monkeypatch.setattr(services, "report_shard_run", lose_the_connection_once)
+    caplog.set_level("INFO", logger="loopmonitor.task")
+    before = scrape()
+
+    # when the report runs
+    answer = api.post("/trigger_report", {"as_of": "2023-01-23T17:00:00Z"}, format="json")
+
+    # then the report completes; three shard runs: one retry and two successes
+    assert Report.objects.get(pk=answer.json()["report_id"]).status == Report.Status.COMPLETE
+    after = scrape()
+    for outcome, more in (("retry", 1), ("success", 2), ("failure", 0)):
+        key = ("loopmonitor_report_shards_total", {"outcome": outcome})
+        assert after[key] == before[key] + more, outcome
+    # and the task lines say which attempt each was
+    shard_lines = sorted(
+        (r.shard, r.attempt, r.outcome)
+        for r in caplog.records
+        if r.name == "loopmonitor.task" and r.task == "reports.tasks.report_shard_task"
+    )
+    assert shard_lines == [(0, 1, "retry"), (0, 2, "success"), (1, 1, "success")]
+
+
+def test_a_webhook_attempt_that_will_be_tried_again_is_counted_as_failed(
+    scrape, settings, receiver, private_allowed, acme, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_RETRY_DELAYS_SECONDS = [60]
+    receiver(codes=[503]).subscribe(acme, path="/later")
+    notify_services.notify(brand_id=acme.pk, event="incident.opened", data=INCIDENT, idempotency_key="metrics-2")
+    [delivery] = WebhookDelivery.objects.all()
+    before = scrape()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = notify_services.webhook_attempt(delivery_id=delivery.pk)
+
+    assert done is not None and done.status == "failed"
+    key = ("loopmonitor_webhook_deliveries_total", {"outcome": "failed"})
+    assert scrape()[key] == before[key] + 1

@@ -7,14 +7,16 @@ and SQLite), as reports/tests/test_queue.py.
 """
 
 import json
+import logging
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from loopmonitor.observability import multiproc
+from loopmonitor.observability import logs, multiproc
 from loopmonitor.observability.tests.conftest import Scrape, parse
 from reports.models import Report
 
@@ -106,10 +108,28 @@ def test_a_report_in_a_real_worker_shows_in_metrics_queue_time_duration_and_shar
     assert stopped[duration] == after[duration] and stopped[shards] == after[shards]
 
 
+@pytest.fixture
+def web_json_log(tmp_path) -> Iterator[Path]:
+    """The live server's request lines as LOG_FORMAT=json writes them (its handler's formatter and
+    filter), into a file: the web server's log beside the worker's."""
+    path = tmp_path / "web.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.ContextFilter())
+    logger = logging.getLogger("loopmonitor.request")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield path
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+    handler.close()
+
+
 def test_one_request_id_follows_a_report_through_the_workers_json_log(
-    live_server, start_worker, example_fleet, api_key
+    live_server, start_worker, example_fleet, api_key, web_json_log
 ):
-    # given a worker logging JSON, into a file of this test's (tmp_path)
+    # given a worker logging JSON, into a file of this test's (tmp_path), and the web server's lines too
     worker = start_worker(concurrency=2, env={"LOG_FORMAT": "json"})
     request_id = f"req-{uuid.uuid4().hex}"
 
@@ -118,13 +138,24 @@ def test_one_request_id_follows_a_report_through_the_workers_json_log(
     assert headers["X-Request-ID"] == request_id
     _until("the report completes", lambda: Report.objects.get(pk=report_id).status == Report.Status.COMPLETE)
 
+    # then `grep <request id>` of the web server's log is the trigger's line
+    [web] = [json.loads(line) for line in web_json_log.read_text().splitlines() if request_id in line]
+    assert (web["logger"], web["method"], web["path"], web["view"], web["status"]) == (
+        "loopmonitor.request",
+        "POST",
+        "/trigger_report",
+        "trigger-report",
+        202,
+    )
+    assert web["request_id"] == request_id and web["user"] and web["duration_ms"] > 0
+
     def task_lines() -> list[dict]:
         lines = [json.loads(line) for line in worker.output().splitlines() if request_id in line]
         return [line for line in lines if line["logger"] == "loopmonitor.task"]
 
     _until("the three tasks logged their lines", lambda: len(task_lines()) == 3)
 
-    # then `grep <request id>` of the worker's log is the report's life: planning and both shards
+    # and `grep <request id>` of the worker's log is the rest of the report's life: planning and both shards
     assert sorted((line["task"], line.get("shard")) for line in task_lines()) == sorted(
         [(PLAN_TASK, None), (SHARD_TASK, 0), (SHARD_TASK, 1)]
     )
