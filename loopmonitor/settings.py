@@ -152,6 +152,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # both processes can open, not SQLite's default in-memory database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+# A streaming replica of that PostgreSQL, for the report shards' reads only (reports/replica.py):
+# a shard reads it once it has replayed past its report's WAL position, waiting up to
+# REPLICA_MAX_WAIT_SECONDS, else it reads the primary. Never migrated, never written.
+if REPORTS_DATABASE_URL := env.str("REPORTS_DATABASE_URL", default=""):
+    _replica = env.db_url_config(REPORTS_DATABASE_URL)
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or _replica["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        raise ImproperlyConfigured(
+            "REPORTS_DATABASE_URL: a read replica needs PostgreSQL, both it and DATABASE_URL (postgres://...)"
+        )
+    # A replica that does not answer costs a shard this long before it reads the primary.
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    # Tests read the test database through it: no test database of its own on a read-only server.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["reports"] = _replica
+DATABASE_ROUTERS = ["reports.replica.ReportReadsRouter"]
+REPLICA_MAX_WAIT_SECONDS = env.float("REPLICA_MAX_WAIT_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Files -------------------------------------------------------------------

@@ -41,6 +41,8 @@ class ReportAdmin(admin.ModelAdmin):
         "store_ids",
         "received_before",
         "data_cutoff",
+        "wal_lsn",
+        "read_from",
         "created_at",
         "started_at",
         "finished_at",

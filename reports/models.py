@@ -62,6 +62,17 @@ class Report(models.Model):
     data_cutoff = models.DateTimeField(
         null=True, blank=True, help_text="The report read the polls received at or before this instant."
     )
+    # The primary's WAL position right after the cutoff (reports/replica.py): a replica that has
+    # replayed past it holds every poll the report reads. "": SQLite, or planned before.
+    wal_lsn = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The primary's WAL position (pg_lsn) at the data cutoff.",
+    )
+    # The database the shards read: "primary", "replica", or "replica and primary" (some each).
+    read_from = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -149,6 +160,7 @@ class ReportShard(models.Model):
     status_rows = models.TextField(blank=True, default="", db_default="")
     row_count = models.PositiveIntegerField(default=0)
     polls_read = models.PositiveBigIntegerField(default=0)
+    read_from = models.CharField(max_length=16, blank=True, default="", db_default="", help_text="primary or replica")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from brands.access import Caller, scoped
 from reports import fleet
 from reports.models import Report, ReportSchedule
+from reports.replica import connection  # the database this report's shard reads (reports/replica.py)
 from stores.models import BusinessHours, Poll, SpecialHours, Store
 
 # PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
@@ -356,7 +357,7 @@ def polls_read_of(
 def pg_copy_read(query: str, params: tuple | dict) -> bytearray:
     """The whole output of a `COPY (...) TO STDOUT` statement on PostgreSQL, as bytes, run with JIT off."""
     buffer = bytearray()
-    with transaction.atomic(), connection.cursor() as cursor:  # the transaction scopes SET LOCAL
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:  # it scopes SET LOCAL
         raw = cursor.cursor
         raw.execute("SET LOCAL jit = off")  # compiling this plain scan costs more than it saves
         with raw.copy(query, params) as copy:

@@ -123,6 +123,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "polls_read",
             "tzdata_version",
             "code_version",
+            "read_from",
             "warnings",
             "error",
             "download_url",

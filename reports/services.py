@@ -47,7 +47,7 @@ from brands.access import Caller
 from brands.models import Brand, Role
 from brands.selectors import brand_visible_by_slug
 from loopmonitor.observability import metrics
-from reports import engine, fleet, selectors, signals
+from reports import engine, fleet, replica, selectors, signals
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
 from reports.status_rows import status_rows_text
@@ -239,6 +239,8 @@ def report_generate(*, report: Report) -> list[int]:
             return []
         if report.status == Report.Status.PENDING:
             report.data_cutoff = data_cutoff(received_before=report.received_before, cutoff=cutoff)
+            # After the cutoff: every poll the report reads was committed before this position.
+            report.wal_lsn = replica.primary_position() or ""
             shards = selectors.report_shards(
                 as_of=report.as_of,
                 store_ids=report.store_ids,
@@ -254,7 +256,7 @@ def report_generate(*, report: Report) -> list[int]:
             report.status = Report.Status.RUNNING
             report.started_at = timezone.now()
             report.shards_total = len(shards)
-            report.save(update_fields=["status", "started_at", "shards_total", "data_cutoff"])
+            report.save(update_fields=["status", "started_at", "shards_total", "data_cutoff", "wal_lsn"])
         pending = list(report.shards.filter(done=False).values_list("number", flat=True))
     if not pending:
         report_finalize(report_id=report.pk)
@@ -302,18 +304,19 @@ def report_shard_run(*, shard: ReportShard) -> None:
         return
     if not shard.done:
         ReportShard.objects.filter(pk=shard.pk).update(attempts=F("attempts") + 1)
-        text, rows, polls, status = shard_csv_compute(
-            as_of=report.as_of,
-            pk_first=shard.store_pk_first,
-            pk_last=shard.store_pk_last,
-            store_ids=report.store_ids,
-            received_before=report.data_cutoff,
-            brand_id=report.brand_id,
-            status=True,
-        )
+        with replica.shard_reads(report.wal_lsn, label=f"report {report.pk} shard {shard.number}") as read_from:
+            text, rows, polls, status = shard_csv_compute(
+                as_of=report.as_of,
+                pk_first=shard.store_pk_first,
+                pk_last=shard.store_pk_last,
+                store_ids=report.store_ids,
+                received_before=report.data_cutoff,
+                brand_id=report.brand_id,
+                status=True,
+            )
         with transaction.atomic():
             flipped = ReportShard.objects.filter(pk=shard.pk, done=False).update(
-                done=True, rows_csv=text, row_count=rows, polls_read=polls, status_rows=status
+                done=True, rows_csv=text, row_count=rows, polls_read=polls, status_rows=status, read_from=read_from
             )
             if flipped:
                 Report.objects.filter(pk=report.pk).update(shards_done=F("shards_done") + 1)
@@ -480,6 +483,7 @@ def report_finalize(*, report_id) -> None:
             totals = report.shards.values_list("row_count", "polls_read")
             report.row_count = sum(r for r, _ in totals)
             report.polls_read = sum(p for _, p in totals)
+            report.read_from = replica.read_from_of(report.shards.values_list("read_from", flat=True))
             report.warnings = report_warnings(
                 as_of=report.as_of,
                 polls_read=report.polls_read,
@@ -489,7 +493,9 @@ def report_finalize(*, report_id) -> None:
             )
             report.status = Report.Status.COMPLETE
             report.finished_at = timezone.now()
-            report.save(update_fields=["file", "row_count", "polls_read", "warnings", "status", "finished_at"])
+            report.save(
+                update_fields=["file", "row_count", "polls_read", "read_from", "warnings", "status", "finished_at"]
+            )
             # The rows are in the file now; the statuses stay, for the overview (reports/overview.py).
             report.shards.update(rows_csv="")
             transaction.on_commit(lambda: report_finished_send(report_id=report_id))

@@ -336,6 +336,8 @@ def _report_file_response(report: Report, file_format: str = "csv") -> FileRespo
     response["X-Report-Code-Version"] = report.code_version
     if report.data_cutoff is not None:  # None: made before cutoffs were recorded
         response["X-Report-Data-Cutoff"] = report.data_cutoff.isoformat()
+    if report.read_from:  # "": made before it was recorded
+        response["X-Report-Read-From"] = report.read_from
     if report.warnings:
         response["X-Report-Warnings"] = "; ".join(report.warnings)
     return response

@@ -44,6 +44,8 @@ class _Metrics:
     task_duration: Histogram
     polls_stored: Counter
     webhook_deliveries: Counter
+    shard_reads: Counter
+    replica_wait: Histogram
     reports_deleted: Counter
 
 
@@ -116,6 +118,21 @@ def _metrics() -> _Metrics:
             ["outcome"],
             registry=None,
         ),
+        shard_reads=Counter(
+            "loopmonitor_report_shard_reads",
+            "Report shards by the database they read (replica, primary) and why: caught_up (the replica had"
+            " replayed past the report's WAL position), lagging (not within REPLICA_MAX_WAIT_SECONDS),"
+            " unavailable (the replica did not answer), no_position (a report without one). Only with"
+            " REPORTS_DATABASE_URL set.",
+            ["database", "reason"],
+            registry=None,
+        ),
+        replica_wait=Histogram(
+            "loopmonitor_replica_wait_seconds",
+            "Seconds a shard waited for the replica to replay past its report's WAL position (or gave up).",
+            buckets=QUEUE_BUCKETS,
+            registry=None,
+        ),
         reports_deleted=Counter(
             "loopmonitor_reports_deleted",
             "What the report retention deleted: report (a report with its shards and file), orphan_file.",
@@ -178,6 +195,13 @@ def webhook_delivery_observed(outcome: str) -> None:
     """One webhook delivery attempt left its delivery `outcome` (the notifications app's statuses:
     "succeeded", "failed", "gave_up"; a small fixed set, each a time series)."""
     _metrics().webhook_deliveries.labels(outcome).inc()
+
+
+def report_shard_read(*, database: str, reason: str, wait_seconds: float) -> None:
+    """A shard chose the database it reads (reports/replica.py) after waiting `wait_seconds` for the replica."""
+    m = _metrics()
+    m.shard_reads.labels(database, reason).inc()
+    m.replica_wait.observe(max(wait_seconds, 0.0))
 
 
 def reports_deleted(*, reports: int, orphan_files: int) -> None:

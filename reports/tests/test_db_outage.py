@@ -11,16 +11,8 @@ configured broker; it does not use pytest-django's test database at all.
 
 from __future__ import annotations
 
-import glob
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,6 +20,9 @@ from django.conf import settings
 
 from loopmonitor.celery import app as celery_app
 from reports.conftest import WorkerProcess
+from reports.tests.pg_cluster import app_env as _app_env
+from reports.tests.pg_cluster import cluster_root, clusters_remove, free_port, primary_init
+from reports.tests.pg_cluster import manage as _manage
 
 pytestmark = [pytest.mark.queue, pytest.mark.slow]
 
@@ -35,114 +30,18 @@ OUTAGE_SECONDS = 5  # longer than the shards' fault delay: every shard meets a d
 SHARD_DELAY_SECONDS = 3
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
-    return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class ThrowawayPostgres:
-    data_dir: Path
-    port: int
-    url: str
-    pg_ctl: str
-    as_postgres: list[str]
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), *args],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        sock_dir = self.data_dir.parent
-        self._ctl(
-            "-l",
-            str(sock_dir / "postgres.log"),
-            "-w",
-            "-t",
-            "30",
-            "start",
-            "-o",
-            f"-p {self.port} -k {sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off",
-        )
-
-    def stop(self) -> None:
-        """The database vanishes: no clean shutdown, every connection is cut."""
-        self._ctl("-w", "-m", "immediate", "stop")
-
-    def is_running(self) -> bool:
-        return (
-            subprocess.run(
-                self.as_postgres + [self.pg_ctl, "-D", str(self.data_dir), "status"], capture_output=True
-            ).returncode
-            == 0
-        )
-
-
-def _app_env(database_url: str, **extra: str) -> dict[str, str]:
-    """This process's environment (same broker, same var dir) on the throwaway database."""
-    return dict(os.environ, LOOPMONITOR_VAR_DIR=str(settings.VAR_DIR), **extra, DATABASE_URL=database_url)
-
-
-def _manage(database_url: str, *args: str, timeout: float = 120) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=_app_env(database_url),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def throwaway_postgres():
     """A PostgreSQL cluster of its own, migrated and loaded with data/; removed afterwards."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("needs the PostgreSQL server binaries (initdb, pg_ctl)")
-    import psycopg
-
-    root = Path(tempfile.mkdtemp(prefix="lm-outage-"))
-    # PostgreSQL refuses to run as root: as root, run it as the postgres OS user.
-    as_postgres = []
-    if os.geteuid() == 0:
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(root, "postgres", "postgres")
-    data_dir = root / "data"
-    port = _free_port()
-    pg = ThrowawayPostgres(data_dir, port, f"postgres://postgres@127.0.0.1:{port}/lm_outage", pg_ctl, as_postgres)
+    root = cluster_root("lm-outage-")
+    pg = None
     try:
-        subprocess.run(
-            as_postgres + [initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--no-sync"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        pg.start()
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE lm_outage")
+        pg = primary_init(root, port=free_port(), dbname="lm_outage")
         _manage(pg.url, "migrate", "--noinput")
         _manage(pg.url, "load_data", "--dir", "data")
         yield pg
     finally:
-        if pg.is_running():
-            pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        clusters_remove(root, *([pg] if pg else []))
 
 
 def _report_row(url: str, report_id: str) -> dict:
