@@ -44,6 +44,7 @@ run: seed ## install, migrate, load data/, start web + worker (HOST=127.0.0.1 PO
 	@echo "  API docs http://$(HOST):$(PORT)/api/docs/"
 	@echo "  admin    http://$(HOST):$(PORT)/admin/"
 	@echo "  health   http://$(HOST):$(PORT)/healthz"
+	@if [ -n "$$EMAIL_URL" ]; then echo "  email    sent through EMAIL_URL"; else echo "  email    printed below, in the worker's output (EMAIL_URL unset: consolemail://)"; fi
 	@$(MANAGE) ensure_superuser --base-url http://$(HOST):$(PORT)
 	@echo "  (Ctrl-C stops the web server and the worker)"
 	@echo

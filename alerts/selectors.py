@@ -48,3 +48,12 @@ def incident_list(
     if order == "worst":
         return incidents.order_by("-open_minutes", "-first_observed_at", "-id")
     return incidents.order_by("-first_observed_at", "-id")
+
+
+def incidents_overlapping(
+    *, caller: Caller, store: Store, start: dt.datetime, end: dt.datetime, limit: int
+) -> tuple[list[Incident], int]:
+    """The store's incidents overlapping (start, end] as `incident_list(since=start, until=end)` finds
+    them, newest first: the first `limit`, and how many there are."""
+    incidents = incident_list(caller=caller, store=store, since=start, until=end)
+    return list(incidents[:limit]), incidents.count()

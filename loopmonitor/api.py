@@ -270,7 +270,7 @@ def schema_document_auth_and_throttling(result, generator, request, public):
     """drf-spectacular postprocessing hook: the answers every endpoint shares.
 
     401 (no key, a wrong or revoked key) and 403 (a caller whose role does not allow it) on every
-    operation that needs a key, 413 on every operation that takes a body, and 429 on POST
+    operation that needs a key, 413 and 415 on every operation that takes a body, and 429 on POST
     /trigger_report (throttled per key), all with the Error body.
     """
     for path, operations in result.get("paths", {}).items():
@@ -293,6 +293,14 @@ def schema_document_auth_and_throttling(result, generator, request, public):
                     "413",
                     {
                         "description": "A body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes (10 MB by default).",
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    },
+                )
+                kinds = ", ".join(f"`{kind}`" for kind in operation["requestBody"].get("content", {}))
+                responses.setdefault(
+                    "415",
+                    {
+                        "description": f"A body of a media type this operation does not read (it reads {kinds}).",
                         "content": {"application/json": {"schema": _ERROR_REF}},
                     },
                 )

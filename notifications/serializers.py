@@ -3,6 +3,7 @@ the writes are notifications.services'."""
 
 from rest_framework import serializers
 
+from loopmonitor.api import KnownFieldsOnly
 from notifications.addresses import AddressRefused, split_url
 from notifications.models import EVENTS, EmailRecipient, WebhookDelivery, WebhookSubscription
 
@@ -67,13 +68,13 @@ class WebhookCreatedSerializer(WebhookSerializer):
         read_only_fields = fields
 
 
-class WebhookCreateSerializer(serializers.Serializer):
+class WebhookCreateSerializer(KnownFieldsOnly, serializers.Serializer):
     url = WebhookUrlField()
     events = EventsField()
     brand = serializers.SlugField(max_length=64, required=False, help_text=BRAND_HELP)
 
 
-class WebhookUpdateSerializer(serializers.Serializer):
+class WebhookUpdateSerializer(KnownFieldsOnly, serializers.Serializer):
     url = WebhookUrlField(required=False)
     events = EventsField(required=False)
     active = serializers.BooleanField(
@@ -121,7 +122,7 @@ class RecipientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecipientCreateSerializer(serializers.Serializer):
+class RecipientCreateSerializer(KnownFieldsOnly, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     events = EventsField()
     brand = serializers.SlugField(max_length=64, required=False, help_text=BRAND_HELP)

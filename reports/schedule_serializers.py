@@ -9,13 +9,14 @@ from django_celery_beat.models import CrontabSchedule
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from loopmonitor.api import KnownFieldsOnly
 from reports import cron
 from reports.models import ReportSchedule
 
 EVERY_HELP = f"with `at`, instead of `cron`: one of {', '.join(cron.EVERY)}"
 
 
-class _ScheduleInput(serializers.Serializer):
+class _ScheduleInput(KnownFieldsOnly, serializers.Serializer):
     """The fields a caller may set: `name`, the times (`cron`, or `every` and `at`), `timezone`, `enabled`."""
 
     name = serializers.CharField(max_length=200, help_text="What the schedule is for, in words.")

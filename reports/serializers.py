@@ -11,6 +11,7 @@ from brands.models import Brand
 from loopmonitor.api import AsOfField, KnownFieldsOnly
 from reports import fleet, services, timeline
 from reports.models import Report
+from reports.store_incidents import WEEK_INCIDENTS_MAX, WeekIncidents
 from reports.timeline import StoreTimeline
 from stores.csv_rows import NotAnInstant, instant_parse
 
@@ -203,6 +204,31 @@ class DayScheduleSerializer(serializers.Serializer):
     )
 
 
+class UptimeIncidentSerializer(serializers.Serializer):
+    """An incident (docs/numbers.md rule 12) exactly as GET /api/stores/{id}/incidents/ shows it (the
+    alerts app's serializer makes it; this one documents it, alerts/tests/test_store_incidents.py
+    holds the two to the same fields)."""
+
+    id = serializers.IntegerField()
+    store_id = serializers.CharField()
+    store_name = serializers.CharField(help_text="the store's name ('' if none)")
+    state = serializers.ChoiceField(choices=["open", "resolved"])
+    start_known = serializers.BooleanField()
+    started_at = serializers.DateTimeField(
+        allow_null=True, help_text="UTC; null when no observation precedes the run (start unknown)"
+    )
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="UTC; null while the incident is open")
+    timezone = serializers.CharField(help_text="the zone the local times are in (rule 4)")
+    started_at_local = serializers.CharField(allow_null=True, help_text="started_at in the store's timezone")
+    ended_at_local = serializers.CharField(allow_null=True, help_text="ended_at in the store's timezone")
+    first_observed_at = serializers.DateTimeField(help_text="the run's first inactive observation (UTC)")
+    last_observed_at = serializers.DateTimeField(help_text="the run's last inactive observation (UTC)")
+    open_minutes = serializers.FloatField(help_text="business hours inside the incident, minutes, 2 decimals")
+    open_minutes_until = serializers.DateTimeField(
+        help_text="the instant open_minutes are counted to: ended_at, or the store's latest poll while open"
+    )
+
+
 # Bounds of the uptime answer (README "Faults"). `limit` caps `observations` and `ignored_polls`
 # (the latest kept); the timeline has a fixed cap so that it adds up to the values for any store
 # with fewer state changes in a week than that (one a minute), since it is what ties picture to
@@ -216,11 +242,19 @@ _SEGMENT_MAX_BYTES = len(
 _POLL_MAX_BYTES = len('{"observed_at":"2023-01-23T15:14:00.123456Z","status":"inactive"},')
 # Names, values, flags and counts; a store id and a zone name of 64 characters each escaped as \uXXXX.
 _UPTIME_FIXED_BYTES = 1_200 + 2 * 64 * 6
+# An incident at its longest: microsecond instants, 64-character id and zone, a 200-character name
+# escaped as \uXXXX, 20-digit numbers (reports/store_incidents.WEEK_INCIDENTS_MAX of them at most).
+_INCIDENT_MAX_BYTES = 600 + 200 * 6 + 2 * 64 * 6
 
 
 def uptime_max_bytes(limit: int) -> int:
     """The largest uptime answer, in bytes, for `limit` observations and ignored polls."""
-    return _UPTIME_FIXED_BYTES + TIMELINE_MAX_SEGMENTS * _SEGMENT_MAX_BYTES + 2 * limit * _POLL_MAX_BYTES
+    return (
+        _UPTIME_FIXED_BYTES
+        + TIMELINE_MAX_SEGMENTS * _SEGMENT_MAX_BYTES
+        + 2 * limit * _POLL_MAX_BYTES
+        + WEEK_INCIDENTS_MAX * _INCIDENT_MAX_BYTES
+    )
 
 
 class LatestListField(serializers.ListField):
@@ -288,6 +322,28 @@ class StoreUptimeSerializer(serializers.Serializer):
         return len(line.ignored_polls) > self._limit()
 
     days = DayScheduleSerializer(many=True)
+    incidents = serializers.SerializerMethodField(
+        help_text="the store's incidents overlapping the week (rule 12), newest first, as GET "
+        "/api/stores/{id}/incidents/?since=<T - 7 days>&until=<T> lists them: those not ended before the week's "
+        f"start and begun at or before T; the latest {WEEK_INCIDENTS_MAX}"
+    )
+    incidents_count = serializers.SerializerMethodField(help_text="incidents overlapping the week")
+    incidents_truncated = serializers.SerializerMethodField(
+        help_text=f"true when only the latest {WEEK_INCIDENTS_MAX} incidents are listed"
+    )
+
+    def _incidents(self) -> WeekIncidents:
+        return self.context.get("incidents") or WeekIncidents()
+
+    @extend_schema_field(UptimeIncidentSerializer(many=True))
+    def get_incidents(self, line: StoreTimeline) -> list[dict]:
+        return self._incidents().items
+
+    def get_incidents_count(self, line: StoreTimeline) -> int:
+        return self._incidents().count
+
+    def get_incidents_truncated(self, line: StoreTimeline) -> bool:
+        return self._incidents().truncated
 
 
 class AsOfQuerySerializer(serializers.Serializer):

@@ -23,7 +23,7 @@ from brands.access import Caller, caller_of
 from reports import selectors, svg, timeline
 from reports.fleet import ALWAYS_OPEN, SPECIAL, from_us, to_us
 from reports.serializers import AsOfQuerySerializer
-from reports.store_views import default_as_of_for
+from reports.store_views import default_as_of_for, week_incidents_for
 from stores import selectors as store_selectors
 from stores.models import Store
 from stores.schedule import resolve_timezone
@@ -157,6 +157,8 @@ def _week_context(caller: Caller, store: Store, line: timeline.StoreTimeline, *,
     zone = svg.zone_label(store.timezone_str, line.timezone)
     special_days = [_special_day(day) for day in calendar["special_days"]]
     as_of = _iso(line.as_of)
+    incidents = week_incidents_for(caller, store, line)
+    marks = incidents.marks()
     return {
         "as_of": as_of,
         "as_of_default": defaulted,
@@ -165,8 +167,12 @@ def _week_context(caller: Caller, store: Store, line: timeline.StoreTimeline, *,
         "never_polled": line.never_observed,
         "polled_while_closed": line.never_observed and bool(line.ignored_polls),
         "now": _state_at_t(line),
-        "picture_wide": _inline(svg.week_svg(line, zone=zone, layout=svg.WIDE)),
-        "picture_narrow": _inline(svg.week_svg(line, zone=zone, layout=svg.NARROW)),
+        "picture_wide": _inline(
+            svg.week_svg(line, zone=zone, layout=svg.WIDE, incidents=marks, incidents_count=incidents.count)
+        ),
+        "picture_narrow": _inline(
+            svg.week_svg(line, zone=zone, layout=svg.NARROW, incidents=marks, incidents_count=incidents.count)
+        ),
         "days": [_calendar_day(row) for row in rows],
         "versions": [_version(v, first, last) for v in calendar["versions"]],
         "special_recent": [d for d in special_days if d["date"] <= last.isoformat()],

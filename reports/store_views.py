@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 from brands.access import Caller, caller_of
 from brands.permissions import BrandRole
 from loopmonitor.api import ErrorSerializer, refuse_nul
-from reports import selectors, svg, timeline
-from reports.fleet import to_us
+from reports import selectors, store_incidents, svg, timeline
+from reports.fleet import from_us, to_us
 from reports.serializers import (
     TIMELINE_MAX_SEGMENTS,
     UPTIME_LIMIT_DEFAULT,
@@ -66,6 +66,14 @@ def default_as_of_for(caller: Caller, store: Store) -> dt.datetime:
     return selectors.default_as_of(brand_id=None if caller.is_staff else store.brand_id)
 
 
+def week_incidents_for(caller: Caller, store: Store, line: timeline.StoreTimeline) -> store_incidents.WeekIncidents:
+    """The store's incidents overlapping the week (T - 7 days, T] of `line` (rule 12), as the
+    incidents API lists them with since=<T - 7 days>&until=<T>. The store page uses it too."""
+    return store_incidents.week_incidents(
+        caller=caller, store=store, start=from_us(line.week_start_us), end=from_us(line.as_of_us)
+    )
+
+
 def _store_timeline(request, store_id: str) -> tuple[Store, timeline.StoreTimeline]:
     """The store and its week as of the request's `as_of` (or the default): 404 unknown store, 400 bad as_of."""
     caller = caller_of(request)
@@ -99,7 +107,10 @@ class StoreUptimeView(APIView):
             "polls taken while closed (rule 6). `days` names, for each local date the week touches (oldest "
             "first), the rows its own periods came from: `weekly` with the version's `effective_from` (null: the "
             "undated version), `special` (the date's special rows) or `24x7`, and whether they leave it `closed` "
-            "(rules 10, 11). "
+            "(rules 10, 11). `incidents` are the store's incidents (rule 12) that overlap the week, newest first, "
+            "exactly as GET /api/stores/{store_id}/incidents/?since=<T - 7 days>&until=<T> lists them (start and "
+            "end in UTC and in the store's local time, open minutes, state), the latest "
+            f"{store_incidents.WEEK_INCIDENTS_MAX}, with `incidents_count` and `incidents_truncated`. "
             "Unknown store, another brand's store (the same answer) or a store with no row as of T (rule 1): 404; an "
             "as_of that is not an ISO 8601 instant, a bad `limit` or a NUL in the store id: 400. "
             f"Bounded: `observations` and `ignored_polls` list the latest `limit` (default {UPTIME_LIMIT_DEFAULT}, "
@@ -150,6 +161,26 @@ class StoreUptimeView(APIView):
                     "observations_truncated": False,
                     "ignored_polls_count": 1,
                     "ignored_polls_truncated": False,
+                    "incidents": [
+                        {
+                            "id": 42,
+                            "store_id": "1481966498820158979",
+                            "store_name": "",
+                            "state": "open",
+                            "start_known": True,
+                            "started_at": "2023-01-23T15:44:30Z",
+                            "ended_at": None,
+                            "timezone": "America/New_York",
+                            "started_at_local": "2023-01-23T10:44:30-05:00",
+                            "ended_at_local": None,
+                            "first_observed_at": "2023-01-23T16:15:00Z",
+                            "last_observed_at": "2023-01-23T16:15:00Z",
+                            "open_minutes": 75.5,
+                            "open_minutes_until": "2023-01-23T17:00:00Z",
+                        }
+                    ],
+                    "incidents_count": 1,
+                    "incidents_truncated": False,
                 },
                 response_only=True,
                 status_codes=["200"],
@@ -169,8 +200,10 @@ class StoreUptimeView(APIView):
         params = UptimeLimitQuerySerializer(data=request.query_params)
         if not params.is_valid():
             raise ParseError(f"limit: {' '.join(str(e) for e in params.errors['limit'])}")
-        _, line = _store_timeline(request, store_id)
-        return Response(StoreUptimeSerializer(line, context={"limit": params.validated_data["limit"]}).data)
+        store, line = _store_timeline(request, store_id)
+        incidents = week_incidents_for(caller_of(request), store, line)
+        context = {"limit": params.validated_data["limit"], "incidents": incidents}
+        return Response(StoreUptimeSerializer(line, context=context).data)
 
 
 class StoreTimelineSvgView(APIView):
@@ -199,7 +232,11 @@ class StoreTimelineSvgView(APIView):
             "skipped hour (spring forward) is cross-hatched as 'no such local time'; a repeated hour (fall back) "
             "is drawn twice, its second pass over the lower half of the row. The title names the store, its "
             "timezone and as_of; a defaulted timezone says so (\"America/Chicago, the default: 'Eastern Standard "
-            "Time' is not a zone name\", rule 4). Same 404 and 400 as the uptime endpoint (as JSON). "
+            "Time' is not a zone name\", rule 4). The store's incidents (rule 12) overlapping the week (those of "
+            "the uptime answer's `incidents`) are outlined over the rows they cover, each with a tooltip "
+            '"incident: open since <local start>" or "incident <local start> – <local end>, N min" (`<g '
+            'class="incidents" data-incidents="N">`, one `rect.incident` per row covered; none without '
+            "incidents). Same 404 and 400 as the uptime endpoint (as JSON). "
             "Bounded: polls that fall in one pixel column of a row are one tick (the worst state drawn, "
             "`data-polls` their number) and "
             "segments narrower than a pixel are merged into one column drawn in the worst state, so the picture "
@@ -222,5 +259,11 @@ class StoreTimelineSvgView(APIView):
     )
     def get(self, request, store_id: str):
         store, line = _store_timeline(request, store_id)
-        picture = svg.week_svg(line, zone=svg.zone_label(store.timezone_str, line.timezone))
+        incidents = week_incidents_for(caller_of(request), store, line)
+        picture = svg.week_svg(
+            line,
+            zone=svg.zone_label(store.timezone_str, line.timezone),
+            incidents=incidents.marks(),
+            incidents_count=incidents.count,
+        )
         return HttpResponse(picture, content_type="image/svg+xml")

@@ -47,6 +47,14 @@ What the picture shows
   another weekly version takes over than on the week's previous weekly date
   (or its version's effective_from) is labelled "new hours from <date>"
   (rule 10). Each row's `data-source` says where its periods came from.
+- The store's incidents (rule 12) that overlap the week are outlined over the
+  rows they cover (`week_svg(incidents=...)`, reports/store_incidents.py), each
+  piece with the incident's tooltip: "incident: open since <local start>" while
+  it is open, else "incident <local start> – <local end>, N min" (N its open
+  minutes, business hours only). An incident of unknown start (no observation
+  before it) is drawn from the week's start and says so. At most
+  `INCIDENTS_DRAWN`, the latest, are drawn (`data-incidents` on their group
+  counts them all); a store without incidents has no such group.
 - A store whose timezone was defaulted (rule 4) says so in its title and
   header: "America/Chicago, the default: 'Eastern Standard Time' is not a
   zone name" (`zone_label`).
@@ -80,7 +88,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -113,6 +121,22 @@ WINDOW_MARKS = (
     ("day", 24 * HOUR_US, BLUE, "the last day (T − 24 h, T]"),
     ("hour", HOUR_US, PURPLE, "the last hour (T − 1 h, T]"),
 )
+
+# At most this many incidents are outlined, the latest (reports.store_incidents.WEEK_INCIDENTS_MAX).
+INCIDENTS_DRAWN = 100
+
+
+@dataclass(frozen=True)
+class IncidentMark:
+    """An incident as the picture outlines it (rule 12), in UTC microseconds: from `start_us` (its
+    first inactive observation when `start_known` is false) to `end_us` (None while open), with its
+    open minutes, unrounded."""
+
+    incident_id: int
+    start_us: int
+    end_us: int | None
+    open_minutes: float
+    start_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -477,11 +501,20 @@ class _Drawing:
         return GREEN if drawn == ACTIVE else "#ffffff"
 
 
-def week_svg(timeline: StoreTimeline, *, zone: str | None = None, layout: Layout = WIDE) -> str:
+def week_svg(
+    timeline: StoreTimeline,
+    *,
+    zone: str | None = None,
+    layout: Layout = WIDE,
+    incidents: Sequence[IncidentMark] = (),
+    incidents_count: int | None = None,
+) -> str:
     """The timeline of one store's week as a standalone SVG document (see the module doc).
 
     `zone` names the timezone in the title and header (`zone_label`, to say it was defaulted);
     None: the zone the hours are read in. `layout`: WIDE (the API's) or NARROW (a phone's).
+    `incidents`: the store's incidents overlapping the week, newest first (the first
+    INCIDENTS_DRAWN are outlined); `incidents_count`: how many there are (default: as many).
     """
     rows = day_rows(timeline)
     drawing = _Drawing(layout, ZoneInfo(timeline.timezone), unobserved=timeline.never_observed)
@@ -500,7 +533,7 @@ def week_svg(timeline: StoreTimeline, *, zone: str | None = None, layout: Layout
     axis_y = 40 + 15 * (len(info) - 1) + 24
     rows_top = axis_y + 6 + layout.above  # the first row's bar
     grid_bottom = rows_top + (len(rows) - 1) * layout.pitch + layout.row_h + 4
-    legend, legend_h = _legend(timeline, drawing, zone)
+    legend, legend_h = _legend(timeline, drawing, zone, incidents=bool(incidents))
     legend_y = grid_bottom + layout.below + 14
     height = legend_y + legend_h + 8
     out: list[str] = [
@@ -526,6 +559,9 @@ def week_svg(timeline: StoreTimeline, *, zone: str | None = None, layout: Layout
     for i, day_row in enumerate(rows):
         out.append(_row_svg(day_row, rows_top + i * layout.pitch, drawing))
     out.append(_windows_svg(timeline, rows, rows_top, drawing))
+    if incidents:
+        count = len(incidents) if incidents_count is None else incidents_count
+        out.append(_incidents_svg(timeline, rows, rows_top, drawing, incidents[:INCIDENTS_DRAWN], count))
     out.append(f'<g class="legend" transform="translate({layout.left},{legend_y})">\n{legend}\n</g>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -565,6 +601,7 @@ _STYLE = """<style>
 .lm-timeline .window-day { fill: var(--tl-day); stroke: var(--tl-day); }
 .lm-timeline .window-hour { fill: var(--tl-hour); stroke: var(--tl-hour); }
 .lm-timeline line.window-start { fill: none; }
+.lm-timeline rect.incident, .lm-timeline .legend-incident { fill: none; stroke: var(--tl-ink); }
 </style>"""
 
 
@@ -841,7 +878,59 @@ def _windows_svg(timeline: StoreTimeline, rows: list[DayRow], rows_top: int, dra
     return "\n".join(parts)
 
 
-def _legend(timeline: StoreTimeline, drawing: _Drawing, zone: str) -> tuple[str, int]:
+def incident_title(mark: IncidentMark, zone: ZoneInfo) -> str:
+    """ "incident: open since Mon 2023-01-23 10:44:30 EST" while open, else
+    "incident Mon 2023-01-23 10:44:30 EST – Mon 2023-01-23 11:50:00 EST, 65.5 min" (open minutes,
+    2 decimals as the API rounds them); an unknown start is "before" the first inactive observation."""
+    start = local_instant(mark.start_us, zone)
+    if not mark.start_known:
+        start = f"before {start} (start unknown: no earlier observation)"
+    if mark.end_us is None:
+        return f"incident: open since {start}"
+    return f"incident {start} – {local_instant(mark.end_us, zone)}, {round(mark.open_minutes, 2):g} min"
+
+
+def _incidents_svg(
+    timeline: StoreTimeline,
+    rows: list[DayRow],
+    rows_top: int,
+    drawing: _Drawing,
+    incidents: Sequence[IncidentMark],
+    count: int,
+) -> str:
+    """Each incident outlined over the rows it covers within the week, cut at local midnights."""
+    layout = drawing.layout
+    clock = _LocalClock(timeline.timezone, timeline.week_start_us, timeline.as_of_us)
+    index = {row.date: i for i, row in enumerate(rows)}
+    parts = [f'<g class="incidents" data-incidents="{count}">']
+    for mark in incidents:
+        # An unknown start holds from before all time (rule 7): from the week's start.
+        lo = timeline.week_start_us if not mark.start_known else max(mark.start_us, timeline.week_start_us)
+        hi = timeline.as_of_us if mark.end_us is None else min(mark.end_us, timeline.as_of_us)
+        state = "open" if mark.end_us is None else "resolved"
+        title = escape(incident_title(mark, drawing.zone))
+        # An incident begun at T itself (its first observation) is still drawn, a pixel wide.
+        for day, piece in clock.pieces(lo, max(hi, lo + 1), state):
+            date = _EPOCH_DATE + dt.timedelta(days=day)
+            if date in index:
+                y = rows_top + index[date] * layout.pitch - 1.5
+                x0, x1 = layout.x(piece.x0_us), layout.x(piece.x1_us)
+                parts.append(_incident_rect(mark, state, date, x0, x1, y, layout.row_h + 3, title))
+    parts.append("</g>")
+    return "\n".join(parts)
+
+
+def _incident_rect(
+    mark: IncidentMark, state: str, date: dt.date, x0: float, x1: float, y: float, h: int, title: str
+) -> str:
+    return (
+        f'<rect class="incident incident-{state}" data-incident-id="{mark.incident_id}" '
+        f'data-date="{date.isoformat()}" x="{x0:.3f}" y="{y:g}" width="{max(x1 - x0, 1):.3f}" '
+        f'height="{h}" fill="none" stroke="#000000" stroke-width="1.5"><title>{title}</title></rect>'
+    )
+
+
+def _legend(timeline: StoreTimeline, drawing: _Drawing, zone: str, *, incidents: bool = False) -> tuple[str, int]:
     """The legend's marks, flowed into lines as wide as the picture allows, then its notes; and its height."""
     layout = drawing.layout
     available = layout.width - layout.left - 8
@@ -860,6 +949,15 @@ def _legend(timeline: StoreTimeline, drawing: _Drawing, zone: str) -> tuple[str,
                 34 + 6 * len(text),
                 f'<rect class="legend-{name}" x="0" y="-10" width="18" height="12" fill="{fill}" '
                 f'stroke="#888888" stroke-width="0.6"/><text x="23" y="0">{escape(text)}</text>',
+            )
+        )
+    if incidents:
+        words = "incident (outlined; hover for its times)"
+        items.append(
+            (
+                34 + 6 * len(words),
+                '<rect class="legend-incident" x="0" y="-10" width="18" height="12" fill="none" stroke="#000000" '
+                f'stroke-width="1.5"/><text x="23" y="0">{words}</text>',
             )
         )
     for name, _, colour, words in WINDOW_MARKS:
@@ -945,7 +1043,13 @@ def _largest_bytes() -> int:
     one_column = MergedTicks([WIDE.plot_w], [Tick(far, False, True, True)] * 2, True, False, True)
     tick = max(len(_tick_svg(Tick(far, False, False, True), WIDE)), len(_merged_ticks_svg(one_column, WIDE)) + 5 * 12)
     columns = WIDE.plot_w + 1 + WIDE.plot_w // 12
-    return FIXED_BYTES + 8 * (ROW_FIXED_BYTES + columns * (2 * (rect + 1) + tick + 1))
+    # An incident's outline: a rect per row it covers (8 rows, plus a repeated hour's second pass),
+    # its title with two local instants and a 12-digit number of minutes, a 20-digit id.
+    outlined = IncidentMark(10**19, week[0], week[1], 1e12, False)
+    title = escape(incident_title(outlined, ZoneInfo("UTC")))
+    outline = 9 * (len(_incident_rect(outlined, "resolved", dt.date.max, 1e4, 1e4, 1e5, 100, title)) + 2 * 6 + 1)
+    grid = FIXED_BYTES + 8 * (ROW_FIXED_BYTES + columns * (2 * (rect + 1) + tick + 1))
+    return grid + INCIDENTS_DRAWN * outline
 
 
 SVG_MAX_BYTES = _largest_bytes()

@@ -23,7 +23,7 @@ from loopmonitor import commands
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("brands", "stores", "reports")
+PROJECT_APPS = ("brands", "stores", "reports", "alerts")
 
 
 def project_commands() -> list[tuple[str, str]]:
@@ -109,6 +109,9 @@ BAD_VALUES = [
     (["apikey_revoke", "nope"], "no key with prefix 'nope'"),
     (["ensure_superuser", "--username", ""], "--username ''"),
     (["ensure_superuser", "--base-url", "localhost"], "--base-url 'localhost': not an http(s) URL"),
+    (["incidents_refresh"], "give store ids or --all (not both)"),
+    (["incidents_refresh", "--all", "x"], "give store ids or --all (not both)"),
+    (["incidents_refresh", "nope", "also-not"], "unknown store_id(s): also-not, nope"),
 ]
 
 

@@ -319,3 +319,28 @@ def test_the_schema_documents_the_notifications_endpoints(api):
         "/api/email-recipients/{recipient_id}",
     ]:
         assert path in schema["paths"], path
+
+
+# --- unknown keys ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, path, body, key",
+    [
+        ("post", "/api/webhooks/", {"url": PUBLIC_URL, "events": ["incident.opened"], "evnets": []}, "evnets"),
+        ("patch", "/api/webhooks/{pk}", {"activ": False}, "activ"),
+        ("post", "/api/email-recipients/", {"email": "a@acme.example", "events": ["report.failed"], "x": 1}, "x"),
+    ],
+)
+def test_an_unknown_key_is_a_400_naming_it_and_changes_nothing(acme, brand_api, method, path, body, key):
+    client = brand_api("acme", "admin")
+    hook = _webhook(acme)
+    before = (WebhookSubscription.objects.count(), EmailRecipient.objects.count(), hook.active)
+
+    answer = getattr(client, method)(path.format(pk=hook.pk), body, format="json")
+
+    assert answer.status_code == 400
+    assert key in answer.json() and f"unknown field '{key}'" in answer.json()[key][0]
+    hook.refresh_from_db()
+    assert (WebhookSubscription.objects.count(), EmailRecipient.objects.count(), hook.active) == before
+    assert _actions() == []

@@ -319,3 +319,24 @@ def test_the_admin_refuses_a_bad_line_naming_it(admin_client):
     assert page.status_code == 200  # the form again, with its error
     assert "the hour field &#x27;25&#x27; is not valid" in page.content.decode()
     assert not ReportSchedule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "method, body, key",
+    [
+        ("post", {**DAILY_KOLKATA, "timezon": "UTC"}, "timezon"),
+        ("patch", {"enabled": False, "cronn": "0 7 * * *"}, "cronn"),
+    ],
+)
+def test_an_unknown_key_is_a_400_naming_it_and_changes_nothing(brand_api, method, body, key):
+    client = brand_api("acme", "admin")
+    schedule = schedule_of("acme")
+    path = "/api/schedules/" if method == "post" else url_of(schedule.pk)
+
+    answer = getattr(client, method)(path, body, format="json")
+
+    assert answer.status_code == 400
+    assert key in answer.json() and f"unknown field '{key}'" in answer.json()[key][0]
+    assert ReportSchedule.objects.count() == 1
+    schedule.refresh_from_db()
+    assert schedule.enabled is True

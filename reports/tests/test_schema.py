@@ -87,3 +87,34 @@ def test_the_docs_page_works_without_internet(client):
     # one (the page also holds a random CSRF token, so a bare substring such as "cdn" may occur).
     assert not re.findall(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", page, flags=re.IGNORECASE)
     assert not re.findall(r"https?://(?!testserver)[\w.-]*(?:cdn|unpkg|jsdelivr)", page, flags=re.IGNORECASE)
+
+
+def test_every_operation_that_takes_a_body_documents_415(schema):
+    with_body = [
+        (path, method, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+
+    assert {("/api/schedules/", "post"), ("/api/webhooks/", "post"), ("/api/email-recipients/", "post")} <= {
+        (path, method) for path, method, _ in with_body
+    }
+    for path, method, operation in with_body:
+        assert "415" in operation["responses"], (method, path)
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/schedules/"),
+        ("post", "/api/webhooks/"),
+        ("post", "/api/email-recipients/"),
+        ("post", "/trigger_report"),
+    ],
+)
+def test_a_body_of_another_media_type_is_the_documented_415(api, method, path):
+    answer = getattr(api, method)(path, data="name: x", content_type="text/plain")
+
+    assert answer.status_code == 415, answer.content
+    assert "detail" in answer.json()

@@ -185,6 +185,10 @@ def test_uptime_of_example_a(api, example_a):
         "observations_truncated": False,
         "ignored_polls_count": 1,
         "ignored_polls_truncated": False,
+        # No incidents were computed for it here (alerts keeps them: alerts/tests/test_store_incidents.py).
+        "incidents": [],
+        "incidents_count": 0,
+        "incidents_truncated": False,
     }
 
 

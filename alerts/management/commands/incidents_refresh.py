@@ -6,13 +6,14 @@ only the stores it touched), or to check a store by hand. Idempotent, like every
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from alerts.services import incidents_refresh
+from loopmonitor.commands import BAD_INPUT, ProjectCommand
 from stores.models import Store
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = "Recompute the incidents (docs/numbers.md rule 12) of the given stores, or of every store."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,12 +22,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if bool(opts["store_ids"]) == opts["all"]:
-            raise CommandError("give store ids or --all (not both)")
+            raise CommandError("give store ids or --all (not both)", returncode=BAD_INPUT)
         stores = Store.objects.all() if opts["all"] else Store.objects.filter(store_id__in=opts["store_ids"])
         pks = list(stores.values_list("pk", flat=True))
         if not opts["all"] and len(pks) != len(set(opts["store_ids"])):
             found = set(stores.values_list("store_id", flat=True))
-            raise CommandError(f"unknown store_id(s): {', '.join(sorted(set(opts['store_ids']) - found))}")
+            raise CommandError(
+                f"unknown store_id(s): {', '.join(sorted(set(opts['store_ids']) - found))}", returncode=BAD_INPUT
+            )
         counts = incidents_refresh(pks)
         self.stdout.write(
             f"{counts.stores} stores: {counts.inserted} incidents inserted, {counts.updated} updated, "

@@ -258,6 +258,13 @@
           `done in ${formatDuration((performance.now() - watch.startedAt) / 1000)}`].filter(Boolean).join(" · ")
       )
     );
+    // What to know before trusting it (a report that read no polls), as the download's header says it.
+    const warnings = headers.get("X-Report-Warnings");
+    if (warnings) {
+      $("current-report-message").append(
+        h("span", { class: "alert alert--warn", id: "current-report-warnings" }, `This report ${warnings}`)
+      );
+    }
     watched = null;
     refreshReports();
   }
@@ -373,7 +380,16 @@
       h("td", { "data-label": "Created" }, timeEl(report.created_at)),
       h("td", { "data-label": "Duration", class: "num" }, formatDuration(report.duration_seconds)),
       h("td", { "data-label": "Rows", class: "num" }, formatNumber(report.row_count)),
-      h("td", { "data-label": "Report", class: "report-actions" }, h("code", { class: "report-id", title: report.id }, shortId(report.id)), " ", outcome)
+      h(
+        "td",
+        { "data-label": "Report", class: "report-actions" },
+        h("code", { class: "report-id", title: report.id }, shortId(report.id)),
+        " ",
+        outcome,
+        ...(report.warnings && report.warnings.length
+          ? [" ", h("span", { class: "tag tag--warn report-warning" }, report.warnings.join("; "))]
+          : [])
+      )
     );
   }
 
