@@ -470,12 +470,12 @@ class DbHistory:
                 return fleet.Polls.empty()
             pks = self.pks[stores]
             params = {"pks": pks.tolist(), "lo": fleet.from_us(start_us), "hi": fleet.from_us(end_us - 1)}
-            poll_pk, ts, active = polls_copy_parse(
+            poll_pk, read_ts, read_active = polls_copy_parse(
                 pg_copy_read(*_polls_copy(_PG_STORE_LIST, params, self.received_before))
             )
             order = np.argsort(pks, kind="stable")
             at = np.searchsorted(pks[order], poll_pk)
-            return fleet.Polls(np.asarray(stores, np.int64)[order][at], ts, active)
+            return fleet.Polls(np.asarray(stores, np.int64)[order][at], read_ts, read_active)
         index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores, strict=True)}
         store, ts, active = [], [], []
         for chunk in _chunks(list(index), 5_000):
