@@ -31,7 +31,7 @@ from typing import Any
 from bench import infra, markdown, measure
 from bench.infra import BenchError, DataSet, log
 
-BEFORE_COMMIT = "dcb6b0f"
+BEFORE_COMMIT = "6e4f6a2"  # where the faster-report work (issue 17) started
 CALENDAR_SHARE = 0.10
 RESULTS = "results-compare.json"
 # How the calendar fleet is asked of generate_data; the shares actually generated are counted after loading.

@@ -429,10 +429,24 @@ def finish_load(ds: DataSet) -> None:
 # --- processes ---------------------------------------------------------------------
 
 
+# BENCH_PORTS=LO-HI: take the service's ports from that range only (a machine shared by several
+# checkouts, each given its own ports); unset, any free port.
+PORTS = os.environ.get("BENCH_PORTS", "")
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    candidates = [0]
+    if PORTS:
+        lo, _, hi = PORTS.partition("-")
+        candidates = list(range(int(lo), int(hi or lo) + 1))
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise BenchError(f"no free port in BENCH_PORTS={PORTS}")
 
 
 class Children:

@@ -76,8 +76,10 @@ import copy
 import csv
 import datetime as dt
 import functools
+import io
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -340,15 +342,66 @@ def report_rows(result: FleetResult) -> Iterator[list[str | float]]:
 
 
 def write_csv(result: FleetResult, out: TextIO, *, header: bool = True) -> int:
-    """Write the report CSV (rule 9) to `out`; returns the number of rows."""
-    writer = csv.writer(out, lineterminator="\n")
+    """Write the report CSV (rule 9) to `out`; returns the number of rows.
+
+    The bytes of `csv.writer` over `report_rows`, written without a Python call per
+    value: `rounded_texts` gives every value's text at once; a store id that the csv
+    module would quote (or alter) has its row written by `csv.writer` itself.
+    """
     if header:
-        writer.writerow(CSV_COLUMNS)
-    count = 0
-    for row in report_rows(result):
-        writer.writerow(row)
-        count += 1
-    return count
+        out.write(",".join(CSV_COLUMNS) + "\n")
+    ids = result.store_ids
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    if not order:
+        return 0
+    columns = rounded_texts(result.values[order]).T.tolist()
+    ids_sorted = [ids[i] for i in order]
+    lines = [f"{a},{b},{c},{d},{e},{f},{g}\n" for a, b, c, d, e, f, g in zip(ids_sorted, *columns, strict=True)]
+    if not _CSV_PLAIN_IDS.fullmatch("".join(ids_sorted)) or "" in ids_sorted:
+        values = result.values
+        for row, (i, store_id) in enumerate(zip(order, ids_sorted, strict=True)):
+            if not store_id or not _CSV_PLAIN_IDS.fullmatch(store_id):
+                line = io.StringIO()
+                csv.writer(line, lineterminator="\n").writerow([store_id, *(round(v, 2) for v in values[i].tolist())])
+                lines[row] = line.getvalue()
+    out.write("".join(lines))
+    return len(lines)
+
+
+# Store ids that `csv.writer` (QUOTE_MINIMAL) writes as they are: no delimiter, quote or control character.
+_CSV_PLAIN_IDS = re.compile(r'[^\x00-\x1f\x7f,"]*')
+# The texts of round(k / 100, 2) for k = 0, 1, ...: "0.0", "0.01", ..., "0.1", ... (grown on demand).
+_HUNDREDTHS: list[np.ndarray] = [np.empty(0, dtype=object)]
+
+
+def _hundredths(count: int) -> np.ndarray:
+    """Texts of the values k / 100 for k in [0, count), at least: repr(round(x, 2)) for such x."""
+    table = _HUNDREDTHS[0]
+    if len(table) < count:
+        size = max(count, 20_000)
+        texts = [f"{k // 100}.{k % 100:02d}".rstrip("0") for k in range(size)]
+        table = np.array([t + "0" if t.endswith(".") else t for t in texts], dtype=object)
+        _HUNDREDTHS[0] = table
+    return table
+
+
+def rounded_texts(values: FloatArray) -> np.ndarray:
+    """Each value as the CSV writes it, str(round(x, 2)) (rule 8), as an object array of texts.
+
+    round(x, 2) is the multiple k / 100 nearest to x's exact binary value (ties to even); for
+    x * 100 not within 1e-6 of a tie, rounding the float product gives that k. The texts of
+    round(x, 2) for such k are table lookups; the near-ties (and anything negative or not
+    finite) are left to Python's own round.
+    """
+    scaled = values * 100
+    with np.errstate(invalid="ignore"):  # inf - inf: not finite, left to Python below
+        k = np.rint(scaled)
+        plain = np.isfinite(scaled) & ~np.signbit(values) & (k < 100_000) & (np.abs(np.abs(scaled - k) - 0.5) > 1e-6)
+    index = np.where(plain, k, 0).astype(np.int64)
+    texts = _hundredths(int(index.max(initial=0)) + 1)[index]
+    for at in zip(*np.nonzero(~plain), strict=True):
+        texts[at] = str(round(float(values[at]), 2))
+    return texts
 
 
 @dataclass(frozen=True)
@@ -800,7 +853,16 @@ def midpoints(t: Int64Array) -> Int64Array:
 
 
 def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: int) -> FloatArray:
-    """(n, 6) array: uptime and downtime in each window, in output units (rule 8)."""
+    """(n, 6) array: uptime and downtime in each window, in output units (rule 8).
+
+    With G the open time before an instant (a prefix sum over the merged spans, one
+    for the whole fleet: every store's instants keep to their own key range) and
+    the segments of rule 7 laid end to end over [lo, end] for each store, the
+    uptime of a window (a, T] is the active part of [G(a), G(T)]: H(G(T)) - H(G(a)),
+    H(g) being the active open time before g. H is a running sum over the
+    segments, so each window is a lookup per store, not a pass over the polls.
+    All of it is integer microseconds, exact.
+    """
     if len(spans.start) == 0:  # closed throughout: no open time, no uptime
         return np.zeros((n, 6))
     span_lo = _keys(spans.store, spans.start, lo, end)
@@ -815,24 +877,60 @@ def _window_values(obs: Polls, spans: _Spans, n: int, lo: int, end: int, as_of: 
         return np.where(j >= 0, g, 0)
 
     stores = np.arange(n, dtype=np.int64)
-    g_end = open_before(_keys(stores, np.full(n, as_of), lo, end))
-    # Segments: observation i holds between the midpoints with its neighbours (rule 7).
-    s, t = obs.store, obs.ts_us
-    same_next = s[1:] == s[:-1]
-    mid = midpoints(t)
-    seg_start = np.concatenate([[lo], np.where(same_next, mid, lo)])
-    seg_end = np.concatenate([np.where(same_next, mid, end), [end]])
-    active = obs.active
-    s, seg_start, seg_end = s[active], np.clip(seg_start[active], lo, end), np.clip(seg_end[active], lo, end)
-    g_seg_start = open_before(_keys(s, seg_start, lo, end))
-    g_seg_end = open_before(_keys(s, seg_end, lo, end))
 
+    def open_before_at(instant: int) -> Int64Array:
+        """G at one instant, for every store."""
+        return open_before(_keys(stores, np.full(n, instant), lo, end))
+
+    g_end = open_before_at(as_of)
+    g_window_starts = [open_before_at(max(as_of - length, lo)) for length in WINDOWS_US]
+    uptime = _active_open_time(obs, open_before, open_before_at, n, lo, end, g_end, g_window_starts)
     values = np.zeros((n, 6))
-    for w, length in enumerate(WINDOWS_US):
-        g_window_start = open_before(_keys(stores, np.full(n, max(as_of - length, lo)), lo, end))
-        open_time = g_end - g_window_start
-        up = np.minimum(g_seg_end, g_end[s]) - np.maximum(g_seg_start, g_window_start[s])
-        uptime = np.bincount(s, weights=np.maximum(up, 0), minlength=n)
-        values[:, w] = uptime
-        values[:, 3 + w] = open_time - uptime
+    for w, g_window_start in enumerate(g_window_starts):
+        values[:, w] = uptime[w]
+        values[:, 3 + w] = g_end - g_window_start - uptime[w]
     return values / _UNITS
+
+
+def _active_open_time(
+    obs: Polls,
+    open_before: Callable[[Int64Array], Int64Array],
+    open_before_at: Callable[[int], Int64Array],
+    n: int,
+    lo: int,
+    end: int,
+    g_end: Int64Array,
+    g_window_starts: list[Int64Array],
+) -> list[Int64Array]:
+    """Per window, each store's active open time in [G(window start), G(T)] (us, int64)."""
+    if len(obs) == 0:  # no observation: inactive throughout (rule 7)
+        return [np.zeros(n, np.int64) for _ in g_window_starts]
+    s, t = obs.store, obs.ts_us
+    # Segments: observation i holds between the midpoints with its neighbours (rule 7), the
+    # first of a store from lo, the last until end; G at each end, a midpoint's shared by the two.
+    same_next = s[1:] == s[:-1]
+    g_mid = open_before(_keys(s[:-1], np.clip(midpoints(t), lo, end), lo, end))
+    g_lo, g_hi = open_before_at(lo), open_before_at(end)
+    seg_g_start = np.concatenate([g_lo[s[:1]], np.where(same_next, g_mid, g_lo[s[1:]])])
+    seg_g_end = np.concatenate([np.where(same_next, g_mid, g_hi[s[:-1]]), g_hi[s[-1:]]])
+    active_g = np.where(obs.active, seg_g_end - seg_g_start, 0)
+    before = np.cumsum(active_g) - active_g  # H at each segment's start (differences within a store)
+    first = np.searchsorted(s, np.arange(n), side="left")
+    last = np.searchsorted(s, np.arange(n), side="right") - 1
+    observed = last >= first
+    first, last = first[observed], last[observed]
+
+    def active_before(g: Int64Array) -> Int64Array:
+        """H(g) for the observed stores: the active open time of their segments before g."""
+        # G is one ascending sum over the fleet: the last segment starting at or before g is
+        # the store's own, but for ties with the next store's first segment (clipped to its last).
+        k = np.clip(np.searchsorted(seg_g_start, g, side="right") - 1, first, last)
+        return before[k] + np.where(obs.active[k], g - seg_g_start[k], 0)
+
+    at_end = active_before(g_end[observed])
+    out = []
+    for g_window_start in g_window_starts:
+        uptime = np.zeros(n, np.int64)
+        uptime[observed] = at_end - active_before(g_window_start[observed])
+        out.append(uptime)
+    return out

@@ -43,22 +43,28 @@ _PG_COPY_HEADER = 19  # binary COPY: signature (11) + flags (4) + header extensi
 # One row per store, its polls as two arrays. psycopg 3 spends ~1.2 us of
 # Python per COPY message, and PostgreSQL sends one message per row: one row
 # per store instead of one per poll cut the read of 1.85 M polls from 2.2 s to
-# 0.6 s. Each ARRAY(...) is an index-only range scan of poll_store_time_uniq
-# for one store: (store_id = s.id AND time range) seeks straight to the week,
+# 0.6 s. The LATERAL subquery is one index-only range scan of
+# poll_store_time_uniq per store, both arrays aggregated from it (two ARRAY(...)
+# subqueries scanned the range twice: 0.47 s -> 0.37 s of server time for
+# 1.85 M polls): (store_id = s.id AND time range) seeks straight to the week,
 # whereas `store_id BETWEEN a AND b AND time range` walks every index entry of
-# those stores, all their history included (8 weeks: 0.85 s -> 0.6 s).
+# those stores, all their history included (8 weeks: 0.85 s -> 0.6 s). The
+# sorted subquery hands its rows to array_agg in index order, so both arrays
+# are in instant order (`polls_copy_parse` checks it); a store without a poll
+# there gets two NULLs.
 # The cutoff is tested on `received_at`, INCLUDEd in that index (stores migration 0004),
 # so the scan stays index-only.
 _PG_POLLS_BY_STORE = """
 COPY (
-    SELECT s.id,
-        ARRAY(SELECT observed_at_utc FROM stores_poll
-              WHERE store_id = s.id AND observed_at_utc BETWEEN %(lo)s AND %(hi)s{received}
-              ORDER BY observed_at_utc),
-        ARRAY(SELECT active FROM stores_poll
-              WHERE store_id = s.id AND observed_at_utc BETWEEN %(lo)s AND %(hi)s{received}
-              ORDER BY observed_at_utc)
-    FROM stores_store s
+    SELECT s.id, p.ts, p.active
+    FROM stores_store s CROSS JOIN LATERAL (
+        SELECT array_agg(observed_at_utc) AS ts, array_agg(active) AS active
+        FROM (
+            SELECT observed_at_utc, active FROM stores_poll
+            WHERE store_id = s.id AND observed_at_utc BETWEEN %(lo)s AND %(hi)s{received}
+            ORDER BY observed_at_utc
+        ) polls
+    ) p
     WHERE {stores}
     ORDER BY s.id
 ) TO STDOUT (FORMAT binary)
@@ -81,6 +87,9 @@ _FIRST_DAY = fleet.local_day(dt.date.min)
 # Binary array header: ndim, has-null flag, element type oid, then (size,
 # lower bound) for the one dimension; each element is (length int4, value).
 _PG_ARRAY_HEADER = 20
+# One element of each array: its length, then its value (a timestamp: int8 us; a boolean: one byte).
+_PG_TS_ELEMENT = np.dtype([("len", ">i4"), ("value", ">i8")])
+_PG_BOOL_ELEMENT = np.dtype([("len", ">i4"), ("value", "u1")])
 
 
 def polls_received_by(polls: QuerySet[Poll], received_before: dt.datetime | None) -> QuerySet[Poll]:
@@ -370,36 +379,42 @@ def polls_copy_parse(buffer: bytearray) -> PollArrays:
     """(store pk, instant us, active) arrays, sorted by (store, instant), from the output of
     `polls_copy_statement`'s binary COPY.
 
-    A short Python loop per *store* finds where each array's elements start;
-    numpy then gathers every element of every store in one step.
+    A short Python loop per *store* finds where its two arrays' elements lie and
+    joins those byte ranges (12 bytes per timestamp, 5 per boolean, each with its
+    length); numpy then reads every element of every store as one structured array.
     """
-    unpack = struct.Struct(">hiqi").unpack_from  # field count, len, store pk, len of the ts array
+    head = struct.Struct(">6xqi").unpack_from  # (field count, len,) store pk, len of the ts array
     int4 = struct.Struct(">i").unpack_from
-    stores, counts, ts_at, active_at = [], [], [], []
+    view = memoryview(buffer)
+    stores, counts, ts_parts, active_parts = [], [], [], []
     pos, end = _PG_COPY_HEADER, len(buffer) - 2  # the trailer is a field count of -1
     while pos < end:
-        _, _, store, ts_len = unpack(buffer, pos)
+        store, ts_len = head(buffer, pos)
         ts_start = pos + 18
-        active_start = ts_start + ts_len + 4
-        if int4(buffer, ts_start)[0] == 0:  # ndim 0: an empty array, the store has no polls here
-            (active_len,) = int4(buffer, active_start - 4)
-            pos = active_start + active_len
+        if ts_len < 0:  # NULL arrays: the store has no polls here
+            (active_len,) = int4(buffer, ts_start)
+            pos = ts_start + 4 + max(active_len, 0)
+            continue
+        if int4(buffer, ts_start)[0] == 0:  # ndim 0: an empty array, no polls either
+            (active_len,) = int4(buffer, ts_start + ts_len)
+            pos = ts_start + ts_len + 4 + max(active_len, 0)
             continue
         (n,) = int4(buffer, ts_start + 12)
+        ts_at = ts_start + _PG_ARRAY_HEADER
+        active_at = ts_at + 12 * n + 4 + _PG_ARRAY_HEADER
         stores.append(store)
         counts.append(n)
-        ts_at.append(ts_start + _PG_ARRAY_HEADER + 4)  # skip the first element's length
-        active_at.append(active_start + _PG_ARRAY_HEADER + 4)
-        (active_len,) = int4(buffer, active_start - 4)
-        pos = active_start + active_len
+        ts_parts.append(view[ts_at : ts_at + 12 * n])
+        active_parts.append(view[active_at : active_at + 5 * n])
+        pos = active_at + 5 * n
     counts_a = np.array(counts, np.int64)
-    first = np.repeat(np.cumsum(counts_a) - counts_a, counts_a)
-    k = np.arange(int(counts_a.sum())) - first  # element number within its store
-    raw = np.frombuffer(buffer, np.uint8)
-    ts_pos = np.repeat(np.array(ts_at, np.int64), counts_a) + 12 * k  # (len 4 + int8) per element
-    ts = raw[ts_pos[:, None] + np.arange(8)].reshape(-1).view(">i8").astype(np.int64) + _PG_EPOCH_US
-    active = raw[np.repeat(np.array(active_at, np.int64), counts_a) + 5 * k].astype(bool)  # (len 4 + bool)
-    return np.repeat(np.array(stores, np.int64), counts_a), ts, active
+    ts = np.frombuffer(b"".join(ts_parts), _PG_TS_ELEMENT)["value"].astype(np.int64) + _PG_EPOCH_US
+    active = np.frombuffer(b"".join(active_parts), _PG_BOOL_ELEMENT)["value"].astype(bool)
+    store = np.repeat(np.array(stores, np.int64), counts_a)
+    if len(ts) > 1 and not ((ts[1:] > ts[:-1]) | (store[1:] != store[:-1])).all():
+        order = np.lexsort((ts, store))  # never seen: the index hands them over in order
+        store, ts, active = store[order], ts[order], active[order]
+    return store, ts, active
 
 
 def _rows_to_arrays(rows) -> PollArrays:
@@ -449,6 +464,19 @@ class DbHistory:
         return latest
 
     def polls_between(self, stores: np.ndarray, start_us: int, end_us: int) -> fleet.Polls:
+        if connection.vendor == "postgresql":
+            # The bulk read's COPY by store over these stores (instants are whole microseconds:
+            # ts < end_us is ts <= end_us - 1), without a datetime built per poll.
+            if len(stores) == 0 or end_us <= start_us:
+                return fleet.Polls.empty()
+            pks = self.pks[stores]
+            params = {"pks": pks.tolist(), "lo": fleet.from_us(start_us), "hi": fleet.from_us(end_us - 1)}
+            poll_pk, read_ts, read_active = polls_copy_parse(
+                pg_copy_read(*_polls_copy(_PG_STORE_LIST, params, self.received_before))
+            )
+            order = np.argsort(pks, kind="stable")
+            at = np.searchsorted(pks[order], poll_pk)
+            return fleet.Polls(np.asarray(stores, np.int64)[order][at], read_ts, read_active)
         index = {int(pk): int(i) for pk, i in zip(self.pks[stores], stores, strict=True)}
         store, ts, active = [], [], []
         for chunk in _chunks(list(index), 5_000):
