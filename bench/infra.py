@@ -382,6 +382,17 @@ def load_before(ds: DataSet, checkout: Path, log_name: str) -> ProcessRun:
     return ProcessRun(seconds, usage.ru_maxrss * 1024, code, text)
 
 
+def psql_seconds(db: str, command: str, what: str, env: dict[str, str] | None = None) -> float:
+    """Seconds for `psql -c command` on database `db`, process start to exit (its output discarded)."""
+    argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo(db), "-c", command]
+    began = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise BenchError(f"{what} failed: {done.stderr.strip()}")
+    return seconds
+
+
 def load_floor(ds: DataSet) -> float:
     """Seconds for a bare `psql \\copy` of the polls file into a table of its three columns, the
     instant cast to timestamptz (no validation, no stores, no indexes), process start to exit."""
@@ -389,21 +400,8 @@ def load_floor(ds: DataSet) -> float:
         conn.execute("DROP TABLE IF EXISTS bench_floor_polls")
         conn.execute("CREATE TABLE bench_floor_polls (store_id text, status text, timestamp_utc timestamptz)")
     path = ds.dir / "store_status.csv"
-    argv = [
-        "psql",
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        conninfo(ds.db),
-        "-c",
-        f"\\copy bench_floor_polls FROM '{path}' WITH (FORMAT csv, HEADER true)",
-    ]
-    began = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        raise BenchError(f"psql \\copy floor failed: {done.stderr.strip()}")
+    command = f"\\copy bench_floor_polls FROM '{path}' WITH (FORMAT csv, HEADER true)"
+    seconds = psql_seconds(ds.db, command, "psql \\copy floor")
     with psycopg.connect(conninfo(ds.db), autocommit=True) as conn:
         conn.execute("DROP TABLE bench_floor_polls")
     return seconds

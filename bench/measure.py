@@ -56,29 +56,8 @@ def floor_psql(db: str, as_of: dt.datetime, statement: str | None = None) -> flo
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGOPTIONS"] = "-c jit=off"  # as the service reads (selectors.pg_copy_read): no JIT compile of a plain scan
-    argv = [
-        "psql",
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        infra.PG_HOST,
-        "-p",
-        str(infra.PG_PORT),
-        "-U",
-        infra.PG_USER,
-        "-d",
-        db,
-        "-c",
-        statement or f"\\copy ({floor_query(as_of)}) to '/dev/null' with (format binary)",
-    ]
-    began = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        raise infra.BenchError(f"psql floor failed: {done.stderr.strip()}")
-    return seconds
+    command = statement or f"\\copy ({floor_query(as_of)}) to '/dev/null' with (format binary)"
+    return infra.psql_seconds(db, command, "psql floor", env=env)
 
 
 def floor_psycopg(db: str, as_of: dt.datetime) -> tuple[float, int, int]:
