@@ -68,7 +68,12 @@ def report_write_csv(*, as_of: dt.datetime, out: TextIO, polls_reader: selectors
     parts, rows, polls = [], 0, 0
     for s in shards:
         fleet = selectors.fleet_input(
-            as_of=as_of, pk_first=s.pk_first, pk_last=s.pk_last, polls_reader=polls_reader, received_before=cutoff
+            as_of=as_of,
+            pk_first=s.pk_first,
+            pk_last=s.pk_last,
+            polls_reader=polls_reader,
+            received_before=cutoff,
+            overlap=True,
         )
         result = engine.compute_fleet(fleet, as_of_us=to_us(as_of))
         text = io.StringIO()

@@ -18,8 +18,10 @@ None reads whatever is stored (the per-store views).
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import struct
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -187,6 +189,7 @@ def fleet_input(
     received_before: dt.datetime | None = None,
     brand_id: int | None = None,
     only_pks: Sequence[int] | None = None,
+    overlap: bool = False,
 ) -> fleet.FleetInput:
     """The engine's input for the report's stores (`report_stores`: of brand `brand_id` when
     given) with primary keys in [pk_first, pk_last]; with `only_pks`, only those of them (a few
@@ -196,7 +199,53 @@ def fleet_input(
     what every report uses); any reader returning the same arrays gives the same report.
     Every poll read, history included, was received at or before `received_before` (the
     report's data cutoff; None: every stored poll).
+
+    With `overlap` (a report's shard), the bulk poll read runs in a thread on a connection of
+    its own (`PollsInBackground`) while this one reads the stores and their schedules: the
+    server scans the polls while Python builds the schedules. Not inside a transaction (a
+    second connection would not see what it wrote): there the polls are read here, after.
     """
+    lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
+    reader = polls_reader or polls_read
+    bounds = {
+        "pk_first": pk_first,
+        "pk_last": pk_last,
+        "lo_us": lo_us,
+        "hi_us": hi_us,
+        "received_before": received_before,
+    }
+    background = PollsInBackground(reader, bounds) if overlap and only_pks is None and overlap_possible() else None
+    try:
+        return _fleet_input(
+            as_of=as_of,
+            pk_first=pk_first,
+            pk_last=pk_last,
+            store_ids=store_ids,
+            polls_later=background.result if background is not None else None,
+            reader=reader,
+            bounds=bounds,
+            brand_id=brand_id,
+            only_pks=only_pks,
+        )
+    finally:
+        if background is not None:
+            background.join()
+
+
+def _fleet_input(
+    *,
+    as_of: dt.datetime,
+    pk_first: int,
+    pk_last: int,
+    store_ids: list[str] | None,
+    polls_later: Callable[[], PollArrays] | None,
+    reader: PollsReader,
+    bounds: dict[str, Any],
+    brand_id: int | None,
+    only_pks: Sequence[int] | None,
+) -> fleet.FleetInput:
+    """`fleet_input`'s reads; `polls_later` hands over the bulk polls read meanwhile (None: read them here)."""
+    received_before, lo_us, hi_us = bounds["received_before"], bounds["lo_us"], bounds["hi_us"]
     among = report_stores(as_of=as_of, store_ids=store_ids, received_before=received_before, brand_id=brand_id)
     if only_pks is not None:
         among = among.filter(pk__in=only_pks)
@@ -208,7 +257,6 @@ def fleet_input(
         hours.setdefault(store_pk, []).append(
             (day, start_s, end_s) if effective_from is None else (day, start_s, end_s, effective_from)
         )
-    lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
     specials_from = lo_us // fleet.DAY_US - SPECIALS_MARGIN_DAYS
     special: dict[int, list[fleet.SpecialRow]] = {}
     for store_pk, date, special_start_s, special_end_s in _special_rows(
@@ -217,10 +265,10 @@ def fleet_input(
         special.setdefault(store_pk, []).append((date, special_start_s, special_end_s))
     schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ())), tuple(special.get(pk, ()))) for pk, _, tz in stores]
 
-    if only_pks is None:
-        poll_pk, ts_us, active = (polls_reader or polls_read)(
-            pk_first=pk_first, pk_last=pk_last, lo_us=lo_us, hi_us=hi_us, received_before=received_before
-        )
+    if polls_later is not None:
+        poll_pk, ts_us, active = polls_later()
+    elif only_pks is None:
+        poll_pk, ts_us, active = reader(**bounds)
     else:
         poll_pk, ts_us, active = polls_read_of(pks=only_pks, lo_us=lo_us, hi_us=hi_us, received_before=received_before)
     # Polls of stores outside the report (filtered by scope) are dropped here.
@@ -234,6 +282,47 @@ def fleet_input(
         history=DbHistory(pks, received_before=received_before),
         older_specials=DbOlderSpecials(pks, specials_from),
     )
+
+
+def overlap_possible() -> bool:
+    """Whether a second connection reads what this one does: PostgreSQL, outside a transaction."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+class PollsInBackground:
+    """`reader(**bounds)` run at once in a thread of its own, on that thread's own connection to
+    the database this context reads (reports/replica.py: the thread runs in a copy of the
+    context, so a shard on the replica reads its polls there too), closed when it is done.
+
+    psycopg 3 waits for the server without the GIL, so the caller meanwhile runs its own
+    queries and Python. `result()` waits for the arrays (or raises what the read raised).
+    """
+
+    def __init__(self, reader: PollsReader, bounds: dict[str, Any]):
+        self._reader, self._bounds = reader, bounds
+        self._arrays: PollArrays | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name="report-polls", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._arrays = self._reader(**self._bounds)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+        finally:
+            connection.close()  # this thread's own connection: a thread never reuses it
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> PollArrays:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._arrays is not None
+        return self._arrays
 
 
 def _hours_rows(
@@ -312,12 +401,14 @@ def polls_read(
     observed in [lo_us, hi_us] (UTC microseconds) and received at or before `received_before`
     (None: any), sorted by (store, instant).
 
-    PostgreSQL: the COPY of `polls_copy_statement` read by `pg_copy_read`, parsed by
-    `polls_copy_parse`; elsewhere a plain query.
+    PostgreSQL: the COPY of `polls_copy_statement` streamed by `pg_copy_stream` into a
+    `PollsCopyParser` (each row parsed as it arrives); elsewhere a plain query.
     """
     bounds = {"pk_first": pk_first, "pk_last": pk_last, "lo_us": lo_us, "hi_us": hi_us}
     if connection.vendor == "postgresql":
-        return polls_copy_parse(pg_copy_read(*polls_copy_statement(**bounds, received_before=received_before)))
+        parser = PollsCopyParser()
+        pg_copy_stream(*polls_copy_statement(**bounds, received_before=received_before), parser.feed)
+        return parser.arrays()
     rows = Poll.objects.filter(
         store_id__gte=pk_first,
         store_id__lte=pk_last,
@@ -366,55 +457,97 @@ def polls_read_of(
 def pg_copy_read(query: str, params: tuple | dict) -> bytearray:
     """The whole output of a `COPY (...) TO STDOUT` statement on PostgreSQL, as bytes, run with JIT off."""
     buffer = bytearray()
+    pg_copy_stream(query, params, buffer.extend)
+    return buffer
+
+
+def pg_copy_stream(query: str, params: tuple | dict, sink: Callable[[bytes | bytearray | memoryview], Any]) -> None:
+    """Hand each block of a `COPY (...) TO STDOUT` statement's output to `sink` as it arrives, with JIT off."""
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:  # it scopes SET LOCAL
         raw = cursor.cursor
         raw.execute("SET LOCAL jit = off")  # compiling this plain scan costs more than it saves
         with raw.copy(query, params) as copy:
             while chunk := copy.read():
-                buffer += chunk
-    return buffer
+                sink(chunk)
 
 
-def polls_copy_parse(buffer: bytearray) -> PollArrays:
+def polls_copy_parse(buffer: bytes | bytearray) -> PollArrays:
     """(store pk, instant us, active) arrays, sorted by (store, instant), from the output of
-    `polls_copy_statement`'s binary COPY.
+    `polls_copy_statement`'s binary COPY (`PollsCopyParser` fed all of it at once)."""
+    parser = PollsCopyParser()
+    parser.feed(buffer)
+    return parser.arrays()
 
-    A short Python loop per *store* finds where its two arrays' elements lie and
-    joins those byte ranges (12 bytes per timestamp, 5 per boolean, each with its
-    length); numpy then reads every element of every store as one structured array.
+
+_COPY_HEAD = struct.Struct(">6xqi").unpack_from  # (field count, len,) store pk, len of the ts array
+_INT4 = struct.Struct(">i").unpack_from
+_INT2 = struct.Struct(">h").unpack_from
+
+
+class PollsCopyParser:
+    """The output of `polls_copy_statement`'s binary COPY, parsed as it arrives (`feed` each block,
+    in order, then `arrays()`): `polls_read` parses each store's row while the server is still
+    scanning the next ones, instead of parsing the whole output once it is all there.
+
+    A short Python step per *store* finds where its two arrays' elements lie and keeps those
+    bytes (12 per timestamp, 5 per boolean, each with its length); numpy then reads every
+    element of every store as one structured array. A row split over two blocks waits for the next.
     """
-    head = struct.Struct(">6xqi").unpack_from  # (field count, len,) store pk, len of the ts array
-    int4 = struct.Struct(">i").unpack_from
-    view = memoryview(buffer)
-    stores, counts, ts_parts, active_parts = [], [], [], []
-    pos, end = _PG_COPY_HEADER, len(buffer) - 2  # the trailer is a field count of -1
-    while pos < end:
-        store, ts_len = head(buffer, pos)
-        ts_start = pos + 18
-        if ts_len < 0:  # NULL arrays: the store has no polls here
-            (active_len,) = int4(buffer, ts_start)
-            pos = ts_start + 4 + max(active_len, 0)
-            continue
-        if int4(buffer, ts_start)[0] == 0:  # ndim 0: an empty array, no polls either
-            (active_len,) = int4(buffer, ts_start + ts_len)
-            pos = ts_start + ts_len + 4 + max(active_len, 0)
-            continue
-        (n,) = int4(buffer, ts_start + 12)
-        ts_at = ts_start + _PG_ARRAY_HEADER
-        active_at = ts_at + 12 * n + 4 + _PG_ARRAY_HEADER
-        stores.append(store)
-        counts.append(n)
-        ts_parts.append(view[ts_at : ts_at + 12 * n])
-        active_parts.append(view[active_at : active_at + 5 * n])
-        pos = active_at + 5 * n
-    counts_a = np.array(counts, np.int64)
-    ts = np.frombuffer(b"".join(ts_parts), _PG_TS_ELEMENT)["value"].astype(np.int64) + _PG_EPOCH_US
-    active = np.frombuffer(b"".join(active_parts), _PG_BOOL_ELEMENT)["value"].astype(bool)
-    store = np.repeat(np.array(stores, np.int64), counts_a)
-    if len(ts) > 1 and not ((ts[1:] > ts[:-1]) | (store[1:] != store[:-1])).all():
-        order = np.lexsort((ts, store))  # never seen: the index hands them over in order
-        store, ts, active = store[order], ts[order], active[order]
-    return store, ts, active
+
+    def __init__(self) -> None:
+        self._pending = bytearray()  # received, not parsed yet: the start of an incomplete row
+        self._header = True
+        self._stores: list[int] = []
+        self._counts: list[int] = []
+        self._ts_parts: list[bytes] = []
+        self._active_parts: list[bytes] = []
+
+    def feed(self, block: bytes | bytearray | memoryview) -> None:
+        buffer = self._pending
+        buffer += block
+        pos, end = 0, len(buffer)
+        if self._header:
+            if end < _PG_COPY_HEADER:
+                return
+            pos, self._header = _PG_COPY_HEADER, False
+        with memoryview(buffer) as view:  # released before the parsed bytes are dropped
+            while pos + 2 <= end:
+                if _INT2(buffer, pos)[0] == -1:  # the trailer: a field count of -1
+                    pos += 2
+                    break
+                ts_start = pos + 18
+                if ts_start + 4 > end:
+                    break
+                store, ts_len = _COPY_HEAD(buffer, pos)
+                active_len_at = ts_start + max(ts_len, 0)  # a NULL ts array (-1) has no bytes
+                if active_len_at + 4 > end:
+                    break
+                (active_len,) = _INT4(buffer, active_len_at)
+                row_end = active_len_at + 4 + max(active_len, 0)
+                if row_end > end:
+                    break
+                # NULL arrays (the store has no polls here) or an empty one (ndim 0): no polls either.
+                if ts_len >= 0 and _INT4(buffer, ts_start)[0] != 0:
+                    (n,) = _INT4(buffer, ts_start + 12)
+                    ts_at = ts_start + _PG_ARRAY_HEADER
+                    active_at = ts_at + 12 * n + 4 + _PG_ARRAY_HEADER
+                    self._stores.append(store)
+                    self._counts.append(n)
+                    self._ts_parts.append(view[ts_at : ts_at + 12 * n].tobytes())
+                    self._active_parts.append(view[active_at : active_at + 5 * n].tobytes())
+                pos = row_end
+        del buffer[:pos]
+
+    def arrays(self) -> PollArrays:
+        """Every poll fed so far, as (store pk, instant us, active), sorted by (store, instant)."""
+        counts = np.array(self._counts, np.int64)
+        ts = np.frombuffer(b"".join(self._ts_parts), _PG_TS_ELEMENT)["value"].astype(np.int64) + _PG_EPOCH_US
+        active = np.frombuffer(b"".join(self._active_parts), _PG_BOOL_ELEMENT)["value"].astype(bool)
+        store = np.repeat(np.array(self._stores, np.int64), counts)
+        if len(ts) > 1 and not ((ts[1:] > ts[:-1]) | (store[1:] != store[:-1])).all():
+            order = np.lexsort((ts, store))  # never seen: the index hands them over in order
+            store, ts, active = store[order], ts[order], active[order]
+        return store, ts, active
 
 
 def _rows_to_arrays(rows) -> PollArrays:

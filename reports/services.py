@@ -345,6 +345,7 @@ def shard_csv_compute(
         store_ids=store_ids,
         received_before=received_before,
         brand_id=brand_id,
+        overlap=True,
     )
     result = engine.compute_fleet(fleet, as_of_us=to_us(as_of), status=status)
     out = io.StringIO()

@@ -57,3 +57,28 @@ def test_reports_of_a_generated_fleet_equal_the_committed_golden_csvs(tmp_path):
         out = tmp_path / expected
         call_command("report", "--out", str(out), *(["--as-of", as_of] if as_of else []), stderr=io.StringIO())
         assert out.read_bytes() == (data / expected).read_bytes(), f"{expected} differs"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "check",
+    [
+        test_the_sample_report_equals_the_committed_golden_csv,
+        test_reports_of_a_generated_fleet_equal_the_committed_golden_csvs,
+    ],
+)
+def test_reports_whose_shards_read_their_polls_in_a_thread_equal_the_golden_csvs(check, tmp_path, monkeypatch):
+    # Outside a transaction (as in a worker) each shard reads its polls on a second connection
+    # while the first reads the schedules (selectors.PollsInBackground): the same bytes.
+    from reports import selectors
+
+    started = []
+    start = selectors.PollsInBackground.__init__
+
+    def counted(self, *args, **kwargs):
+        started.append(args)
+        start(self, *args, **kwargs)
+
+    monkeypatch.setattr(selectors.PollsInBackground, "__init__", counted)
+    check(tmp_path)
+    assert started  # every shard of the report(s) read its polls so

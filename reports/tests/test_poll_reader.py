@@ -89,3 +89,93 @@ def test_the_parser_reads_empty_arrays_as_no_polls():
     assert store.tolist() == [9]
     assert ts.tolist() == [5 + 946_684_800 * fleet.US]
     assert active.tolist() == [True]
+
+
+def _sample_copy() -> bytes:
+    """A binary COPY of polls_copy_statement's shape: a store with NULL arrays, then two with polls."""
+
+    def array(oid: int, size: int, values: list[bytes]) -> bytes:
+        head = (1).to_bytes(4, "big") + bytes(4) + oid.to_bytes(4, "big") + len(values).to_bytes(4, "big")
+        return head + (1).to_bytes(4, "big") + b"".join(size.to_bytes(4, "big") + v for v in values)
+
+    def row(store: int, ts: bytes | None, active: bytes | None) -> bytes:
+        fields = (3).to_bytes(2, "big") + (8).to_bytes(4, "big") + store.to_bytes(8, "big")
+        for value in (ts, active):
+            fields += (-1).to_bytes(4, "big", signed=True) if value is None else len(value).to_bytes(4, "big") + value
+        return fields
+
+    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    rows = [
+        row(3, None, None),
+        row(
+            4,
+            array(1184, 8, [(k * 1000).to_bytes(8, "big") for k in (1, 2, 3)]),
+            array(16, 1, [b"\x01", b"\x00", b"\x01"]),
+        ),
+        row(8, array(1184, 8, [(7).to_bytes(8, "big")]), array(16, 1, [b"\x00"])),
+    ]
+    return header + b"".join(rows) + (-1).to_bytes(2, "big", signed=True)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 19, 64, 10_000])
+def test_the_parser_fed_block_by_block_reads_what_it_reads_of_the_whole(size):
+    # The server's blocks may end anywhere in a row: the parser waits for the rest of it.
+    data = _sample_copy()
+    whole = selectors.polls_copy_parse(bytearray(data))
+    parser = selectors.PollsCopyParser()
+    for at in range(0, len(data), size):
+        parser.feed(data[at : at + size])
+    pieces = parser.arrays()
+    assert [a.tolist() for a in pieces] == [a.tolist() for a in whole]
+    epoch = 946_684_800 * fleet.US
+    assert whole[0].tolist() == [4, 4, 4, 8]
+    assert whole[1].tolist() == [epoch + 1000, epoch + 2000, epoch + 3000, epoch + 7]
+    assert whole[2].tolist() == [True, False, True, False]
+
+
+def test_the_background_read_runs_in_a_copy_of_the_callers_context(monkeypatch):
+    # reports/replica.py chooses the shard's database through a context variable: the thread
+    # that reads the polls must see the caller's choice.
+    import contextvars
+
+    chosen: contextvars.ContextVar[str] = contextvars.ContextVar("chosen", default="primary")
+    monkeypatch.setattr(selectors.connection, "close", lambda: None, raising=False)
+    token = chosen.set("replica")
+    try:
+        background = selectors.PollsInBackground(lambda **bounds: (chosen.get(), bounds), {"pk_first": 1})
+    finally:
+        chosen.reset(token)
+    assert background.result() == ("replica", {"pk_first": 1})
+
+
+def test_a_failed_background_read_raises_in_the_caller(monkeypatch):
+    monkeypatch.setattr(selectors.connection, "close", lambda: None, raising=False)
+
+    def fails(**bounds):
+        raise RuntimeError("the read failed")
+
+    background = selectors.PollsInBackground(fails, {})
+    with pytest.raises(RuntimeError, match="the read failed"):
+        background.result()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shards_input_read_with_its_polls_in_a_thread_is_the_one_read_in_line():
+    lo_us, _ = fleet.poll_range(fleet.to_us(T))
+    stores = [
+        make_store("a", polls=[(T - dt.timedelta(minutes=m), m % 3 != 0) for m in range(0, 9000, 61)]),
+        make_store("b"),
+        make_store("c", polls=[(fleet.from_us(lo_us) - dt.timedelta(days=2), True), (T, False)]),
+    ]
+    assert selectors.overlap_possible()
+    bounds = {"as_of": T, "pk_first": stores[0].pk, "pk_last": stores[-1].pk}
+    threaded = selectors.fleet_input(**bounds, overlap=True)
+    in_line = selectors.fleet_input(**bounds)
+    assert threaded.store_ids == in_line.store_ids and threaded.schedules == in_line.schedules
+    for a, b in zip(
+        (threaded.polls.store, threaded.polls.ts_us, threaded.polls.active),
+        (in_line.polls.store, in_line.polls.ts_us, in_line.polls.active),
+        strict=True,
+    ):
+        assert a.tolist() == b.tolist()
+    assert len(in_line.polls.ts_us) > 100
