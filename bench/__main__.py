@@ -74,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         "--http-runs", type=int, default=None, help="compare: HTTP rounds of each fleet (default 5; quick 1; 0: none)"
     )
     parser.add_argument(
+        "--before",
+        default=None,
+        metavar="COMMIT",
+        help="compare: the commit the current tree is measured against (default: bench/compare.py's BEFORE_COMMIT)",
+    )
+    parser.add_argument(
+        "--no-calendars", action="store_true", help="compare: the before / after only, not the calendar fleet"
+    )
+    parser.add_argument(
         "--calendar-args",
         default=None,
         help="compare: the generate_data options of the calendar fleet "
@@ -190,6 +199,8 @@ def run_compare(args: argparse.Namespace) -> int:
             if args.calendar_args is None
             else tuple(shlex.split(args.calendar_args)),
             machine=machine(),
+            before_commit=args.before or compare.BEFORE_COMMIT,
+            calendars=not args.no_calendars,
         )
     except BenchError as exc:
         print(f"\nbench: {exc}", file=sys.stderr)

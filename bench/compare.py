@@ -138,9 +138,20 @@ def _ratio(a: dict | None, b: dict | None) -> float | None:
 
 
 def run(
-    *, quick: bool, runs: int, http_runs: int, run_meta: dict, machine: dict, calendar_options: tuple[str, ...]
+    *,
+    quick: bool,
+    runs: int,
+    http_runs: int,
+    run_meta: dict,
+    machine: dict,
+    calendar_options: tuple[str, ...],
+    before_commit: str = BEFORE_COMMIT,
+    calendars: bool = True,
 ) -> dict:
     sets = datasets(quick, calendar_options)
+    if not calendars:
+        del sets["calendar"]
+    history = None if quick else infra.datasets(quick)["8w"]  # the 8-week table, for the history ratio
     results: dict = {"run": run_meta, "machine": machine, "data": {}}
     machine["loadavg_start"] = os.getloadavg()
     began = time.perf_counter()
@@ -164,15 +175,21 @@ def run(
             f"{c['special_stores']:,} stores with special days ({c['special_rows']:,} rows), "
             f"{c['versioned_stores']:,} with two or more versions"
         )
-    plain, cal = sets["plain"], sets["calendar"]
+    if history is not None:
+        infra.ensure_loaded(history)
+        infra.migrate(history)
+    plain, cal = sets["plain"], sets.get("calendar")
     as_of = {n: measure.latest_poll(ds.db).isoformat() for n, ds in sets.items()}
-    if as_of["plain"] != as_of["calendar"]:
+    if cal is not None and as_of["plain"] != as_of["calendar"]:
         log(f"  (note: the latest polls differ: {as_of}; each report is as of its own set's latest poll)")
     results["as_of"] = as_of
     scratch = Path(tempfile.mkdtemp(prefix="lm-bench-compare-"))
     try:
-        results["before_after"] = _before_after(plain, as_of["plain"], runs, scratch)
-        results["calendars"] = _calendars(plain, cal, as_of, runs, http_runs, scratch)
+        results["before_after"] = _before_after(
+            plain, as_of["plain"], runs, scratch, before_commit=before_commit, http_runs=http_runs, history=history
+        )
+        if cal is not None:
+            results["calendars"] = _calendars(plain, cal, as_of, runs, http_runs, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     machine["loadavg_end"] = os.getloadavg()
@@ -180,43 +197,99 @@ def run(
     return results
 
 
-def _before_after(ds: DataSet, as_of: str, runs: int, scratch: Path) -> dict:
+def _before_after(
+    ds: DataSet,
+    as_of: str,
+    runs: int,
+    scratch: Path,
+    *,
+    before_commit: str = BEFORE_COMMIT,
+    http_runs: int = 0,
+    history: DataSet | None = None,
+) -> dict:
+    """`manage.py report` of `before_commit` and of this tree on `ds`, alternating (and on `history`,
+    the 8-week table, in the same rounds, when given); then, with `http_runs`, the report over HTTP
+    (web + worker of each tree in turn, one warm-up and one timed report per round)."""
     log(
-        f"\n== before ({BEFORE_COMMIT}) / after (this tree): manage.py report on {ds.db}, "
-        f"{runs} runs each, alternating =="
+        f"\n== before ({before_commit}) / after (this tree): manage.py report on {ds.db}"
+        + (f" and {history.db}" if history else "")
+        + f", {runs} runs each, alternating =="
     )
-    with BeforeTree(BEFORE_COMMIT) as before:
+    sets = {"1x": (ds, as_of)}
+    if history is not None:
+        sets["8w"] = (history, measure.latest_poll(history.db).isoformat())
+    with BeforeTree(before_commit) as before:
         log(f"  before: {before.commit} ({before.subject}) in {before.path}")
         trees = {"before": before.path, "after": infra.ROOT}
         for side, tree in trees.items():  # warm-up, not timed: page cache, .pyc files of each tree
-            warm = report_process(ds, tree, as_of, scratch / f"{side}.csv", f"compare-{side}-warm")
-            log(f"  warm-up {side}: {warm.seconds:.2f} s ({warm.rows:,} rows)")
-        got: dict[str, list[ReportProcess]] = {"before": [], "after": []}
+            for name, (data, when) in sets.items():
+                warm = report_process(data, tree, when, scratch / f"{side}-{name}.csv", f"compare-{side}-{name}-warm")
+                log(f"  warm-up {side} {name}: {warm.seconds:.2f} s ({warm.rows:,} rows)")
+        got: dict[str, dict[str, list[ReportProcess]]] = {n: {"before": [], "after": []} for n in sets}
         for i in range(runs):
             # ABBA order over pairs of rounds: neither side always runs first after the other.
             order = ("before", "after") if i % 2 == 0 else ("after", "before")
             for side in order:
-                r = report_process(ds, trees[side], as_of, scratch / f"{side}.csv", f"compare-{side}-{i}")
-                got[side].append(r)
-                log(f"  run {i + 1}/{runs} {side:6}: process {r.seconds:.2f} s, in process {r.inproc_seconds} s")
+                for name, (data, when) in sets.items():
+                    r = report_process(data, trees[side], when, scratch / f"{side}-{name}.csv", f"compare-{side}-{i}")
+                    got[name][side].append(r)
+                    log(
+                        f"  run {i + 1}/{runs} {side:6} {name}: process {r.seconds:.2f} s, "
+                        f"in process {r.inproc_seconds} s"
+                    )
+        http: dict[str, list[measure.ReportRun]] = {"before": [], "after": []}
+        if http_runs:
+            log(
+                f"  over HTTP on {ds.db}: {http_runs} rounds; each: start web + worker of one tree, warm-up, one report"
+            )
+            instant = dt.datetime.fromisoformat(as_of)
+            for i in range(http_runs):
+                for side in ("before", "after") if i % 2 == 0 else ("after", "before"):
+                    with infra.Service(ds, tree=trees[side]) as service, infra.RssSampler(service.worker.pid) as rss:
+                        measure.report_http(service, instant, rss)
+                        h = measure.report_http(service, instant, rss)
+                    if h.sha256 != got["1x"][side][-1].sha256:
+                        raise BenchError(f"{side}: the HTTP report's CSV differs from manage.py report's")
+                    http[side].append(h)
+                    log(f"  round {i + 1}/{http_runs} {side:6}: HTTP {h.seconds:.2f} s")
         commit, subject = before.commit, before.subject
-    digests = {side: {r.sha256 for r in rs} for side, rs in got.items()}
+    one = got["1x"]
+    digests = {side: {r.sha256 for r in rs} for side, rs in one.items()}
     same = len(digests["before"] | digests["after"]) == 1
     out: dict[str, Any] = {
         "before_commit": commit,
         "before_subject": subject,
         "as_of": as_of,
-        "rows": got["after"][-1].rows,
-        "polls": got["after"][-1].polls,
-        "before": _stats([r.seconds for r in got["before"]]),
-        "after": _stats([r.seconds for r in got["after"]]),
-        "before_inproc": _stats([r.inproc_seconds for r in got["before"]]),
-        "after_inproc": _stats([r.inproc_seconds for r in got["after"]]),
+        "rows": one["after"][-1].rows,
+        "polls": one["after"][-1].polls,
+        "before": _stats([r.seconds for r in one["before"]]),
+        "after": _stats([r.seconds for r in one["after"]]),
+        "before_inproc": _stats([r.inproc_seconds for r in one["before"]]),
+        "after_inproc": _stats([r.inproc_seconds for r in one["after"]]),
         "same_bytes": same,
         "sha256": sorted(digests["before"] | digests["after"]),
     }
     out["ratio"] = _ratio(out["before"], out["after"])
     out["ratio_inproc"] = _ratio(out["before_inproc"], out["after_inproc"])
+    if "8w" in got:
+        eight = got["8w"]
+        out["history"] = {
+            "db": sets["8w"][0].db,
+            "as_of": sets["8w"][1],
+            "polls": eight["after"][-1].polls,
+            "same_bytes": len({r.sha256 for rs in eight.values() for r in rs}) == 1,
+        }
+        for side in ("before", "after"):
+            out["history"][f"{side}_inproc"] = _stats([r.inproc_seconds for r in eight[side]])
+            out["history"][f"{side}_ratio"] = _ratio(out[f"{side}_inproc"], out["history"][f"{side}_inproc"])
+        out["history"]["ratio_inproc"] = _ratio(out["history"]["before_inproc"], out["history"]["after_inproc"])
+    if http_runs:
+        out["http_runs"] = http_runs
+        for side in ("before", "after"):
+            out[f"{side}_http"] = _stats([h.seconds for h in http[side]])
+            out[f"{side}_http_queued"] = _stats([h.queued_seconds for h in http[side]])
+            out[f"{side}_http_running"] = _stats([h.running_seconds for h in http[side]])
+        out["ratio_http"] = _ratio(out["before_http"], out["after_http"])
     log(
         f"  before {out['before']['median']:.2f} s, after {out['after']['median']:.2f} s (process, medians): "
         f"after/before {out['ratio']:.3f}; in process {out['ratio_inproc'] or float('nan'):.3f}; identical CSVs: {same}"

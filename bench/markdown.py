@@ -622,6 +622,29 @@ def _x(ratio: float | None) -> str:
     return "—" if ratio is None else f"**{ratio:.3f}×**"
 
 
+def _before_after_more(ba: dict) -> list[list[str]]:
+    """The before / after table's rows for HTTP and the 8-week table, when they were measured."""
+    rows = []
+    if ba.get("http_runs"):
+        rows += [
+            ["HTTP, trigger → whole CSV", _s(ba["before_http"]), _s(ba["after_http"]), _x(ba.get("ratio_http"))],
+            ["HTTP: queued (created → started)", _s(ba.get("before_http_queued")), _s(ba.get("after_http_queued")), ""],
+            [
+                "HTTP: running (started → finished)",
+                _s(ba.get("before_http_running")),
+                _s(ba.get("after_http_running")),
+                "",
+            ],
+        ]
+    h = ba.get("history")
+    if h:
+        rows += [
+            ["In process, 8 weeks", _s(h["before_inproc"]), _s(h["after_inproc"]), _x(h.get("ratio_inproc"))],
+            ["8 weeks / 1 week, in process", _x(h.get("before_ratio")), _x(h.get("after_ratio")), ""],
+        ]
+    return rows
+
+
 def render_compare(results: dict, *, quick: bool, target_calendar: float, share: float) -> str:
     """The compare section of BENCHMARKS.md, markers included."""
     run, m, data = results["run"], results["machine"], results["data"]
@@ -696,10 +719,28 @@ def render_compare(results: dict, *, quick: bool, target_calendar: float, share:
                 [
                     ["Process", _s(ba["before"]), _s(ba["after"]), _x(ba["ratio"])],
                     ["In process", _s(ba["before_inproc"]), _s(ba["after_inproc"]), _x(ba.get("ratio_inproc"))],
+                    *_before_after_more(ba),
                     ["Identical CSV bytes (every run of both)", "", "", "yes" if ba["same_bytes"] else "**no**"],
                 ],
             )
         )
+        if ba.get("http_runs"):
+            out += [
+                "",
+                f"*HTTP*: `POST /trigger_report` → whole CSV as in the main table, {ba['http_runs']} round(s), each "
+                "starting web + worker of one tree on the plain fleet's database, one warm-up and one timed report, "
+                "the trees alternating; every HTTP CSV checked to be that tree's `manage.py report` bytes. *Queued* "
+                "and *running* come from the report row's created, started and finished times.",
+            ]
+        if ba.get("history"):
+            h = ba["history"]
+            out += [
+                "",
+                f"*8 weeks*: the same command in the same rounds on the 8-week table (`{h['db']}`, as of {h['as_of']}, "
+                f"{h.get('polls') or 0:,} polls read); *8 weeks / 1 week* is each tree's in-process median on the "
+                "8-week table over its own on the 1x table. Identical CSV bytes, before and after, on 8 weeks: "
+                + ("yes." if h["same_bytes"] else "**no**."),
+            ]
     if cal:
         out += ["", "### Calendars", ""]
         out.append(
