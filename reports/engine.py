@@ -168,12 +168,8 @@ class PreparedFleet:
         lo, hi = poll_range(as_of_us)
         self._lo = lo
         self._end = as_of_us + 1  # spans are clipped to [lo, end): a poll at T is inside
-        polls = fleet.polls
-        history = fleet.history
-        if history is None:
-            history = ArrayHistory(polls.take(polls.ts_us < lo))
-        in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
-        self._bulk = polls if in_range.all() else polls.take(in_range)
+        # The schedules first, the polls after: polls still being read (fleet.PendingPolls) are
+        # waited for only once the open spans are ready.
         schedules = _Schedules(fleet.schedules)
         older_specials, specials_from = fleet.older_specials, None
         if older_specials is not None:
@@ -185,6 +181,12 @@ class PreparedFleet:
                 schedules, specials_from = schedules.with_special_rows(rows), first_day
         self._schedules = schedules
         self._spans = schedules.open_spans(np.arange(self.n), lo, self._end)
+        polls = fleet.polls
+        history = fleet.history
+        if history is None:
+            history = ArrayHistory(polls.take(polls.ts_us < lo))
+        in_range = (polls.ts_us >= lo) & (polls.ts_us <= hi)
+        self._bulk = polls if in_range.all() else polls.take(in_range)
         obs = _observations(self._bulk, self._spans, self.n, lo, self._end)
         self._obs = _with_prior_observations(
             obs, schedules, history, older_specials, specials_from, self.n, lo=lo, week_start=as_of_us - WEEK_US

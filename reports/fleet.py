@@ -13,7 +13,7 @@ minutes (the hour windows) or hours (the day and week windows) in a result (rule
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
@@ -107,6 +107,23 @@ class Polls:
     @classmethod
     def empty(cls) -> Polls:
         return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, bool))
+
+
+class PendingPolls(Polls):
+    """Polls still being read elsewhere (reports/selectors.py reads them in a thread): `resolve()`
+    is called on the first look at `store`, `ts_us` or `active` and waits for them."""
+
+    def __init__(self, resolve: Callable[[], Polls]) -> None:  # the arrays are not set here
+        self._resolve = resolve
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # Called only for attributes not set yet: the three arrays before the first look.
+        if name not in ("store", "ts_us", "active"):
+            raise AttributeError(name)
+        polls = self.__dict__["_resolve"]()
+        self.store, self.ts_us, self.active = polls.store, polls.ts_us, polls.active
+        array: np.ndarray = getattr(polls, name)
+        return array
 
 
 class History(Protocol):

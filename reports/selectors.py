@@ -201,9 +201,11 @@ def fleet_input(
     report's data cutoff; None: every stored poll).
 
     With `overlap` (a report's shard), the bulk poll read runs in a thread on a connection of
-    its own (`PollsInBackground`) while this one reads the stores and their schedules: the
-    server scans the polls while Python builds the schedules. Not inside a transaction (a
-    second connection would not see what it wrote): there the polls are read here, after.
+    its own (`PollsInBackground`) while this one reads the stores and their schedules, and the
+    input's polls are `fleet.PendingPolls`, waited for when the engine first reads them (after
+    it has turned the schedules into open spans): the server scans the polls meanwhile. Not
+    inside a transaction (a second connection would not see what it wrote): there the polls
+    are read here, after the schedules.
     """
     lo_us, hi_us = fleet.poll_range(fleet.to_us(as_of))
     reader = polls_reader or polls_read
@@ -216,6 +218,7 @@ def fleet_input(
     }
     background = PollsInBackground(reader, bounds) if overlap and only_pks is None and overlap_possible() else None
     try:
+        # With a background read, its polls are waited for on the engine's first look at them.
         return _fleet_input(
             as_of=as_of,
             pk_first=pk_first,
@@ -227,9 +230,10 @@ def fleet_input(
             brand_id=brand_id,
             only_pks=only_pks,
         )
-    finally:
+    except BaseException:
         if background is not None:
-            background.join()
+            background.join()  # its connection closed before the error goes up
+        raise
 
 
 def _fleet_input(
@@ -265,16 +269,15 @@ def _fleet_input(
         special.setdefault(store_pk, []).append((date, special_start_s, special_end_s))
     schedules = [fleet.Schedule(tz, tuple(hours.get(pk, ())), tuple(special.get(pk, ()))) for pk, _, tz in stores]
 
+    polls: fleet.Polls
     if polls_later is not None:
-        poll_pk, ts_us, active = polls_later()
+        # Still being read: the engine first turns the schedules into open spans, then waits for them.
+        later = polls_later
+        polls = fleet.PendingPolls(lambda: _polls_of(pks, *later()))
     elif only_pks is None:
-        poll_pk, ts_us, active = reader(**bounds)
+        polls = _polls_of(pks, *reader(**bounds))
     else:
-        poll_pk, ts_us, active = polls_read_of(pks=only_pks, lo_us=lo_us, hi_us=hi_us, received_before=received_before)
-    # Polls of stores outside the report (filtered by scope) are dropped here.
-    index = np.searchsorted(pks, poll_pk)
-    known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == poll_pk) if len(pks) else index < 0
-    polls = fleet.Polls(index[known], ts_us[known], active[known])
+        polls = _polls_of(pks, *polls_read_of(pks=only_pks, lo_us=lo_us, hi_us=hi_us, received_before=received_before))
     return fleet.FleetInput(
         store_ids=[s[1] for s in stores],
         schedules=schedules,
@@ -282,6 +285,14 @@ def _fleet_input(
         history=DbHistory(pks, received_before=received_before),
         older_specials=DbOlderSpecials(pks, specials_from),
     )
+
+
+def _polls_of(pks: np.ndarray, poll_pk: np.ndarray, ts_us: np.ndarray, active: np.ndarray) -> fleet.Polls:
+    """The engine's polls (store index, not pk) of the stores at `pks` (sorted primary keys):
+    polls of stores outside the report (filtered by scope) are dropped here."""
+    index = np.searchsorted(pks, poll_pk)
+    known = (index < len(pks)) & (pks[np.minimum(index, len(pks) - 1)] == poll_pk) if len(pks) else index < 0
+    return fleet.Polls(index[known], ts_us[known], active[known])
 
 
 def overlap_possible() -> bool:

@@ -3,6 +3,7 @@ poll, returns exactly what a plain query returns, for every shape of store a rep
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from reports import fleet, selectors
@@ -140,12 +141,17 @@ def test_the_background_read_runs_in_a_copy_of_the_callers_context(monkeypatch):
 
     chosen: contextvars.ContextVar[str] = contextvars.ContextVar("chosen", default="primary")
     monkeypatch.setattr(selectors.connection, "close", lambda: None, raising=False)
+
+    def reader(**bounds) -> selectors.PollArrays:
+        seen = np.array([chosen.get() == "replica", bounds == {"pk_first": 1}])
+        return np.arange(2), np.arange(2), seen
+
     token = chosen.set("replica")
     try:
-        background = selectors.PollsInBackground(lambda **bounds: (chosen.get(), bounds), {"pk_first": 1})
+        background = selectors.PollsInBackground(reader, {"pk_first": 1})
     finally:
         chosen.reset(token)
-    assert background.result() == ("replica", {"pk_first": 1})
+    assert background.result()[2].tolist() == [True, True]
 
 
 def test_a_failed_background_read_raises_in_the_caller(monkeypatch):
@@ -168,9 +174,10 @@ def test_a_shards_input_read_with_its_polls_in_a_thread_is_the_one_read_in_line(
         make_store("c", polls=[(fleet.from_us(lo_us) - dt.timedelta(days=2), True), (T, False)]),
     ]
     assert selectors.overlap_possible()
-    bounds = {"as_of": T, "pk_first": stores[0].pk, "pk_last": stores[-1].pk}
-    threaded = selectors.fleet_input(**bounds, overlap=True)
-    in_line = selectors.fleet_input(**bounds)
+    first, last = stores[0].pk, stores[-1].pk
+    threaded = selectors.fleet_input(as_of=T, pk_first=first, pk_last=last, overlap=True)
+    assert isinstance(threaded.polls, fleet.PendingPolls)  # read in the background, waited for on first look
+    in_line = selectors.fleet_input(as_of=T, pk_first=first, pk_last=last)
     assert threaded.store_ids == in_line.store_ids and threaded.schedules == in_line.schedules
     for a, b in zip(
         (threaded.polls.store, threaded.polls.ts_us, threaded.polls.active),
