@@ -326,6 +326,17 @@ if REPORTS_RETENTION_DAYS < 1:
         f"REPORTS_RETENTION_DAYS must be a whole number of days, 1 or more, not {REPORTS_RETENTION_DAYS}"
     )
 REPORTS_RETENTION_EVERY_SECONDS = env.float("REPORTS_RETENTION_EVERY_SECONDS", default=3600)
+# Polls observed more than POLLS_RETENTION_DAYS before the latest poll (or now, if earlier) go
+# away: whole monthly partitions on PostgreSQL, rows on SQLite (stores.partitions, run by beat
+# every POLLS_RETENTION_EVERY_SECONDS and by `manage.py polls_retention`, which also create the
+# coming months' partitions). A report whose week starts before that is refused (400).
+POLLS_RETENTION_DAYS = env.int("POLLS_RETENTION_DAYS", default=90)
+if POLLS_RETENTION_DAYS < 8:
+    raise ImproperlyConfigured(
+        f"POLLS_RETENTION_DAYS must be a whole number of days, 8 or more (a report reads a week), "
+        f"not {POLLS_RETENTION_DAYS}"
+    )
+POLLS_RETENTION_EVERY_SECONDS = env.float("POLLS_RETENTION_EVERY_SECONDS", default=3600)
 
 # --- Incidents (docs/numbers.md rule 12, alerts app) ---
 # A refresh recomputes a store's incidents back to the latest active observation before
@@ -358,6 +369,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-retention": {
         "task": "reports.tasks.reports_retention_task",
         "schedule": REPORTS_RETENTION_EVERY_SECONDS,
+    },
+    "polls-retention": {
+        "task": "stores.tasks.polls_retention_task",
+        "schedule": POLLS_RETENTION_EVERY_SECONDS,
     },
     "send-due-notifications": {
         "task": "notifications.tasks.deliveries_due_task",

@@ -51,7 +51,7 @@ from reports import engine, fleet, replica, selectors, signals
 from reports.fleet import CSV_HEADER, to_us
 from reports.models import Report, ReportShard, scope_key_of
 from reports.status_rows import status_rows_text
-from stores import staging
+from stores import partitions, staging
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,8 @@ def report_brand_choose(*, caller: Caller, slug: str | None) -> int | None:
 # clocks a few minutes apart, and after the engine's epoch-based arithmetic has room.
 AS_OF_EARLIEST = dt.datetime(1971, 1, 1, tzinfo=dt.UTC)
 AS_OF_CLOCK_SKEW = dt.timedelta(minutes=5)
+# The longest window a report reads back from as_of (rule 1: the last week).
+REPORT_WEEK = dt.timedelta(days=7)
 
 
 def as_of_problem(as_of: dt.datetime) -> str | None:
@@ -120,6 +122,14 @@ def as_of_problem(as_of: dt.datetime) -> str | None:
         return f"must be after {AS_OF_EARLIEST:%Y-%m-%d}"
     if as_of > timezone.now() + AS_OF_CLOCK_SKEW:
         return "must not be in the future: a report as of a future instant would change as polls arrive"
+    # No report reads polls that retention may have deleted (stores.partitions): its week,
+    # (as_of - 7 days, as_of], starts at or after the horizon.
+    horizon = partitions.polls_horizon()
+    if horizon is not None and as_of - REPORT_WEEK < horizon:
+        return (
+            f"is past the polls' retention: polls are kept {settings.POLLS_RETENTION_DAYS} days "
+            f"(POLLS_RETENTION_DAYS), so the earliest as_of is {(horizon + REPORT_WEEK).isoformat()}"
+        )
     return None
 
 

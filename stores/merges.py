@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from brands.models import Brand
 from brands.services import brand_get_or_create
+from stores import partitions
 from stores.csv_rows import HOURS, POLLS, SPECIAL, STORES, TIMEZONES
 from stores.models import Store
 from stores.staging import Backend
@@ -79,6 +80,23 @@ def brands_of_stores() -> set[int | None]:
     return set(Store.objects.order_by().values_list("brand_id", flat=True).distinct())
 
 
+def _months_prepare(backend: Backend) -> None:
+    """Give the months of the polls about to be inserted (`lm_write`) their partitions
+    (`stores.partitions`; PostgreSQL only, nothing to do on SQLite)."""
+    if not partitions.partitioned():
+        return
+    first, last = backend.execute("SELECT min(ts), max(ts) FROM {t}lm_write WHERE NOT present").fetchone()
+    months = partitions.months_of_range(first, last)
+    if len(months) > 3:  # far apart: only the months that hold a poll
+        months = [
+            month
+            for (month,) in backend.execute(
+                "SELECT DISTINCT date_trunc('month', ts AT TIME ZONE 'UTC')::date FROM {t}lm_write WHERE NOT present"
+            ).fetchall()
+        ]
+    partitions.partitions_ensure(months)
+
+
 def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
     """Add the new polls and turn stored polls inactive where the file says so
     (rule 7: one instant with both statuses is one inactive poll); a poll already
@@ -88,6 +106,7 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
         # Into an empty table (`staging.PostgresBackend.writer`): nothing to update or
         # delete, and the rows are deduplicated as they are written.
         counts = stores_create(backend, "lm_held_stores")
+        partitions.partitions_ensure(backend.polls_held.months())
         counts.inserted = backend.polls_held_insert(backend.received_stamp())
         return counts
     counts = stores_create(backend, "lm_stage_polls")
@@ -126,6 +145,7 @@ def polls_merge(backend: Backend, *, replace: bool) -> MergeCounts:
             [received_at],
         )
     if counts.inserted:
+        _months_prepare(backend)
         with backend.polls_bulk(counts.inserted):
             # In key order: the unique index then grows at the right of each store.
             backend.execute(

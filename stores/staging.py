@@ -288,6 +288,12 @@ class PollsHeld:
         self.ts_us.frombytes(instants.view(np.int64).tobytes())
         self.active.frombytes(np.fromiter((row[2] for row in chunk), np.bool_, n).tobytes())
 
+    def months(self) -> list[dt.date]:
+        """The calendar months (UTC, their first days) of the instants held."""
+        _, ts_us, _ = self._arrays()
+        months = np.unique(ts_us.view("datetime64[us]").astype("datetime64[M]"))
+        return [dt.date.fromisoformat(f"{month}-01") for month in months.astype(str).tolist()]
+
     def chunks(self) -> Iterator[Chunk]:
         """The rows as the reader gave them (instants in ISO form), to stage them after all."""
         ids = list(self.index)
@@ -583,7 +589,8 @@ class PostgresBackend(Backend):
             # The catalog's own definitions: the same names, columns and options
             # (the foreign key is validated by one set-based check here).
             if what == "index":
-                self.execute(definition)
+                # A partitioned table's index reads "ON ONLY" in the catalog: built on every partition.
+                self.execute(definition.replace(" ON ONLY ", " ON ", 1))
             else:
                 self.execute(f"ALTER TABLE stores_poll ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
 
@@ -637,8 +644,16 @@ class PostgresBackend(Backend):
         return dropped
 
     def _polls_estimate(self) -> int:
-        estimate = self.scalar("SELECT reltuples FROM pg_class WHERE oid = 'stores_poll'::regclass")
-        if estimate < 0:  # never analyzed yet
+        # The table's own estimate, or its partitions' (stores.partitions): a partitioned
+        # table's own is not kept up to date by autovacuum. A table never analyzed has -1.
+        unknown, estimate = self.execute(
+            """
+            SELECT bool_or(c.reltuples < 0), coalesce(sum(greatest(c.reltuples, 0)), 0)
+            FROM pg_partition_tree('stores_poll'::regclass) AS t JOIN pg_class AS c ON c.oid = t.relid
+            WHERE t.isleaf
+            """
+        ).fetchone()
+        if unknown:
             estimate = self.scalar("SELECT count(*) FROM stores_poll")
         return int(estimate)
 

@@ -112,6 +112,9 @@ BAD_VALUES = [
     (["incidents_refresh"], "give store ids or --all (not both)"),
     (["incidents_refresh", "--all", "x"], "give store ids or --all (not both)"),
     (["incidents_refresh", "nope", "also-not"], "unknown store_id(s): also-not, nope"),
+    (["polls_retention", "--days", "7"], "--days '7': a whole number of days, 8 or more"),
+    (["polls_retention", "--days", "ninety"], "--days 'ninety': a whole number of days, 8 or more"),
+    (["reports_retention", "--days", "0"], "--days '0': a whole number of days, 1 or more"),
 ]
 
 
