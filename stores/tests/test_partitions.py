@@ -212,3 +212,22 @@ def test_the_command_says_what_it_did_and_dry_run_changes_nothing(write_csv, cap
     )
     assert Poll.objects.count() == 1
     assert settings.POLLS_RETENTION_DAYS == 90  # the default
+
+
+def test_a_year_of_polls_never_grows_past_the_retention_and_a_month():
+    # given: a store polled every other day for fourteen months, retention run each time by "beat"
+    store = make_store(A)
+    day = dt.datetime(2024, 1, 1, 12, tzinfo=UTC)
+    most_months = 0
+    for _ in range(14 * 15):
+        services.polls_push(items=[{"store_id": A, "timestamp_utc": day.isoformat(), "status": "active"}])
+        partitions.polls_retention(days=90, now=day + dt.timedelta(hours=1))
+        months = [m for m in partitions.months_present() if m <= partitions.month_of(day)]
+        most_months = max(most_months, len(months))
+        day += dt.timedelta(days=2)
+    # then: at most the 90 days' months plus the one the horizon is in, and the oldest poll kept
+    # is at most a month older than the horizon
+    assert most_months <= 5
+    oldest = Poll.objects.filter(store=store).earliest("observed_at_utc").observed_at_utc
+    horizon = day - dt.timedelta(days=2) - dt.timedelta(days=90)
+    assert horizon - dt.timedelta(days=31) <= oldest <= horizon + dt.timedelta(days=2)
