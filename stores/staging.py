@@ -291,8 +291,22 @@ class PollsHeld:
     def months(self) -> list[dt.date]:
         """The calendar months (UTC, their first days) of the instants held."""
         _, ts_us, _ = self._arrays()
-        months = np.unique(ts_us.view("datetime64[us]").astype("datetime64[M]"))
-        return [dt.date.fromisoformat(f"{month}-01") for month in months.astype(str).tolist()]
+        if not len(ts_us):
+            return []
+        # Block by block: a month number per instant of all of them at once would cost
+        # 16 bytes a poll more at the load's peak (300 MB for 18.5 M polls).
+        seen: set[int] = set()
+        first, last = (
+            int(v)
+            for v in np.array([ts_us.min(), ts_us.max()]).view("datetime64[us]").astype("datetime64[M]").view(np.int64)
+        )
+        if last - first < 3:
+            seen.update(range(first, last + 1))
+        else:
+            for start in range(0, len(ts_us), BLOCK_ROWS):
+                block = ts_us[start : start + BLOCK_ROWS].view("datetime64[us]").astype("datetime64[M]")
+                seen.update(np.unique(block.view(np.int64)).tolist())
+        return [dt.date(1970 + m // 12, m % 12 + 1, 1) for m in sorted(seen)]
 
     def chunks(self) -> Iterator[Chunk]:
         """The rows as the reader gave them (instants in ISO form), to stage them after all."""
