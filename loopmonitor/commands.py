@@ -12,7 +12,7 @@ runs every command with bad input through manage.py.
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 BAD_INPUT = 2
 
@@ -38,3 +38,10 @@ def one_line_error(parser: CommandParser) -> Callable[[str], NoReturn]:
         parser.exit(BAD_INPUT, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
 
     return error
+
+
+def whole_days(option: str, text: str, *, minimum: int) -> int:
+    """`text` as a whole number of days, `minimum` or more (one line and exit BAD_INPUT otherwise)."""
+    if not text.isascii() or not text.isdigit() or int(text) < minimum:
+        raise CommandError(f"{option} {text!r}: a whole number of days, {minimum} or more", returncode=BAD_INPUT)
+    return int(text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from brands.models import Brand
 from brands.services import brand_get_or_create
@@ -83,7 +84,7 @@ def brands_of_stores() -> set[int | None]:
 def _months_prepare(backend: Backend) -> None:
     """Give the months of the polls about to be inserted (`lm_write`) their partitions
     (`stores.partitions`; PostgreSQL only, nothing to do on SQLite)."""
-    if not partitions.partitioned():
+    if connection.vendor != "postgresql":
         return
     first, last = backend.execute("SELECT min(ts), max(ts) FROM {t}lm_write WHERE NOT present").fetchone()
     months = partitions.months_of_range(first, last)

@@ -9,15 +9,8 @@ stdout says what was (with --dry-run: would be) deleted.
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from loopmonitor.commands import BAD_INPUT, ProjectCommand
+from loopmonitor.commands import ProjectCommand, whole_days
 from reports import retention
-
-
-def _days(text: str) -> int:
-    """--days as a whole number of days, 1 or more (one line and exit 2 otherwise)."""
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise CommandError(f"--days {text!r}: a whole number of days, 1 or more", returncode=BAD_INPUT)
-    return int(text)
 
 
 class Command(ProjectCommand):
@@ -32,7 +25,7 @@ class Command(ProjectCommand):
         )
 
     def handle(self, *args, dry_run: bool, days: str | None, **options):
-        keep = settings.REPORTS_RETENTION_DAYS if days is None else _days(days)
+        keep = settings.REPORTS_RETENTION_DAYS if days is None else whole_days("--days", days, minimum=1)
         result = retention.reports_retention(days=keep, dry_run=dry_run)
         self.stdout.write(result.summary())
         if result.errors:

@@ -7,17 +7,9 @@ get their partitions. One line on stdout says what was (with --dry-run: would be
 """
 
 from django.conf import settings
-from django.core.management.base import CommandError
 
-from loopmonitor.commands import BAD_INPUT, ProjectCommand
+from loopmonitor.commands import ProjectCommand, whole_days
 from stores import partitions
-
-
-def _days(text: str) -> int:
-    """--days as a whole number of days, 8 or more (one line and exit 2 otherwise)."""
-    if not text.isascii() or not text.isdigit() or int(text) < 8:
-        raise CommandError(f"--days {text!r}: a whole number of days, 8 or more", returncode=BAD_INPUT)
-    return int(text)
 
 
 class Command(ProjectCommand):
@@ -32,6 +24,6 @@ class Command(ProjectCommand):
         )
 
     def handle(self, *args, dry_run: bool, days: str | None, **options):
-        keep = settings.POLLS_RETENTION_DAYS if days is None else _days(days)
+        keep = settings.POLLS_RETENTION_DAYS if days is None else whole_days("--days", days, minimum=8)
         result = partitions.polls_retention(days=keep, dry_run=dry_run)
         self.stdout.write(result.summary())
